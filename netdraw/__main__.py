@@ -1,0 +1,5 @@
+"""``python -m netdraw`` runs the command line."""
+
+from netdraw.cli import entry
+
+entry()

@@ -1,0 +1,134 @@
+"""The ``netdraw`` command line: bad input is one line on stderr and exit code 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any, Sequence
+
+import click
+
+from netdraw import __version__
+from netdraw.errors import NetdrawError
+from netdraw.frontends import load
+from netdraw.ir import format_shape
+from netdraw.passes.collapse import DEFAULT_MAX_NODES
+from netdraw.render import FORMATS, format_for, render_bytes, write_atomic
+from netdraw.render.dot import RANKDIRS, format_count
+from netdraw.render.engine import ENGINES
+from netdraw.render.theme import THEMES
+
+__all__ = ["main", "run"]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="netdraw")
+def main() -> None:
+    """Diagrams of neural networks from ONNX files (and, soon, PyTorch modules)."""
+
+
+def _check_not_input(source: str, output: str) -> None:
+    if output == "-":
+        return
+    try:
+        same = os.path.exists(output) and os.path.samefile(source, output)
+    except OSError:
+        same = False
+    if same:
+        raise NetdrawError(f"{output}: refusing to overwrite the input file")
+
+
+@main.command()
+@click.argument("source")
+@click.option("-o", "--output", required=True, help="Output file; '-' writes to stdout.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format (default: from the suffix of OUTPUT; svg for stdout).")
+@click.option("--depth", default="auto", show_default=True,
+              help="Collapse modules below this depth: an integer >= 1, 'max' (every op) or 'auto'.")
+@click.option("--max-nodes", type=click.IntRange(min=1), default=DEFAULT_MAX_NODES, show_default=True,
+              help="Node budget for --depth auto.")
+@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
+              help="Graphviz layout engine: native dot, embedded WebAssembly, or native when on PATH.")
+@click.option("--rankdir", type=click.Choice(RANKDIRS), default="TB", show_default=True,
+              help="Direction of the flow.")
+@click.option("--theme", type=click.Choice(sorted(THEMES)), default="paper", show_default=True)
+def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int, engine: str,
+           rankdir: str, theme: str) -> None:
+    """Render the model in SOURCE to a diagram."""
+    fmt = format_for(output, fmt)
+    _check_not_input(source, output)
+    graph = load(source)
+    data = render_bytes(graph, fmt, depth=depth, max_nodes=max_nodes, engine=engine, rankdir=rankdir,
+                        theme=theme)
+    write_atomic(output, data)
+
+
+@main.command()
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def inspect(source: str, as_json: bool) -> None:
+    """Print a summary of the model in SOURCE: nodes, parameters, ops, inputs and outputs."""
+    graph = load(source)
+    summary = graph.summary()
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(_table(graph.name, graph.meta, summary))
+
+
+def _table(name: str, meta: dict[str, Any], s: dict[str, Any]) -> str:
+    lines = [f"model    {name}"]
+    src = meta.get("source", {})
+    if src:
+        lines.append(f"source   {src.get('path', '')} ({src.get('format', '?')})")
+    if meta.get("producer"):
+        lines.append(f"producer {meta['producer']}")
+    lines.append(f"nodes    {s['nodes']} ({s['nodes_total']} with subgraphs)")
+    lines.append(f"params   {s['params']:,} ({format_count(s['params'])})")
+    for kind in ("inputs", "outputs"):
+        for i, v in enumerate(s[kind]):
+            head = kind if i == 0 else ""
+            lines.append(f"{head:<8} {v['name']}: {v['dtype'] or '?'}{format_shape(v['shape'])}")
+    lines.append("ops")
+    width = max((len(k) for k in s["ops"]), default=0)
+    for op, count in sorted(s["ops"].items(), key=lambda kv: (-kv[1], kv[0])):
+        lines.append(f"  {op:<{width}} {count}")
+    for w in meta.get("warnings", []):
+        lines.append(f"warning  {w}")
+    return "\n".join(lines)
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (0 ok, 2 bad input, 1 internal error)."""
+    try:
+        main.main(args=list(argv) if argv is not None else None, prog_name="netdraw",
+                  standalone_mode=False)
+    except NetdrawError as exc:
+        click.echo(f"netdraw: error: {exc}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("netdraw: aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        click.echo(f"netdraw: error: {' '.join(exc.format_message().split())}", err=True)
+        return 2
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug in netdraw: still one line unless asked for the traceback
+        if os.environ.get("NETDRAW_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        click.echo(f"netdraw: internal error: {type(exc).__name__}: {first} "
+                   "(set NETDRAW_DEBUG=1 for the traceback)", err=True)
+        return 1
+    return 0
+
+
+def entry() -> None:
+    sys.exit(run())
+

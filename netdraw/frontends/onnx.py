@@ -1,0 +1,345 @@
+"""ONNX frontend: any opset, subgraphs, symbolic shapes, parameters counted but never copied."""
+
+from __future__ import annotations
+
+import ast
+import math
+from pathlib import Path
+from typing import Any, Iterable
+
+import onnx
+from google.protobuf.message import DecodeError
+from onnx import AttributeProto, TensorProto
+
+from netdraw.errors import NetdrawError
+from netdraw.frontends import register
+from netdraw.ir import Graph, Value
+
+__all__ = ["match", "load", "from_model"]
+
+_SMALL_TENSOR = 16  # Constant/tensor attributes up to this many elements keep their values
+
+
+def match(path: Path, head: bytes) -> bool:
+    return path.suffix.lower() == ".onnx"
+
+
+def load(path: Path, *, shape_inference: bool = True) -> Graph:
+    """Read an ONNX file without touching external weight files."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise NetdrawError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    model = onnx.ModelProto()
+    try:
+        model.ParseFromString(raw)
+    except (DecodeError, RuntimeError, ValueError) as exc:
+        raise NetdrawError(f"{path}: not a valid ONNX file (truncated or corrupt: {exc})") from None
+    if model.ir_version <= 0 or not model.HasField("graph"):
+        raise NetdrawError(f"{path}: not a valid ONNX model (no IR version or no graph)")
+    g = from_model(model, shape_inference=shape_inference)
+    g.meta["source"] = {"format": "onnx", "path": Path(path).name}
+    return g
+
+
+def from_model(model: onnx.ModelProto, *, shape_inference: bool = True) -> Graph:
+    """Build the IR from an in-memory ``ModelProto`` (external data is never read)."""
+    warnings: list[str] = []
+    if shape_inference:
+        try:
+            model = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False,
+                                                      data_prop=True)
+        except Exception as exc:  # onnx raises many types here; go on with the shapes we have
+            warnings.append(f"shape inference failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    g = Graph(model.graph.name or "graph")
+    g.meta["producer"] = " ".join(p for p in (model.producer_name, model.producer_version) if p)
+    g.meta["opsets"] = {(o.domain or "ai.onnx"): o.version for o in model.opset_import}
+    g.meta["ir_version"] = model.ir_version
+    if model.functions:
+        g.meta["functions"] = sorted(f"{f.domain}::{f.name}" if f.domain else f.name for f in model.functions)
+    loader = _Loader(g, warnings)
+    loader.graph(model.graph, g, {})
+    if loader.modules:
+        g.meta["modules"] = dict(sorted(loader.modules.items()))
+    if warnings:
+        g.meta["warnings"] = warnings
+    return g
+
+
+# ------------------------------------------------------------------- types
+def _dtype(elem_type: int) -> str | None:
+    if elem_type == 0:
+        return None
+    try:
+        return onnx.helper.tensor_dtype_to_np_dtype(elem_type).name
+    except Exception:
+        return TensorProto.DataType.Name(elem_type).lower()
+
+
+def _type(tp: onnx.TypeProto) -> tuple[tuple | None, str | None]:
+    kind = tp.WhichOneof("value")
+    if kind == "tensor_type" or kind == "sparse_tensor_type":
+        tt = tp.tensor_type if kind == "tensor_type" else tp.sparse_tensor_type
+        dtype = _dtype(tt.elem_type)
+        if not tt.HasField("shape"):
+            return None, dtype
+        dims: list[int | str | None] = []
+        for d in tt.shape.dim:
+            which = d.WhichOneof("value")
+            dims.append(d.dim_value if which == "dim_value" else d.dim_param if which == "dim_param" else None)
+        return tuple(dims), dtype
+    if kind == "sequence_type":
+        _, inner = _type(tp.sequence_type.elem_type)
+        return None, f"seq({inner or '?'})"
+    if kind == "optional_type":
+        shape, inner = _type(tp.optional_type.elem_type)
+        return shape, f"optional({inner or '?'})"
+    if kind == "map_type":
+        return None, "map"
+    return None, None
+
+
+def _numel(dims: Iterable[int]) -> int:
+    return math.prod(int(d) for d in dims)
+
+
+def _tensor_summary(t: TensorProto) -> dict[str, Any]:
+    out: dict[str, Any] = {"dtype": _dtype(t.data_type), "shape": list(t.dims)}
+    n = _numel(t.dims)
+    if n <= _SMALL_TENSOR and t.data_location != TensorProto.EXTERNAL:
+        try:
+            arr = onnx.numpy_helper.to_array(t)
+            vals = arr.reshape(-1).tolist()
+            if all(isinstance(v, (int, float, bool)) for v in vals):
+                out["value"] = [_clean_float(v) for v in vals]
+        except Exception:
+            pass
+    return out
+
+
+def _clean_float(v: Any) -> Any:
+    if isinstance(v, float) and math.isfinite(v):
+        return float(f"{v:.7g}")
+    return v
+
+
+def _constant_numel(node: onnx.NodeProto) -> int:
+    """Stored tensor elements of a Constant node's value attribute."""
+    total = 0
+    for a in node.attribute:
+        if a.name == "value":
+            total += _numel(a.t.dims)
+        elif a.name == "sparse_value":
+            total += _numel(a.sparse_tensor.values.dims)
+        elif a.name in ("value_float", "value_int", "value_string"):
+            total += 1
+        elif a.name == "value_floats":
+            total += len(a.floats)
+        elif a.name == "value_ints":
+            total += len(a.ints)
+        elif a.name == "value_strings":
+            total += len(a.strings)
+    return total
+
+
+# ------------------------------------------------------------------- scopes
+def _literal_list(text: str) -> list[str] | None:
+    try:
+        val = ast.literal_eval(text)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return None
+    if isinstance(val, (list, tuple)) and all(isinstance(x, str) for x in val):
+        return list(val)
+    return None
+
+
+def _scope(node: onnx.NodeProto) -> tuple[tuple[str, ...], dict[tuple[str, ...], str]]:
+    """The module path of a node and the types of its modules, where the exporter recorded them."""
+    props = {p.key: p.value for p in node.metadata_props}
+    names = _literal_list(props.get("pkg.torch.onnx.name_scopes", ""))
+    if names:
+        types = _literal_list(props.get("pkg.torch.onnx.class_hierarchy", "")) or []
+        if len(types) != len(names):
+            types = []
+        if names[0] == "":
+            names, types = names[1:], types[1:]
+        scope = tuple(names[:-1])
+        return scope, {scope[: i + 1]: types[i] for i in range(len(scope)) if i < len(types)}
+    if "/" in node.name:
+        parts = [p for p in node.name.split("/") if p]
+        return tuple(parts[:-1]), {}
+    return (), {}
+
+
+# ------------------------------------------------------------------- loader
+class _Loader:
+    def __init__(self, root: Graph, warnings: list[str]) -> None:
+        self.root = root
+        self.warnings = warnings
+        self.modules: dict[str, dict[str, str]] = {}
+        self.attributed: set[int] = set()
+
+    def graph(self, gp: onnx.GraphProto, g: Graph, outer: dict[str, Value]) -> None:
+        env: dict[str, Value] = dict(outer)
+        types: dict[str, onnx.TypeProto] = {}
+        for vi in list(gp.value_info) + list(gp.output) + list(gp.input):
+            types[vi.name] = vi.type
+        inits = {t.name: t for t in gp.initializer}
+        for t in gp.initializer:
+            v = g.add_param(t.name, list(t.dims), _dtype(t.data_type), rename=True)
+            if t.data_location == TensorProto.EXTERNAL:
+                v.meta["external"] = True
+            env[t.name] = v
+        for t in gp.sparse_initializer:
+            name = t.values.name
+            v = g.add_param(name, list(t.dims), _dtype(t.values.data_type), rename=True)
+            v.meta["sparse_values"] = _numel(t.values.dims)
+            env[name] = v
+        for vi in gp.input:
+            if vi.name in inits:
+                continue  # IR < 4 lists initializers as inputs too
+            shape, dtype = _type(vi.type)
+            env[vi.name] = g.add_input(vi.name, shape, dtype, rename=True)
+
+        for np_ in _toposort(gp.node, set(env)):
+            self.node(np_, g, env, types)
+
+        outs = []
+        for vi in gp.output:
+            v = env.get(vi.name)
+            if v is None:
+                self.warnings.append(f"graph output {vi.name!r} is never produced")
+                shape, dtype = _type(vi.type)
+                v = g.add_input(vi.name, shape, dtype, rename=True)
+                env[vi.name] = v
+            outs.append(v)
+        g.outputs = outs
+        unused = 0
+        for v in g.values:
+            if v.kind == "param" and id(v) not in self.attributed:
+                unused += v.meta.get("sparse_values", v.numel or 0)
+        if unused:
+            g.meta["params_unattributed"] = unused
+
+    def node(self, np_: onnx.NodeProto, g: Graph, env: dict[str, Value], types: dict[str, onnx.TypeProto]) -> None:
+        ins: list[Value | None] = []
+        for name in np_.input:
+            if not name:
+                ins.append(None)
+                continue
+            v = env.get(name)
+            if v is None:
+                self.warnings.append(f"node {np_.name or np_.op_type!r} uses {name!r}, which nothing defines")
+                v = g.add_input(name, None, None, rename=True)
+                env[name] = v
+            ins.append(v)
+        outs = []
+        for i, name in enumerate(np_.output):
+            shape, dtype = _type(types[name]) if name in types else (None, None)
+            outs.append((name or f"{np_.name or np_.op_type}:unused{i}", shape, dtype))
+        scope, mods = _scope(np_)
+        for path, typ in mods.items():
+            self.modules.setdefault("/".join(path), {"type": typ})
+        attrs: dict[str, Any] = {}
+        graphs: list[tuple[str, onnx.GraphProto]] = []
+        for a in np_.attribute:
+            attrs[a.name] = _attr(a)
+            if a.type == AttributeProto.GRAPH:
+                graphs.append((a.name, a.g))
+            elif a.type == AttributeProto.GRAPHS:
+                graphs.extend((f"{a.name}[{i}]", sg) for i, sg in enumerate(a.graphs))
+        params = _constant_numel(np_) if np_.op_type == "Constant" and np_.domain in ("", "ai.onnx") else 0
+        for v in ins:
+            params += self._attribute(v)
+        node = g.add_node(np_.op_type, ins, outs, name=np_.name or np_.op_type, domain=np_.domain,
+                          attrs=attrs, scope=scope, params=params)
+        if np_.doc_string:
+            node.meta["doc"] = np_.doc_string.strip().splitlines()[0][:200] if np_.doc_string.strip() else ""
+        for name, v in zip(np_.output, node.outputs):
+            if name:
+                env[name] = v
+        for attr, sgp in graphs:
+            sub = g.add_subgraph(node, attr, name=sgp.name or f"{node.name}.{attr}")
+            self.graph(sgp, sub, env)
+
+    def _attribute(self, v: Value | None) -> int:
+        """Count a parameter the first time a node uses it."""
+        if v is None or v.kind != "param" or id(v) in self.attributed:
+            return 0
+        self.attributed.add(id(v))
+        return int(v.meta.get("sparse_values", v.numel or 0))
+
+
+def _attr(a: AttributeProto) -> Any:
+    t = a.type
+    if a.ref_attr_name:
+        return {"ref": a.ref_attr_name}
+    if t == AttributeProto.FLOAT:
+        return _clean_float(float(a.f))
+    if t == AttributeProto.INT:
+        return int(a.i)
+    if t == AttributeProto.STRING:
+        return a.s.decode("utf-8", "replace")
+    if t == AttributeProto.TENSOR:
+        return {"tensor": _tensor_summary(a.t)}
+    if t == AttributeProto.SPARSE_TENSOR:
+        return {"sparse_tensor": {"shape": list(a.sparse_tensor.dims),
+                                  "nnz": _numel(a.sparse_tensor.values.dims)}}
+    if t == AttributeProto.GRAPH:
+        return {"graph": a.g.name}
+    if t == AttributeProto.FLOATS:
+        return [_clean_float(float(x)) for x in a.floats]
+    if t == AttributeProto.INTS:
+        return [int(x) for x in a.ints]
+    if t == AttributeProto.STRINGS:
+        return [s.decode("utf-8", "replace") for s in a.strings]
+    if t == AttributeProto.TENSORS:
+        return [{"tensor": _tensor_summary(x)} for x in a.tensors]
+    if t == AttributeProto.GRAPHS:
+        return [{"graph": x.name} for x in a.graphs]
+    if t == AttributeProto.TYPE_PROTO:
+        return {"type": _type(a.tp)[1]}
+    if t == AttributeProto.TYPE_PROTOS:
+        return [{"type": _type(x)[1]} for x in a.type_protos]
+    return None
+
+
+def _free_names(np_: onnx.NodeProto) -> set[str]:
+    """Names a node reads, including those its subgraphs read from enclosing scopes."""
+    names = {n for n in np_.input if n}
+    for a in np_.attribute:
+        subs = [a.g] if a.type == AttributeProto.GRAPH else list(a.graphs)
+        for sg in subs:
+            defined = {i.name for i in sg.input} | {t.name for t in sg.initializer}
+            used: set[str] = set()
+            for inner in sg.node:
+                used |= _free_names(inner)
+                defined |= {o for o in inner.output if o}
+            names |= used - defined
+            names |= {o.name for o in sg.output} - defined
+    return names
+
+
+def _toposort(nodes: Iterable[onnx.NodeProto], available: set[str]) -> list[onnx.NodeProto]:
+    """Stable topological order; already-sorted graphs pass through in one sweep."""
+    pending = list(nodes)
+    avail = set(available)
+    ordered: list[onnx.NodeProto] = []
+    needs = {id(n): _free_names(n) for n in pending}
+    produced = {o for n in pending for o in n.output if o}
+    while pending:
+        rest = []
+        for n in pending:
+            if all(x in avail or x not in produced for x in needs[id(n)]):
+                ordered.append(n)
+                avail.update(o for o in n.output if o)
+            else:
+                rest.append(n)
+        if len(rest) == len(pending):  # a cycle: keep the file's order for what is left
+            ordered.extend(rest)
+            break
+        pending = rest
+    return ordered
+
+
+register("onnx", match=match, load=load, description=".onnx (ONNX)")

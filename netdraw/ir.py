@@ -1,0 +1,609 @@
+"""The graph IR: values, nodes and graphs that own their edge bookkeeping.
+
+Every frontend produces a :class:`Graph`; every pass and renderer reads one.
+This module imports nothing else from netdraw.
+
+Documented ``meta`` keys (passes and frontends write only these):
+
+Graph.meta
+    ``source``            -- ``{"format": "onnx"|"torch"|..., "path": str, ...}``
+    ``producer``          -- the tool that made the source model (free text)
+    ``opsets``            -- ``{domain: version}`` for ONNX sources
+    ``modules``           -- ``{scope_key(scope): {"type": str}}`` module types by path
+    ``params_unattributed`` -- stored tensor elements no node uses
+    ``warnings``          -- list of one-line strings (e.g. shape inference failed)
+    ``collapse``          -- ``{"depth": int|None, "auto": bool}`` written by the collapse pass
+Node.meta
+    ``group``             -- written by the collapse pass on a node that stands for a module:
+                             ``{"module": scope_key, "type": str, "nodes": int}``
+    ``doc``               -- a source doc string
+Value.meta
+    ``external``          -- True for a parameter stored outside the model file
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any, Iterable, Iterator, Sequence
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "IRError",
+    "Value",
+    "Node",
+    "Graph",
+    "scope_key",
+    "format_shape",
+]
+
+FORMAT = "netdraw-ir"
+FORMAT_VERSION = 1
+
+VALUE_KINDS = ("activation", "input", "param")
+
+Dim = int | str | None
+Shape = tuple[Dim, ...] | None
+
+
+class IRError(ValueError):
+    """An edit or a document that would break the graph's invariants."""
+
+
+def scope_key(scope: Sequence[str]) -> str:
+    """The string key of a module path, as used in ``Graph.meta["modules"]``."""
+    return "/".join(scope)
+
+
+def format_shape(shape: Shape, sep: str = ", ") -> str:
+    """``[1, 3, 224, 224]``-style text for a shape; ``?`` for unknown dims or rank."""
+    if shape is None:
+        return "?"
+    return "[" + sep.join("?" if d is None else str(d) for d in shape) + "]"
+
+
+def _check_shape(shape: Any) -> Shape:
+    if shape is None:
+        return None
+    out = []
+    for d in shape:
+        if d is None or isinstance(d, str):
+            out.append(d)
+        elif isinstance(d, bool) or not isinstance(d, int):
+            try:
+                out.append(int(d))
+            except (TypeError, ValueError):
+                raise IRError(f"shape dims must be int, str or None, got {d!r}") from None
+        else:
+            out.append(d)
+    return tuple(out)
+
+
+class _Namespace:
+    """Unique names, handed out deterministically (``name``, ``name_1``, ...)."""
+
+    def __init__(self) -> None:
+        self._used: set[str] = set()
+        self._next: dict[str, int] = {}
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._used
+
+    def fresh(self, hint: str) -> str:
+        base = hint if hint else "_"
+        if base not in self._used:
+            self._used.add(base)
+            return base
+        i = self._next.get(base, 1)
+        while f"{base}_{i}" in self._used:
+            i += 1
+        self._next[base] = i + 1
+        name = f"{base}_{i}"
+        self._used.add(name)
+        return name
+
+    def release(self, name: str) -> None:
+        self._used.discard(name)
+
+
+class Value:
+    """A tensor edge: produced by at most one node, used by any number."""
+
+    __slots__ = ("name", "shape", "dtype", "kind", "producer", "_users", "meta", "graph")
+
+    def __init__(self, name: str, shape: Shape, dtype: str | None, kind: str, graph: "Graph") -> None:
+        self.name = name
+        self.shape = shape
+        self.dtype = dtype
+        self.kind = kind
+        self.producer: Node | None = None
+        self._users: dict[Node, None] = {}
+        self.meta: dict[str, Any] = {}
+        self.graph = graph
+
+    @property
+    def users(self) -> tuple["Node", ...]:
+        return tuple(self._users)
+
+    @property
+    def numel(self) -> int | None:
+        if self.shape is None or any(not isinstance(d, int) for d in self.shape):
+            return None
+        n = 1
+        for d in self.shape:
+            n *= d
+        return n
+
+    def type_str(self) -> str:
+        return f"{self.dtype or '?'}{format_shape(self.shape)}"
+
+    def __repr__(self) -> str:
+        sigil = "$" if self.kind == "param" else "%"
+        return f"{sigil}{self.name}"
+
+
+class Node:
+    """One operation (or, after collapsing, one module) in a graph."""
+
+    __slots__ = ("name", "op_type", "domain", "_inputs", "_outputs", "attrs", "scope", "params",
+                 "subgraphs", "meta", "graph")
+
+    def __init__(self, graph: "Graph", name: str, op_type: str, domain: str) -> None:
+        self.graph = graph
+        self.name = name
+        self.op_type = op_type
+        self.domain = domain
+        self._inputs: tuple[Value | None, ...] = ()
+        self._outputs: tuple[Value, ...] = ()
+        self.attrs: dict[str, Any] = {}
+        self.scope: tuple[str, ...] = ()
+        self.params = 0
+        self.subgraphs: dict[str, Graph] = {}
+        self.meta: dict[str, Any] = {}
+
+    @property
+    def inputs(self) -> tuple[Value | None, ...]:
+        return self._inputs
+
+    @property
+    def outputs(self) -> tuple[Value, ...]:
+        return self._outputs
+
+    def __repr__(self) -> str:
+        return f"Node({self.name!r}, {self.op_type!r})"
+
+
+class Graph:
+    """Nodes in topological order, with inputs, outputs, parameters and nested subgraphs."""
+
+    def __init__(self, name: str = "graph", *, parent: "Graph | None" = None) -> None:
+        self.name = name
+        self.parent = parent
+        self._nodes: list[Node] = []
+        self._values: dict[str, Value] = {}
+        self.inputs: list[Value] = []
+        self.outputs: list[Value] = []
+        self.meta: dict[str, Any] = {}
+        if parent is None:
+            self._node_names = _Namespace()
+            self._value_names = _Namespace()
+        else:
+            self._node_names = parent._node_names
+            self._value_names = parent._value_names
+
+    # ----------------------------------------------------------------- queries
+    @property
+    def nodes(self) -> tuple[Node, ...]:
+        return tuple(self._nodes)
+
+    @property
+    def values(self) -> tuple[Value, ...]:
+        """The values this graph owns, in creation order."""
+        return tuple(self._values.values())
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def value(self, name: str) -> Value:
+        """Look a value up by name here or in an enclosing graph."""
+        g: Graph | None = self
+        while g is not None:
+            if name in g._values:
+                return g._values[name]
+            g = g.parent
+        raise KeyError(name)
+
+    def node(self, name: str) -> Node:
+        for n in self._nodes:
+            if n.name == name:
+                return n
+        raise KeyError(name)
+
+    def walk(self) -> Iterator[Node]:
+        """Every node, subgraph nodes right after the node that owns them."""
+        for n in self._nodes:
+            yield n
+            for sub in n.subgraphs.values():
+                yield from sub.walk()
+
+    def _visible(self, v: Value) -> bool:
+        g: Graph | None = self
+        while g is not None:
+            if g._values.get(v.name) is v:
+                return True
+            g = g.parent
+        return False
+
+    # ----------------------------------------------------------------- edits
+    def _new_value(self, name: str, shape: Any, dtype: str | None, kind: str, exact: bool) -> Value:
+        if kind not in VALUE_KINDS:
+            raise IRError(f"unknown value kind {kind!r}; valid: {', '.join(VALUE_KINDS)}")
+        if exact:
+            if name in self._value_names:
+                raise IRError(f"value name {name!r} is already used")
+            self._value_names.fresh(name)
+        else:
+            name = self._value_names.fresh(name)
+        v = Value(name, _check_shape(shape), dtype, kind, self)
+        self._values[name] = v
+        return v
+
+    def add_input(self, name: str, shape: Any = None, dtype: str | None = None, *,
+                  rename: bool = False) -> Value:
+        """A graph input; a taken name is an error, or gets a suffix with ``rename=True``."""
+        v = self._new_value(name, shape, dtype, "input", exact=not rename)
+        self.inputs.append(v)
+        return v
+
+    def add_param(self, name: str, shape: Any = None, dtype: str | None = None, *,
+                  rename: bool = False) -> Value:
+        """A stored tensor (weight, buffer, initializer); naming as for :meth:`add_input`."""
+        return self._new_value(name, shape, dtype, "param", exact=not rename)
+
+    def add_node(
+        self,
+        op_type: str,
+        inputs: Iterable[Value | None] = (),
+        outputs: int | Iterable[str | tuple[str, Any, str | None]] = 1,
+        *,
+        name: str | None = None,
+        domain: str = "",
+        attrs: dict[str, Any] | None = None,
+        scope: Sequence[str] = (),
+        params: int = 0,
+        meta: dict[str, Any] | None = None,
+    ) -> Node:
+        """Append a node; its inputs must already exist here or in an enclosing graph.
+
+        ``outputs`` is a count or a list of names or ``(name, shape, dtype)``; taken
+        names get a numeric suffix.  ``name`` likewise.
+        """
+        ins = tuple(inputs)
+        for v in ins:
+            if v is None:
+                continue
+            if not isinstance(v, Value):
+                raise IRError(f"node inputs must be Values, got {type(v).__name__}")
+            if not self._visible(v):
+                raise IRError(f"value {v.name!r} is not visible in graph {self.name!r}")
+        node = Node(self, self._node_names.fresh(name or op_type), op_type, domain)
+        if isinstance(outputs, int):
+            specs: list[tuple[str, Any, str | None]] = [(f"{node.name}.out{i}" if outputs > 1 else f"{node.name}.out", None, None) for i in range(outputs)]
+        else:
+            specs = [(o, None, None) if isinstance(o, str) else tuple(o) for o in outputs]  # type: ignore[misc]
+        outs = []
+        for oname, shape, dtype in specs:
+            v = self._new_value(oname, shape, dtype, "activation", exact=False)
+            v.producer = node
+            outs.append(v)
+        node._inputs = ins
+        node._outputs = tuple(outs)
+        node.attrs = dict(attrs or {})
+        node.scope = tuple(scope)
+        node.params = int(params)
+        node.meta = dict(meta or {})
+        for v in ins:
+            if v is not None:
+                v._users[node] = None
+        self._nodes.append(node)
+        return node
+
+    def add_subgraph(self, node: Node, attr: str, name: str | None = None) -> "Graph":
+        """Create an empty nested graph owned by ``node`` under attribute ``attr``."""
+        if node.graph is not self:
+            raise IRError(f"node {node.name!r} does not belong to graph {self.name!r}")
+        sub = Graph(name or f"{node.name}.{attr}", parent=self)
+        node.subgraphs[attr] = sub
+        return sub
+
+    def set_input(self, node: Node, index: int, value: Value | None) -> None:
+        """Rewire one input of ``node``; the new value must be produced before it."""
+        if value is not None:
+            if not self._visible(value):
+                raise IRError(f"value {value.name!r} is not visible in graph {self.name!r}")
+            self._check_order(value, [node])
+        old = node._inputs[index]
+        ins = list(node._inputs)
+        ins[index] = value
+        node._inputs = tuple(ins)
+        if old is not None and old not in node._inputs:
+            old._users.pop(node, None)
+        if value is not None:
+            value._users[node] = None
+
+    def _position(self, node: Node) -> int:
+        return self._nodes.index(node)
+
+    def _check_order(self, value: Value, users: Iterable[Node]) -> None:
+        prod = value.producer
+        if prod is None or prod.graph is not self:
+            return
+        pos = self._position(prod)
+        for u in users:
+            top = u
+            while top.graph is not self:  # a user inside a subgraph: compare its owner
+                owner = _owner_of(top.graph)
+                if owner is None:
+                    break
+                top = owner
+            if top.graph is self and self._position(top) <= pos:
+                raise IRError(f"value {value.name!r} is produced after its user {u.name!r}")
+
+    def replace_all_uses_with(self, old: Value, new: Value) -> int:
+        """Make every user of ``old`` (and the graph outputs) use ``new``; returns the count."""
+        if old is new:
+            return 0
+        users = list(old._users)
+        self._check_order(new, users)
+        for u in users:
+            if not u.graph._visible(new):
+                raise IRError(f"value {new.name!r} is not visible to user {u.name!r}")
+        count = 0
+        for u in users:
+            u._inputs = tuple(new if v is old else v for v in u._inputs)
+            new._users[u] = None
+            count += 1
+        old._users.clear()
+        g: Graph | None = self
+        while g is not None:
+            if old in g.outputs:
+                g.outputs = [new if v is old else v for v in g.outputs]
+                count += 1
+            g = g.parent
+        return count
+
+    def remove_node(self, node: Node) -> None:
+        """Remove a node whose outputs are unused; refused otherwise."""
+        if node.graph is not self or node not in self._nodes:
+            raise IRError(f"node {node.name!r} does not belong to graph {self.name!r}")
+        for v in node._outputs:
+            if v._users:
+                users = ", ".join(u.name for u in v._users)
+                raise IRError(f"cannot remove {node.name!r}: its output {v.name!r} is used by {users}")
+            if v in self.outputs:
+                raise IRError(f"cannot remove {node.name!r}: its output {v.name!r} is a graph output")
+        for v in node._inputs:
+            if v is not None:
+                v._users.pop(node, None)
+        for v in node._outputs:
+            del self._values[v.name]
+            self._value_names.release(v.name)
+        self._nodes.remove(node)
+        self._node_names.release(node.name)
+
+    def remove_value(self, value: Value) -> None:
+        """Remove an unused input or parameter."""
+        if value._users or value.producer is not None or value in self.outputs:
+            raise IRError(f"cannot remove value {value.name!r}: it is still used or produced")
+        if self._values.get(value.name) is not value:
+            raise IRError(f"value {value.name!r} does not belong to graph {self.name!r}")
+        del self._values[value.name]
+        self._value_names.release(value.name)
+        if value in self.inputs:
+            self.inputs.remove(value)
+
+    # ----------------------------------------------------------------- checks
+    def lint(self) -> None:
+        """Check every invariant; raise :class:`IRError` naming the first broken one."""
+        seen_nodes: set[str] = set()
+        self._lint(seen_nodes)
+
+    def _lint(self, seen_nodes: set[str]) -> None:
+        defined: set[int] = set()
+        for v in self._values.values():
+            if v.graph is not self:
+                raise IRError(f"value {v.name!r} claims another graph")
+            if v.producer is None:
+                defined.add(id(v))
+            if v.kind == "input" and v not in self.inputs:
+                raise IRError(f"input value {v.name!r} is not listed in the graph inputs")
+        for v in self.inputs:
+            if self._values.get(v.name) is not v:
+                raise IRError(f"graph input {v.name!r} is not owned by graph {self.name!r}")
+        for n in self._nodes:
+            if n.graph is not self:
+                raise IRError(f"node {n.name!r} claims another graph")
+            if n.name in seen_nodes:
+                raise IRError(f"node name {n.name!r} is used twice")
+            seen_nodes.add(n.name)
+            for v in n._inputs:
+                if v is None:
+                    continue
+                if not self._visible(v):
+                    raise IRError(f"node {n.name!r} uses {v.name!r}, which is not visible here")
+                if v.graph is self and id(v) not in defined:
+                    raise IRError(f"node {n.name!r} uses {v.name!r} before it is produced")
+                if n not in v._users:
+                    raise IRError(f"value {v.name!r} does not list its user {n.name!r}")
+            for v in n._outputs:
+                if v.producer is not n or self._values.get(v.name) is not v:
+                    raise IRError(f"output {v.name!r} of {n.name!r} is not owned correctly")
+                defined.add(id(v))
+            for attr, sub in n.subgraphs.items():
+                if sub.parent is not self:
+                    raise IRError(f"subgraph {attr!r} of {n.name!r} has the wrong parent")
+                sub._lint(seen_nodes)
+        for v in self._values.values():
+            for u in v._users:
+                if v not in u._inputs:
+                    raise IRError(f"value {v.name!r} lists {u.name!r} as a user, but it is not an input")
+        for v in self.outputs:
+            if not self._visible(v):
+                raise IRError(f"graph output {v.name!r} is not visible here")
+
+    # ----------------------------------------------------------------- summaries
+    def summary(self) -> dict[str, Any]:
+        """Counts for ``netdraw inspect``: nodes, nodes_total, params, ops, inputs, outputs."""
+        all_nodes = list(self.walk())
+        ops = Counter(n.op_type for n in self._nodes)
+        params = sum(n.params for n in all_nodes) + _unattributed(self)
+
+        def io(values: list[Value]) -> list[dict[str, Any]]:
+            return [{"name": v.name, "shape": None if v.shape is None else list(v.shape), "dtype": v.dtype}
+                    for v in values]
+
+        return {
+            "nodes": len(self._nodes),
+            "nodes_total": len(all_nodes),
+            "params": params,
+            "ops": dict(sorted(ops.items())),
+            "inputs": io(self.inputs),
+            "outputs": io(self.outputs),
+        }
+
+    def __str__(self) -> str:
+        lines: list[str] = []
+        self._dump(lines, "")
+        return "\n".join(lines) + "\n"
+
+    def _dump(self, lines: list[str], ind: str) -> None:
+        lines.append(f"{ind}graph {self.name}")
+        for v in self.inputs:
+            lines.append(f"{ind}  input {v!r}: {v.type_str()}")
+        for n in self._nodes:
+            ins = ", ".join("_" if v is None else repr(v) for v in n._inputs)
+            outs = ", ".join(f"{v!r}: {v.type_str()}" for v in n._outputs)
+            op = f"{n.domain}::{n.op_type}" if n.domain else n.op_type
+            extra = []
+            if n.scope:
+                extra.append(f"scope={scope_key(n.scope)}")
+            if n.params:
+                extra.append(f"params={n.params}")
+            if n.attrs:
+                extra.append(json.dumps(n.attrs, sort_keys=True, default=str))
+            tail = ("  " + "  ".join(extra)) if extra else ""
+            lines.append(f"{ind}  {outs or '()'} = {op}[{n.name}]({ins}){tail}")
+            for attr in n.subgraphs:
+                lines.append(f"{ind}    {attr}:")
+                n.subgraphs[attr]._dump(lines, ind + "      ")
+        lines.append(f"{ind}  output " + ", ".join(repr(v) for v in self.outputs))
+
+    # ----------------------------------------------------------------- serialisation
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT, "version": FORMAT_VERSION, "graph": self._to_dict()}
+
+    def _to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "meta": self.meta,
+            "values": [
+                {"name": v.name, "shape": None if v.shape is None else list(v.shape), "dtype": v.dtype,
+                 "kind": v.kind, "meta": v.meta}
+                for v in self._values.values()
+            ],
+            "inputs": [v.name for v in self.inputs],
+            "outputs": [v.name for v in self.outputs],
+            "nodes": [
+                {
+                    "name": n.name,
+                    "op_type": n.op_type,
+                    "domain": n.domain,
+                    "inputs": [None if v is None else v.name for v in n._inputs],
+                    "outputs": [v.name for v in n._outputs],
+                    "attrs": n.attrs,
+                    "scope": list(n.scope),
+                    "params": n.params,
+                    "meta": n.meta,
+                    "subgraphs": {k: s._to_dict() for k, s in n.subgraphs.items()},
+                }
+                for n in self._nodes
+            ],
+        }
+
+    def to_json(self, indent: int | None = 1) -> str:
+        return json.dumps(self.to_dict(), indent=indent, sort_keys=False, ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, doc: dict[str, Any]) -> "Graph":
+        if not isinstance(doc, dict) or doc.get("format") != FORMAT:
+            raise IRError(f"not a {FORMAT} document")
+        version = doc.get("version")
+        if version != FORMAT_VERSION:
+            raise IRError(f"unsupported {FORMAT} version {version!r} (this netdraw reads {FORMAT_VERSION})")
+        try:
+            g = cls._from_dict(doc["graph"], None)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise IRError(f"malformed {FORMAT} document: {exc!r}") from None
+        g.lint()
+        return g
+
+    @classmethod
+    def _from_dict(cls, d: dict[str, Any], parent: "Graph | None") -> "Graph":
+        g = cls(d["name"], parent=parent)
+        g.meta = d.get("meta", {})
+        specs = {v["name"]: v for v in d["values"]}
+        produced = {o for n in d["nodes"] for o in n["outputs"]}
+        for name, v in specs.items():
+            if name in produced:
+                continue
+            val = g._new_value(name, v["shape"], v["dtype"], v["kind"], exact=True)
+            val.meta = v.get("meta", {})
+        g.inputs = [g._values[n] for n in d["inputs"]]
+        for nd in d["nodes"]:
+            ins = [None if i is None else g.value(i) for i in nd["inputs"]]
+            outs = [(o, specs[o]["shape"], specs[o]["dtype"]) for o in nd["outputs"]]
+            if nd["name"] in g._node_names:
+                raise IRError(f"node name {nd['name']!r} is used twice")
+            node = g.add_node(nd["op_type"], ins, outs, name=nd["name"], domain=nd["domain"],
+                              attrs=nd["attrs"], scope=nd["scope"], params=nd["params"], meta=nd["meta"])
+            for v in node._outputs:
+                if v.name not in specs:
+                    raise IRError(f"output name {v.name!r} is used twice")
+                v.meta = specs[v.name].get("meta", {})
+            for attr, sd in nd["subgraphs"].items():
+                node.subgraphs[attr] = cls._from_dict(sd, g)
+        g.outputs = [g.value(n) for n in d["outputs"]]
+        return g
+
+    @classmethod
+    def from_json(cls, text: str) -> "Graph":
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise IRError(f"not JSON: {exc}") from None
+        return cls.from_dict(doc)
+
+    def copy(self) -> "Graph":
+        """A deep, independent copy (through the lossless dict form)."""
+        if self.parent is not None:
+            raise IRError("copy() is for top-level graphs")
+        return Graph.from_dict(json.loads(json.dumps(self.to_dict())))
+
+
+def _unattributed(g: Graph) -> int:
+    total = int(g.meta.get("params_unattributed", 0))
+    for n in g._nodes:
+        for sub in n.subgraphs.values():
+            total += _unattributed(sub)
+    return total
+
+
+def _owner_of(g: Graph) -> Node | None:
+    if g.parent is None:
+        return None
+    for n in g.parent._nodes:
+        if any(s is g for s in n.subgraphs.values()):
+            return n
+    return None
+

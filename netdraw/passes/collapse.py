@@ -1,0 +1,227 @@
+"""Collapse to a depth: every module below depth N becomes one node."""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from typing import Any
+
+from netdraw.ir import Graph, Node, Value, scope_key
+from netdraw.ops import is_constant
+
+__all__ = ["collapse", "auto_depth", "max_depth", "visible_nodes", "is_hidden", "DEFAULT_MAX_NODES"]
+
+DEFAULT_MAX_NODES = 60
+
+
+def is_hidden(node: Node) -> bool:
+    """True for nodes a diagram folds into their users: constants, and ops that read only
+    stored tensors (an Identity or Transpose of a weight, a DequantizeLinear of weights)."""
+    if is_constant(node.op_type):
+        return True
+    if node.subgraphs or node.meta.get("group"):
+        return False
+    ins = [v for v in node.inputs if v is not None]
+    return bool(ins) and all(v.kind == "param" for v in ins)
+
+
+def visible_nodes(graph: Graph) -> list[Node]:
+    """The nodes a diagram draws (see :func:`is_hidden`)."""
+    return [n for n in graph.nodes if not is_hidden(n)]
+
+
+def max_depth(graph: Graph) -> int:
+    """The deepest module path in the graph (0 when nothing has a scope)."""
+    return max((len(n.scope) for n in graph.nodes), default=0)
+
+
+def _units(graph: Graph, depth: int) -> list[tuple[tuple[str, ...] | None, list[Node]]]:
+    """Group nodes by ``scope[:depth]``; splits a group into runs if grouping would make a cycle."""
+    nodes = list(graph.nodes)
+    keys = [n.scope[:depth] if depth >= 1 and len(n.scope) >= depth else None for n in nodes]
+    units = _merge(nodes, keys, whole=True)
+    if units is None:
+        units = _merge(nodes, keys, whole=False)
+        assert units is not None
+    return units
+
+
+def _merge(nodes: list[Node], keys: list, whole: bool):
+    unit_of: dict[Node, int] = {}
+    units: list[tuple[Any, list[Node]]] = []
+    index: dict[Any, int] = {}
+    prev_key: object = object()
+    for n, k in zip(nodes, keys):
+        if k is None:
+            units.append((None, [n]))
+        elif whole and k in index:
+            units[index[k]][1].append(n)
+        elif not whole and k == prev_key and units and units[-1][0] == k:
+            units[-1][1].append(n)
+        else:
+            index[k] = len(units)
+            units.append((k, [n]))
+        unit_of[n] = len(units) - 1 if k is None or not whole else index[k]
+        prev_key = k
+    if not whole:
+        return units
+    # order the units topologically (first member's position breaks ties); None if cyclic
+    succ: list[set[int]] = [set() for _ in units]
+    indeg = [0] * len(units)
+    for n in nodes:
+        u = unit_of[n]
+        for v in n.outputs:
+            for user in v.users:
+                top = _top(user, n.graph)
+                w = unit_of.get(top)
+                if w is not None and w != u and w not in succ[u]:
+                    succ[u].add(w)
+                    indeg[w] += 1
+    heap = [i for i in range(len(units)) if indeg[i] == 0]
+    heapq.heapify(heap)
+    order = []
+    while heap:
+        i = heapq.heappop(heap)
+        order.append(i)
+        for j in succ[i]:
+            indeg[j] -= 1
+            if indeg[j] == 0:
+                heapq.heappush(heap, j)
+    if len(order) != len(units):
+        return None
+    return [units[i] for i in order]
+
+
+def _top(node: Node, graph: Graph) -> Node:
+    """The node of ``graph`` that is, or owns the subgraph holding, ``node``."""
+    while node.graph is not graph:
+        parent = node.graph.parent
+        owner = None
+        if parent is not None:
+            for cand in parent.nodes:
+                if any(s is node.graph for s in cand.subgraphs.values()):
+                    owner = cand
+                    break
+        if owner is None:
+            return node
+        node = owner
+    return node
+
+
+def count_visible(graph: Graph, depth: int | None) -> int:
+    """How many nodes a diagram at ``depth`` draws (``None`` = every op)."""
+    if depth is None:
+        return len(visible_nodes(graph))
+    total = 0
+    for key, members in _units(graph, depth):
+        if key is not None:
+            total += 1
+        elif not is_hidden(members[0]):
+            total += 1
+    return total
+
+
+def auto_depth(graph: Graph, max_nodes: int = DEFAULT_MAX_NODES) -> int | None:
+    """The deepest level whose diagram stays within ``max_nodes`` (``None`` = every op)."""
+    if count_visible(graph, None) <= max_nodes:
+        return None
+    deepest = max_depth(graph)
+    for d in range(deepest, 0, -1):
+        if count_visible(graph, d) <= max_nodes:
+            return d
+    return 1 if deepest >= 1 else None
+
+
+def collapse(graph: Graph, depth: int | None) -> Graph:
+    """A new graph where each module at ``depth`` is one node; ``None`` returns a plain copy.
+
+    A collapsed node's ``scope`` is the module's path, its ``op_type`` the module's type
+    (``"Module"`` when the source did not record one), its ``params`` the members' total,
+    and ``meta["group"]`` = ``{"module", "type", "nodes", "ops"}``.
+    """
+    if depth is None or max_depth(graph) == 0:
+        out = graph.copy()
+        out.meta["collapse"] = {"depth": None}
+        return out
+    if depth < 1:
+        raise ValueError(f"depth must be >= 1 or None, got {depth}")
+    modules = graph.meta.get("modules", {})
+    out = Graph(graph.name)
+    out.meta = _deepcopy(graph.meta)
+    out.meta["collapse"] = {"depth": depth}
+    vmap: dict[int, Value] = {}
+
+    def clone_free(v: Value) -> Value:
+        if v.kind == "input":
+            nv = out.add_input(v.name, v.shape, v.dtype)
+        else:
+            nv = out.add_param(v.name, v.shape, v.dtype)
+        nv.meta = _deepcopy(v.meta)
+        vmap[id(v)] = nv
+        return nv
+
+    for v in graph.inputs:
+        clone_free(v)
+    for v in graph.values:
+        if v.producer is None and id(v) not in vmap:
+            clone_free(v)
+
+    for key, members in _units(graph, depth):
+        if key is None:
+            n = members[0]
+            new = out.add_node(n.op_type, [None if v is None else vmap[id(v)] for v in n.inputs],
+                               [(v.name, v.shape, v.dtype) for v in n.outputs], name=n.name,
+                               domain=n.domain, attrs=_deepcopy(n.attrs), scope=n.scope,
+                               params=n.params, meta=_deepcopy(n.meta))
+            for old, nv in zip(n.outputs, new.outputs):
+                nv.meta = _deepcopy(old.meta)
+                vmap[id(old)] = nv
+            for attr, sub in n.subgraphs.items():
+                new.subgraphs[attr] = Graph._from_dict(sub._to_dict(), out)
+            continue
+        member_set = set(members)
+        produced = {id(v) for m in members for v in m.outputs}
+        ins: list[Value] = []
+        seen: set[int] = set()
+        for m in members:
+            for v in _reads(m):
+                if v.kind != "param" and id(v) not in produced and id(v) not in seen:
+                    seen.add(id(v))
+                    ins.append(v)
+        outs = [v for m in members for v in m.outputs
+                if any(_top(u, graph) not in member_set for u in v.users) or v in graph.outputs]
+        inner = [x for m in members for x in [m, *_walk_subgraphs(m)]]
+        mtype = modules.get(scope_key(key), {}).get("type")
+        short = mtype.rsplit(".", 1)[-1] if mtype else "Module"
+        node = out.add_node(
+            short, [vmap[id(v)] for v in ins], [(v.name, v.shape, v.dtype) for v in outs],
+            name=scope_key(key), scope=key, params=sum(x.params for x in inner),
+            meta={"group": {"module": scope_key(key), "type": mtype, "nodes": len(inner),
+                            "ops": dict(sorted(Counter(x.op_type for x in inner).items()))}},
+        )
+        for old, nv in zip(outs, node.outputs):
+            nv.meta = _deepcopy(old.meta)
+            vmap[id(old)] = nv
+    out.outputs = [vmap[id(v)] for v in graph.outputs]
+    return out
+
+
+def _reads(node: Node) -> list[Value]:
+    """Values a node reads from its own graph or above, including through its subgraphs."""
+    vals = [v for v in node.inputs if v is not None]
+    for sub in node.subgraphs.values():
+        for inner in sub.walk():
+            vals.extend(v for v in inner.inputs if v is not None and v.graph is node.graph)
+    return vals
+
+
+def _walk_subgraphs(node: Node) -> list[Node]:
+    return [x for sub in node.subgraphs.values() for x in sub.walk()]
+
+
+def _deepcopy(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _deepcopy(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_deepcopy(v) for v in obj]
+    return obj

@@ -1,0 +1,212 @@
+"""DOT text from the IR: pure text generation, no executables run here."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from netdraw.errors import check_choice
+from netdraw.ir import Graph, Node, Value
+from netdraw.ops import category, label_fields
+from netdraw.passes.collapse import visible_nodes
+from netdraw.render.escape import dot_id, dot_label, shorten
+from netdraw.render.theme import THEMES, Theme
+
+__all__ = ["to_dot", "RANKDIRS", "format_count", "shape_text"]
+
+RANKDIRS = ("TB", "LR", "BT", "RL")
+
+
+def format_count(n: int) -> str:
+    """``9408`` -> ``9.4K``; ``23512345`` -> ``23.5M``."""
+    for unit, size in (("B", 10**9), ("M", 10**6), ("K", 10**3)):
+        if n >= size:
+            return f"{n / size:.1f}".rstrip("0").rstrip(".") + unit
+    return str(n)
+
+
+def shape_text(v: Value) -> str:
+    """``1×64×56×56`` (dtype first when it is not float32); empty when the shape is unknown."""
+    if v.shape is None:
+        return v.dtype if v.dtype and v.dtype != "float32" else ""
+    dims = "×".join(_dim(d) for d in v.shape) or "scalar"
+    if v.dtype and v.dtype != "float32":
+        return f"{v.dtype} {dims}"
+    return dims
+
+
+def _dim(d: int | str | None) -> str:
+    """A dim as drawn: symbolic names stay, inferred expressions (``floor(h/2)+1``) become ``?``."""
+    if d is None or (isinstance(d, str) and (not _IDENT.fullmatch(d) or _UNNAMED.fullmatch(d))):
+        return "?"
+    return str(d)
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_UNNAMED = re.compile(r"unk__\d+")  # what onnx shape inference calls a dim it could not name
+
+
+def _attr_text(node: Node) -> str:
+    parts = []
+    for key, short, collapse_equal, hide_ones in label_fields(node.op_type):
+        val = node.attrs.get(key)
+        if val is None or isinstance(val, dict):
+            continue
+        vals = val if isinstance(val, list) else [val]
+        if not vals or (hide_ones and all(x == 1 for x in vals)):
+            continue
+        if collapse_equal and all(x == vals[0] for x in vals):
+            vals = vals[:1]
+        sep = "," if key == "perm" else "×"
+        parts.append(short + sep.join(str(x) for x in vals))
+    return " ".join(parts)
+
+
+class _Writer:
+    def __init__(self, graph: Graph, theme: Theme, rankdir: str) -> None:
+        self.g = graph
+        self.t = theme
+        self.rankdir = rankdir
+        self.lines: list[str] = []
+        self.visible = visible_nodes(graph)
+        self.visible_set = set(self.visible)
+
+    # ids -------------------------------------------------------------
+    @staticmethod
+    def nid(n: Node) -> str:
+        return dot_id("n:" + n.name)
+
+    @staticmethod
+    def iid(v: Value) -> str:
+        return dot_id("i:" + v.name)
+
+    @staticmethod
+    def oid(v: Value, i: int) -> str:
+        return dot_id(f"o:{i}:{v.name}")
+
+    # labels ----------------------------------------------------------
+    def node_label(self, n: Node, module: str | None = None) -> str:
+        """``module``: the name of a one-op module drawn as this node instead of as a cluster."""
+        group = n.meta.get("group")
+        sub: list[str] = []
+        if group:
+            title = n.scope[-1] if n.scope else n.name
+            if group.get("type"):
+                sub.append(n.op_type)
+        else:
+            title = n.op_type  # its module is the cluster around it
+            if module is not None:
+                title, sub = module, [n.op_type]
+            attrs = _attr_text(n)
+            if attrs:
+                sub.append(attrs)
+        lines = [shorten(title)]
+        if sub:
+            lines.append(shorten(" · ".join(sub), 48))
+        if n.params:
+            lines.append(f"{format_count(n.params)} params")
+        for k, s in n.subgraphs.items():
+            lines.append(shorten(f"{k}: {sum(1 for _ in s.walk())} ops", 48))
+        return dot_label(*lines)
+
+    def io_label(self, kind: str, v: Value) -> str:
+        lines = [f"{kind}: {shorten(v.name, 30)}"]
+        st = shape_text(v)
+        if st:
+            lines.append(shorten(st, 48))
+        return dot_label(*lines)
+
+    def style(self, cat: str, extra: str = "") -> str:
+        s = self.t.styles[cat]
+        return f'fillcolor="{s.fill}", color="{s.border}"{extra}'
+
+    # body ------------------------------------------------------------
+    def emit(self) -> str:
+        t = self.t
+        add = self.lines.append
+        add(f"digraph {dot_id(self.g.name)} {{")
+        add(f'\tgraph [rankdir={self.rankdir}, bgcolor="{t.background}", fontname="{t.font}", fontsize=10, '
+            f'fontcolor="{t.text}", nodesep=0.25, ranksep=0.3, outputorder=edgesfirst, labeljust=l];')
+        add(f'\tnode [shape=box, style="rounded,filled", fontname="{t.font}", fontsize=10, '
+            f'fontcolor="{t.text}", margin="0.12,0.05", height=0.3, penwidth=1.2];')
+        add(f'\tedge [fontname="{t.font}", fontsize=8, fontcolor="{t.muted}", color="{t.edge}", '
+            f'arrowsize=0.6, penwidth=0.9];')
+        for v in self.g.inputs:
+            add(f"\t{self.iid(v)} [label={self.io_label('input', v)}, {self.style('input')}];")
+        self.clusters()
+        for i, v in enumerate(self.g.outputs):
+            add(f"\t{self.oid(v, i)} [label={self.io_label('output', v)}, {self.style('output')}];")
+        self.edges()
+        add("}")
+        return "\n".join(self.lines) + "\n"
+
+    def clusters(self) -> None:
+        # a tree of module paths; each node sits in the cluster of its enclosing module
+        tree: dict[tuple[str, ...], dict[str, Any]] = {(): {"nodes": [], "children": []}}
+        for n in self.visible:
+            path = n.scope[:-1] if n.meta.get("group") else n.scope
+            for k in range(1, len(path) + 1):
+                if path[:k] not in tree:
+                    tree[path[:k]] = {"nodes": [], "children": []}
+                    tree[path[:k - 1]]["children"].append(path[:k])
+            tree[path]["nodes"].append(n)
+        self.cluster_body((), tree, "\t")
+
+    def node_line(self, n: Node, ind: str, module: str | None = None) -> None:
+        cat = "module" if n.meta.get("group") else category(n.op_type)
+        extra = ", peripheries=2" if n.subgraphs else ""
+        self.lines.append(f"{ind}{self.nid(n)} [label={self.node_label(n, module)}, {self.style(cat, extra)}];")
+
+    def cluster_body(self, path: tuple[str, ...], tree: dict, ind: str) -> None:
+        for n in tree[path]["nodes"]:
+            self.node_line(n, ind)
+        modules = self.g.meta.get("modules", {})
+        for child in tree[path]["children"]:
+            if len(tree[child]["nodes"]) == 1 and not tree[child]["children"]:
+                # a module with one op: one node named after the module, not a box around it
+                self.node_line(tree[child]["nodes"][0], ind, module=shorten(child[-1]))
+                continue
+            self.lines.append(f"{ind}subgraph {dot_id('cluster:' + '/'.join(child))} {{")
+            mtype = modules.get("/".join(child), {}).get("type")
+            title = shorten(child[-1])
+            if mtype:
+                title += " · " + shorten(mtype.rsplit(".", 1)[-1])
+            self.lines.append(f'{ind}\tlabel={dot_label(title)}; style="rounded,filled"; '
+                              f'color="{self.t.cluster_border}"; fillcolor="{self.t.cluster_fill}"; '
+                              f'fontsize=9; margin=8;')
+            self.cluster_body(child, tree, ind + "\t")
+            self.lines.append(f"{ind}}}")
+
+    def source(self, v: Value) -> str | None:
+        if v.kind == "param":
+            return None
+        if v.producer is None:
+            return self.iid(v) if v in self.g.inputs else None
+        return self.nid(v.producer) if v.producer in self.visible_set else None
+
+    def edge(self, src: str, dst: str, v: Value) -> None:
+        label = shape_text(v)
+        attr = f" [label={dot_label(shorten(label, 40))}]" if label else ""
+        self.lines.append(f"\t{src} -> {dst}{attr};")
+
+    def edges(self) -> None:
+        for n in self.visible:
+            seen: set[int] = set()
+            for v in n.inputs:
+                if v is None or id(v) in seen:
+                    continue
+                seen.add(id(v))
+                src = self.source(v)
+                if src is not None:
+                    self.edge(src, self.nid(n), v)
+        for i, v in enumerate(self.g.outputs):
+            src = self.source(v)
+            if src is not None:
+                self.edge(src, self.oid(v, i), v)
+
+
+def to_dot(graph: Graph, *, rankdir: str = "TB", theme: str = "paper") -> str:
+    """The DOT source of an (already collapsed) graph."""
+    check_choice("rankdir", rankdir, RANKDIRS)
+    check_choice("theme", theme, THEMES)
+    return _Writer(graph, THEMES[theme], rankdir).emit()

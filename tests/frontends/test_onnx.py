@@ -1,0 +1,202 @@
+"""The ONNX frontend on small models built here and on real models from PyPI wheels."""
+
+from __future__ import annotations
+
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+import netdraw
+from netdraw.errors import NetdrawError
+from tests.conftest import check_golden, make_model, onnx_reference, tensor
+
+
+def test_scopes_from_slash_names_and_params_on_users(scoped_cnn):
+    g = netdraw.load(scoped_cnn)
+    g.lint()
+    assert [n.scope for n in g.nodes] == [("stem", "conv"), ("stem", "act"), ("block", "conv"), ("block",),
+                                           ("head", "pool"), ("head",), ("head", "fc")]
+    assert [n.params for n in g.nodes] == [8 * 27 + 8, 0, 64, 0, 0, 0, 36]
+    assert g.summary()["params"] == 216 + 8 + 64 + 36
+    assert g.inputs[0].shape == ("batch", 3, 8, 8)
+    # shapes from onnx shape inference, symbolic batch kept
+    assert g.node("/stem/conv/Conv").outputs[0].shape == ("batch", 8, 8, 8)
+    assert g.outputs[0].shape == ("batch", 4)
+    assert g.meta["source"] == {"format": "onnx", "path": "scoped.onnx"}
+    check_golden("onnx_scoped.txt", str(g))
+
+
+def test_initializers_listed_as_inputs_are_not_graph_inputs(tmp_path):
+    X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
+    W = helper.make_tensor_value_info("w", TensorProto.FLOAT, [2])
+    Y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
+    m = make_model([helper.make_node("Add", ["x", "w"], ["y"])], [X, W], [Y], [tensor("w", (2,))])
+    m.ir_version = 3
+    onnx.save(m, tmp_path / "m.onnx")
+    g = netdraw.load(tmp_path / "m.onnx")
+    assert [v.name for v in g.inputs] == ["x"]
+    assert g.summary()["params"] == 2
+
+
+def test_constant_nodes_count_as_params_and_shared_weights_count_once(tmp_path):
+    X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [3])
+    Y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [3])
+    nodes = [
+        helper.make_node("Constant", [], ["k"], value=tensor("kv", (3,))),
+        helper.make_node("Constant", [], ["s"], value_floats=[1.0, 2.0, 3.0]),
+        helper.make_node("Constant", [], ["one"], value_int=1),
+        helper.make_node("Mul", ["x", "k"], ["a"]),
+        helper.make_node("Add", ["a", "w"], ["b"]),
+        helper.make_node("Add", ["b", "w"], ["y"]),  # the same initializer again
+    ]
+    m = make_model(nodes, [X], [Y], [tensor("w", (3,)), tensor("unused", (5,))])
+    onnx.save(m, tmp_path / "m.onnx")
+    g = netdraw.load(tmp_path / "m.onnx")
+    assert [n.params for n in g.nodes] == [3, 3, 1, 0, 3, 0]
+    assert g.meta["params_unattributed"] == 5
+    assert g.summary()["params"] == 3 + 3 + 1 + 3 + 5 == onnx_reference(tmp_path / "m.onnx")["params"]
+
+
+def _if_model():
+    X = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 4])
+    C = helper.make_tensor_value_info("cond", TensorProto.BOOL, [])
+    Y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 4])
+    then_out = helper.make_tensor_value_info("t", TensorProto.FLOAT, ["n", 4])
+    else_out = helper.make_tensor_value_info("e", TensorProto.FLOAT, ["n", 4])
+    then_g = helper.make_graph([helper.make_node("Add", ["x", "bias"], ["t"], name="then_add")], "then",
+                               [], [then_out])
+    else_g = helper.make_graph(
+        [helper.make_node("Mul", ["x", "inner_scale"], ["e"], name="else_mul")], "else", [], [else_out],
+        [tensor("inner_scale", (4,))])
+    node = helper.make_node("If", ["cond"], ["y"], name="branch", then_branch=then_g, else_branch=else_g)
+    return make_model([node], [X, C], [Y], [tensor("bias", (4,))])
+
+
+def test_if_bodies_are_subgraphs_with_outer_references(tmp_path):
+    onnx.save(_if_model(), tmp_path / "if.onnx")
+    g = netdraw.load(tmp_path / "if.onnx")
+    g.lint()
+    (branch,) = g.nodes
+    assert set(branch.subgraphs) == {"then_branch", "else_branch"}
+    then_add = branch.subgraphs["then_branch"].nodes[0]
+    # the outer initializer is counted on the inner node that uses it, once
+    assert then_add.params == 4 and branch.params == 0
+    assert then_add.inputs[0] is g.inputs[0]
+    ref = onnx_reference(tmp_path / "if.onnx")
+    s = g.summary()
+    assert (s["nodes"], s["nodes_total"], s["params"]) == (ref["nodes"], ref["nodes_total"], ref["params"]) == (1, 3, 8)
+    assert g.copy().summary() == s
+
+
+def test_loop_body_inputs(tmp_path):
+    X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
+    Y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
+    body = helper.make_graph(
+        [helper.make_node("Add", ["acc", "x"], ["acc_out"]), helper.make_node("Identity", ["cond_in"], ["cond_out"])],
+        "body",
+        [helper.make_tensor_value_info("i", TensorProto.INT64, []),
+         helper.make_tensor_value_info("cond_in", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("acc", TensorProto.FLOAT, [2])],
+        [helper.make_tensor_value_info("cond_out", TensorProto.BOOL, []),
+         helper.make_tensor_value_info("acc_out", TensorProto.FLOAT, [2])])
+    nodes = [helper.make_node("Constant", [], ["trip"], value=helper.make_tensor("t", TensorProto.INT64, [], [3])),
+             helper.make_node("Loop", ["trip", "", "x"], ["y"], body=body)]
+    onnx.save(make_model(nodes, [X], [Y]), tmp_path / "loop.onnx")
+    g = netdraw.load(tmp_path / "loop.onnx")
+    g.lint()
+    loop = g.nodes[1]
+    assert loop.inputs[1] is None
+    assert [v.name for v in loop.subgraphs["body"].inputs] == ["i", "cond_in", "acc"]
+    assert g.summary()["nodes_total"] == 4
+
+
+def test_external_data_is_never_read(tmp_path):
+    m = _if_model()
+    onnx.save(m, tmp_path / "ext.onnx", save_as_external_data=True, all_tensors_to_one_file=True,
+              location="ext.data", size_threshold=0)
+    (tmp_path / "ext.data").unlink()  # loading must not need it
+    g = netdraw.load(tmp_path / "ext.onnx")
+    assert g.summary()["params"] == 8
+    assert g.value("bias").meta == {"external": True}
+
+
+def test_torch_dynamo_metadata_gives_scopes_and_module_types(tmp_path):
+    X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4])
+    Y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4])
+    n = helper.make_node("Relu", ["x"], ["y"], name="node_relu")
+    for k, v in {"pkg.torch.onnx.name_scopes": "['', 'encoder', 'encoder.act', 'relu']",
+                 "pkg.torch.onnx.class_hierarchy": "['M', 'Encoder', 'torch.nn.modules.activation.ReLU', 'aten.relu']"}.items():
+        p = n.metadata_props.add()
+        p.key, p.value = k, v
+    onnx.save(make_model([n], [X], [Y]), tmp_path / "d.onnx")
+    g = netdraw.load(tmp_path / "d.onnx")
+    assert g.nodes[0].scope == ("encoder", "encoder.act")
+    assert g.meta["modules"] == {"encoder": {"type": "Encoder"},
+                                 "encoder/encoder.act": {"type": "torch.nn.modules.activation.ReLU"}}
+
+
+def test_unsorted_nodes_unnamed_nodes_and_unknown_ops(tmp_path):
+    X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])
+    Y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [2])
+    nodes = [helper.make_node("Neg", ["a"], ["y"]),
+             helper.make_node("FancyOp", ["x"], ["a"], domain="com.example"),
+             ]
+    m = make_model(nodes, [X], [Y])
+    m.opset_import.append(helper.make_opsetid("com.example", 1))
+    onnx.save(m, tmp_path / "u.onnx")
+    g = netdraw.load(tmp_path / "u.onnx")
+    g.lint()
+    assert [(n.name, n.domain) for n in g.nodes] == [("FancyOp", "com.example"), ("Neg", "")]
+    assert g.nodes[0].outputs[0].shape is None
+
+
+@pytest.mark.parametrize("payload,message", [
+    (b"", "no IR version or no graph"),
+    (b"\x08\x07\x12\xff\xff\xff\xff\x0f", "truncated or corrupt"),
+])
+def test_bad_files(tmp_path, payload, message):
+    p = tmp_path / "bad.onnx"
+    p.write_bytes(payload)
+    with pytest.raises(NetdrawError, match=message):
+        netdraw.load(p)
+
+
+def test_truncated_real_file_is_reported(tmp_path):
+    from tests.conftest import ROOT
+
+    data = (ROOT / "examples" / "resnet18.onnx").read_bytes()
+    p = tmp_path / "cut.onnx"
+    p.write_bytes(data[: len(data) // 2])
+    with pytest.raises(NetdrawError, match="not a valid ONNX file"):
+        netdraw.load(p)
+
+
+@pytest.mark.realmodels
+@pytest.mark.parametrize("name", ["nudenet-320n", "rapidocr-det", "rapidocr-cls", "silero-vad",
+                                  "silero-vad-16k-op15", "magika"])
+def test_real_models_match_onnx_counts(real_models, name):
+    path = real_models[name]
+    ref = onnx_reference(path)
+    g = netdraw.load(path)
+    g.lint()
+    s = g.summary()
+    assert s["nodes"] == ref["nodes"]
+    assert s["nodes_total"] == ref["nodes_total"]
+    assert s["params"] == ref["params"]
+    assert [v["name"] for v in s["inputs"]] == ref["inputs"]
+    assert [v["name"] for v in s["outputs"]] == ref["outputs"]
+    assert sum(s["ops"].values()) == s["nodes"]
+    back = netdraw.Graph.from_json(g.to_json())
+    assert back.summary() == s
+
+
+@pytest.mark.realmodels
+def test_real_model_known_values(real_models):
+    # numbers published with the models, checked by hand once against onnx
+    s = netdraw.load(real_models["nudenet-320n"]).summary()
+    assert (s["nodes"], s["params"], s["ops"]["Conv"]) == (323, 3009250, 64)
+    s = netdraw.load(real_models["silero-vad"]).summary()
+    assert (s["nodes"], s["nodes_total"]) == (5, 689)
+    g = netdraw.load(real_models["nudenet-320n"])
+    assert g.inputs[0].shape == ("batch", 3, "height", "width")
+    assert {n.scope[0] for n in g.nodes if n.scope} == {f"model.{i}" for i in range(23)}

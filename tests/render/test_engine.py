@@ -1,0 +1,139 @@
+"""Layout engines: native dot and embedded wasm, determinism, failures, real models."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+import wasmtime
+
+import netdraw
+from netdraw.errors import NetdrawError
+from netdraw.passes import visible_nodes
+from netdraw.render import engine, prepare, render_bytes
+from tests.render.test_dot import HOSTILE, hostile_graph
+
+SVG = "{http://www.w3.org/2000/svg}"
+ENGINES = [pytest.param("native", marks=pytest.mark.dot), "wasm"]
+
+
+def svg_nodes(svg: bytes) -> list[ET.Element]:
+    root = ET.fromstring(svg)
+    return [g for g in root.iter(f"{SVG}g") if g.get("class") == "node"]
+
+
+def svg_texts(svg: bytes) -> list[str]:
+    return [t.text or "" for t in ET.fromstring(svg).iter(f"{SVG}text")]
+
+
+def expected_shapes(graph) -> int:
+    drawn = prepare(graph)
+    return len(visible_nodes(drawn)) + len(drawn.inputs) + len(drawn.outputs)
+
+
+@pytest.mark.parametrize("eng", ENGINES)
+def test_svg_has_one_shape_per_visible_node(scoped_cnn, eng):
+    g = netdraw.load(scoped_cnn)
+    for depth, count in (("max", 7 + 2), (1, 3 + 2)):
+        svg = render_bytes(g, "svg", engine=eng, depth=depth)
+        assert len(svg_nodes(svg)) == count
+
+
+@pytest.mark.parametrize("eng", ENGINES)
+@pytest.mark.parametrize("fmt", ["svg", "png", "pdf"])
+def test_output_is_byte_identical_across_runs(scoped_cnn, eng, fmt):
+    g = netdraw.load(scoped_cnn)
+    a = render_bytes(g, fmt, engine=eng)
+    b = render_bytes(netdraw.load(scoped_cnn), fmt, engine=eng)
+    assert a == b
+    magic = {"svg": b"<?xml", "png": b"\x89PNG", "pdf": b"%PDF"}[fmt]
+    assert a.startswith(magic)
+
+
+@pytest.mark.parametrize("eng", ENGINES)
+def test_png_size_is_the_same_scale_on_both_engines(scoped_cnn, eng):
+    import struct
+
+    g = netdraw.load(scoped_cnn)
+    png = render_bytes(g, "png", engine=eng)
+    w, h = struct.unpack(">II", png[16:24])
+    root = ET.fromstring(render_bytes(g, "svg", engine=eng))
+    pt_w = float(root.get("width").rstrip("pt"))
+    assert abs(w - pt_w * engine.PNG_DPI / 72) <= 2  # 2 px per point
+
+
+@pytest.mark.parametrize("eng", ENGINES)
+def test_hostile_names_render_and_read_back(eng):
+    g = hostile_graph()
+    svg = render_bytes(g, "svg", engine=eng, depth="max")
+    assert len(svg_nodes(svg)) == expected_shapes(g)
+    texts = "\n".join(svg_texts(svg))
+    assert "<script>&amp;</script>" in texts          # shown literally, parsed safely
+    assert "back\\slash\\" in texts
+    assert "\\N\\G\\L" in texts                          # not expanded as Graphviz escapes
+    assert "new line" in texts
+    assert "ünïcødé 名前" in texts
+
+
+def test_wasm_renders_many_graphs_in_one_process(scoped_cnn):
+    g = netdraw.load(scoped_cnn)
+    outs = [render_bytes(g, "svg", engine="wasm", depth=d) for d in ("max", 1, "max", 1, "max")]
+    assert outs[0] == outs[2] == outs[4] and outs[1] == outs[3]
+    assert len(svg_nodes(outs[1])) == 5
+
+
+def test_wasm_trap_becomes_one_line_error(monkeypatch, scoped_cnn):
+    def trap(source):
+        raise wasmtime.Trap("call stack exhausted")
+
+    monkeypatch.setattr(engine, "_wasm_render_once", trap)
+    with pytest.raises(NetdrawError) as info:
+        render_bytes(netdraw.load(scoped_cnn), "svg", engine="wasm")
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert "call stack exhausted" in msg and "apt-get install graphviz" in msg
+
+
+def test_wasm_reports_bad_dot_source():
+    with pytest.raises(NetdrawError, match="could not lay out"):
+        engine.layout("digraph { a -> }", "svg", "wasm")
+
+
+def test_auto_uses_wasm_without_dot_on_path(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert engine.resolve("auto") == "wasm"
+    with pytest.raises(NetdrawError, match="needs Graphviz's `dot` on PATH"):
+        engine.resolve("native")
+
+
+@pytest.mark.dot
+def test_auto_uses_native_when_dot_is_there():
+    assert engine.resolve("auto") == "native"
+
+
+@pytest.mark.dot
+def test_pdf_creation_date_is_fixed():
+    pdf = engine.layout("digraph { a -> b }", "pdf", "native")
+    assert b"/CreationDate (D:19700101000000" in pdf
+
+
+@pytest.mark.realmodels
+@pytest.mark.parametrize("eng", ENGINES)
+@pytest.mark.parametrize("name", ["nudenet-320n", "rapidocr-cls", "silero-vad-16k-op15", "magika"])
+def test_real_models_render_one_shape_per_visible_node(real_models, name, eng):
+    g = netdraw.load(real_models[name])
+    svg = render_bytes(g, "svg", engine=eng)
+    assert len(svg_nodes(svg)) == expected_shapes(g)
+    # at every op: the op count minus constants and weight-only ops, independently of the pass
+    full = render_bytes(g, "svg", engine=eng, depth="max")
+    model = __import__("onnx").load(str(real_models[name]), load_external_data=False)
+    inits = {t.name for t in model.graph.initializer}
+
+    def drawn(n):  # constants and ops reading only initializers are folded into their users
+        ins = [i for i in n.input if i]
+        has_body = any(a.type == a.GRAPH for a in n.attribute)
+        return n.op_type != "Constant" and (has_body or not ins or not all(i in inits for i in ins))
+
+    ops = [n for n in model.graph.node if drawn(n)]
+    ios = [i for i in model.graph.input if i.name not in inits] + list(model.graph.output)
+    assert len(svg_nodes(full)) == len(ops) + len(ios)

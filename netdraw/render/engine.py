@@ -233,6 +233,12 @@ def _svg_to_pdf(svg: bytes) -> bytes:
     import io
 
     rl_config.invariant = 1  # no timestamps or random ids: byte-identical output
+    from svglib.fonts import register_font
+
+    # Helvetica is a built-in PDF font svglib will not remap (and it lacks Greek, Cyrillic...):
+    # point our labels' font list at the bundled Liberation Sans, embedded in the PDF
+    register_font("NetdrawSans", str(_FONT), rlgFontName="NetdrawSans")
+    svg = re.sub(rb'font-family="[^"]*"', b'font-family="NetdrawSans"', svg)
     drawing = svg2rlg(io.BytesIO(svg))
     if drawing is None:
         raise NetdrawError("PDF conversion failed: the SVG could not be read")

@@ -47,9 +47,12 @@ def from_model(model: onnx.ModelProto, *, shape_inference: bool = True) -> Graph
     """Build the IR from an in-memory ``ModelProto`` (external data is never read)."""
     warnings: list[str] = []
     if shape_inference:
+        # Data propagation resolves shapes computed at run time (Shape -> Gather -> Reshape), but
+        # only to concrete numbers when the inputs are static; with symbolic inputs it builds
+        # expressions such as floor(h/2 - 1/2) + 1 at several times the cost.  So: static only.
         try:
             model = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False,
-                                                      data_prop=True)
+                                                      data_prop=_static_inputs(model.graph))
         except Exception as exc:  # onnx raises many types here; go on with the shapes we have
             warnings.append(f"shape inference failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
     g = Graph(model.graph.name or "graph")
@@ -65,6 +68,19 @@ def from_model(model: onnx.ModelProto, *, shape_inference: bool = True) -> Graph
     if warnings:
         g.meta["warnings"] = warnings
     return g
+
+
+def _static_inputs(gp: onnx.GraphProto) -> bool:
+    inits = {t.name for t in gp.initializer}
+    for vi in gp.input:
+        if vi.name in inits:
+            continue
+        tt = vi.type.tensor_type
+        if not vi.type.HasField("tensor_type") or not tt.HasField("shape"):
+            return False
+        if any(d.WhichOneof("value") != "dim_value" for d in tt.shape.dim):
+            return False
+    return True
 
 
 # ------------------------------------------------------------------- types

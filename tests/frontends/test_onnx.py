@@ -200,3 +200,31 @@ def test_real_model_known_values(real_models):
     g = netdraw.load(real_models["nudenet-320n"])
     assert g.inputs[0].shape == ("batch", 3, "height", "width")
     assert {n.scope[0] for n in g.nodes if n.scope} == {f"model.{i}" for i in range(23)}
+
+
+def test_shape_inference_failure_is_a_warning_not_an_error(monkeypatch, scoped_cnn):
+    def boom(*a, **k):
+        raise onnx.shape_inference.InferenceError("[ShapeInferenceError] broken model")
+
+    monkeypatch.setattr(onnx.shape_inference, "infer_shapes", boom)
+    g = netdraw.load(scoped_cnn)
+    assert g.meta["warnings"] == ["shape inference failed: [ShapeInferenceError] broken model"]
+    assert g.node("/stem/conv/Conv").outputs[0].shape is None  # no inferred shapes ...
+    assert g.outputs[0].shape == ("batch", 4)                  # ... declared ones kept
+    assert g.summary()["params"] == 324
+
+
+def test_data_propagation_only_for_static_inputs(tmp_path):
+    """Shape -> Gather -> Reshape resolves to numbers when the input is static."""
+    X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3, 4])
+    Y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    nodes = [helper.make_node("Shape", ["x"], ["s"]),
+             helper.make_node("Constant", [], ["m"], value=helper.make_tensor("m", TensorProto.INT64, [1], [-1])),
+             helper.make_node("Slice", ["s", "zero", "one"], ["first"]),
+             helper.make_node("Concat", ["first", "m"], ["target"], axis=0),
+             helper.make_node("Reshape", ["x", "target"], ["y"])]
+    inits = [helper.make_tensor("zero", TensorProto.INT64, [1], [0]),
+             helper.make_tensor("one", TensorProto.INT64, [1], [1])]
+    onnx.save(make_model(nodes, [X], [Y], inits), tmp_path / "r.onnx")
+    g = netdraw.load(tmp_path / "r.onnx")
+    assert g.node("Reshape").outputs[0].shape == (2, 12)

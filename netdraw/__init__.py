@@ -6,7 +6,8 @@ from netdraw.errors import NetdrawError
 from netdraw.frontends import load
 from netdraw.ir import Graph, IRError, Node, Value
 
-__all__ = ["__version__", "Graph", "Node", "Value", "IRError", "NetdrawError", "load", "render"]
+__all__ = ["__version__", "Graph", "Node", "Value", "IRError", "NetdrawError", "InputSpec", "load", "render",
+           "trace"]
 
 __version__ = "0.1.0"
 
@@ -16,3 +17,12 @@ def render(graph: Graph, path, **options):
     from netdraw.render import render as _render
 
     return _render(graph, path, **options)
+
+
+def __getattr__(name: str):
+    # torch is imported only when a PyTorch model is traced
+    if name in ("trace", "InputSpec"):
+        from netdraw.frontends import pytorch
+
+        return getattr(pytorch, name)
+    raise AttributeError(f"module 'netdraw' has no attribute {name!r}")

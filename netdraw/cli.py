@@ -39,6 +39,44 @@ def _check_not_input(source: str, output: str) -> None:
         raise NetdrawError(f"{output}: refusing to overwrite the input file")
 
 
+def source_options(f):
+    """The options every command that reads a model takes (PyTorch sources use them)."""
+    f = click.option("--trust", is_flag=True,
+                     help="Allow unpickling a pickled nn.Module file (runs its code).")(f)
+    f = click.option("--device", type=click.Choice(("cpu", "meta")), default=None,
+                     help="Build a file.py:factory model on this device; meta allocates no weights.")(f)
+    f = click.option("--mode", type=click.Choice(("auto", "meta", "fake", "real")), default=None,
+                     help="Run on meta/fake tensors (shapes only) or for real; auto falls back as needed.")(f)
+    f = click.option("--capture", type=click.Choice(("eager", "export")), default=None,
+                     help="Record the run eagerly (default) or through torch.export.")(f)
+    f = click.option("--kwarg", "kwargs", multiple=True, metavar="NAME=SPEC",
+                     help="A keyword input, e.g. input_ids=1x16:int64.")(f)
+    f = click.option("--input", "inputs", multiple=True, metavar="SPEC",
+                     help="An example input: a shape such as 1x3x224x224[:dtype] or a .pt/.npy file.")(f)
+    return f
+
+
+def _load_source(source: str, inputs: tuple[str, ...], kwargs: tuple[str, ...], capture: str | None,
+                 mode: str | None, device: str | None, trust: bool):
+    options: dict[str, Any] = {}
+    if inputs:
+        options["inputs"] = list(inputs)
+    if kwargs:
+        pairs = {}
+        for item in kwargs:
+            name, sep, spec = item.partition("=")
+            if not sep or not name.isidentifier():
+                raise NetdrawError(f"invalid --kwarg {item!r}; expected NAME=SPEC such as input_ids=1x16:int64")
+            pairs[name] = spec
+        options["kwargs"] = pairs
+    for key, val in (("capture", capture), ("mode", mode), ("device", device)):
+        if val is not None:
+            options[key] = val
+    if trust:
+        options["trust"] = True
+    return load(source, **options)
+
+
 @main.command()
 @click.argument("source")
 @click.option("-o", "--output", required=True, help="Output file; '-' writes to stdout.")
@@ -53,12 +91,17 @@ def _check_not_input(source: str, output: str) -> None:
 @click.option("--rankdir", type=click.Choice(RANKDIRS), default="TB", show_default=True,
               help="Direction of the flow.")
 @click.option("--theme", type=click.Choice(sorted(THEMES)), default="paper", show_default=True)
+@source_options
 def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int, engine: str,
-           rankdir: str, theme: str) -> None:
-    """Render the model in SOURCE to a diagram."""
+           rankdir: str, theme: str, **src: Any) -> None:
+    """Render the model in SOURCE to a diagram.
+
+    SOURCE is an .onnx file, netdraw's .json IR, a PyTorch model as file.py:factory or
+    package.module:factory, a TorchScript .pt or a torch.export .pt2 file.
+    """
     fmt = format_for(output, fmt)
     _check_not_input(source, output)
-    graph = load(source)
+    graph = _load_source(source, **src)
     data = render_bytes(graph, fmt, depth=depth, max_nodes=max_nodes, engine=engine, rankdir=rankdir,
                         theme=theme)
     write_atomic(output, data)
@@ -67,9 +110,10 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
 @main.command()
 @click.argument("source")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-def inspect(source: str, as_json: bool) -> None:
+@source_options
+def inspect(source: str, as_json: bool, **src: Any) -> None:
     """Print a summary of the model in SOURCE: nodes, parameters, ops, inputs and outputs."""
-    graph = load(source)
+    graph = _load_source(source, **src)
     summary = graph.summary()
     if as_json:
         click.echo(json.dumps(summary, indent=2))
@@ -81,7 +125,10 @@ def _table(name: str, meta: dict[str, Any], s: dict[str, Any]) -> str:
     lines = [f"model    {name}"]
     src = meta.get("source", {})
     if src:
-        lines.append(f"source   {src.get('path', '')} ({src.get('format', '?')})")
+        how = src.get("format", "?")
+        if src.get("capture"):
+            how += f", {src['capture']} capture on {src.get('mode')} tensors"
+        lines.append(f"source   {src.get('path', '')} ({how})")
     if meta.get("producer"):
         lines.append(f"producer {meta['producer']}")
     lines.append(f"nodes    {s['nodes']} ({s['nodes_total']} with subgraphs)")

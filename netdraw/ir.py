@@ -392,6 +392,19 @@ class Graph:
         self._nodes.remove(node)
         self._node_names.release(node.name)
 
+    def rename_value(self, value: Value, name: str) -> str:
+        """Give ``value`` a new name (a numeric suffix is added if it is taken); returns it."""
+        if self._values.get(value.name) is not value:
+            raise IRError(f"value {value.name!r} does not belong to graph {self.name!r}")
+        if name == value.name:
+            return name
+        new = self._value_names.fresh(name)
+        self._value_names.release(value.name)
+        del self._values[value.name]
+        value.name = new
+        self._values[new] = value
+        return new
+
     def remove_value(self, value: Value) -> None:
         """Remove an unused input or parameter."""
         if value._users or value.producer is not None or value in self.outputs:

@@ -90,9 +90,12 @@ def is_constant(op_type: str) -> bool:
 #: hide when all ones).  Keys are normalised like the category table.
 _LABEL_FIELDS: dict[str, tuple[tuple[str, str, bool, bool], ...]] = {
     "conv": (("kernel_shape", "", False, False), ("strides", "s", True, True),
-             ("dilations", "d", True, True), ("group", "g", True, True)),
+             ("dilations", "d", True, True), ("group", "g", True, True),
+             ("kernel_size", "", False, False), ("stride", "s", True, True), ("groups", "g", True, True)),
     "convtranspose": (("kernel_shape", "", False, False), ("strides", "s", True, True)),
     "maxpool": (("kernel_shape", "", False, False), ("strides", "s", True, True)),
+    "max_pool": (("kernel_size", "", True, False), ("stride", "s", True, True)),
+    "avg_pool": (("kernel_size", "", True, False), ("stride", "s", True, True)),
     "averagepool": (("kernel_shape", "", False, False), ("strides", "s", True, True)),
     "concat": (("axis", "axis=", True, False),),
     "softmax": (("axis", "axis=", True, False),),

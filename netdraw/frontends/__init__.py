@@ -16,19 +16,24 @@ class Frontend(NamedTuple):
     name: str
     #: ``match(path, head)`` -> bool, where ``head`` is the file's first 64 bytes.
     match: Callable[[Path, bytes], bool]
-    #: ``load(path, **options)`` -> Graph; raises NetdrawError for bad input.
+    #: ``load(source, **options)`` -> Graph; raises NetdrawError for bad input.
     load: Callable[..., Graph]
     description: str
+    #: the keyword options ``load`` takes
+    options: tuple[str, ...] = ()
+    #: ``match_source(text)`` -> bool for sources that are not files (``file.py:factory``)
+    match_source: Callable[[str], bool] | None = None
 
 
 _REGISTRY: list[Frontend] = []
 
 
 def register(name: str, *, match: Callable[[Path, bytes], bool], load: Callable[..., Graph],
-             description: str) -> None:
+             description: str, options: tuple[str, ...] = (),
+             match_source: Callable[[str], bool] | None = None) -> None:
     """Add a frontend; frontends registered later are tried later."""
     _REGISTRY[:] = [f for f in _REGISTRY if f.name != name]
-    _REGISTRY.append(Frontend(name, match, load, description))
+    _REGISTRY.append(Frontend(name, match, load, description, options, match_source))
 
 
 def frontends() -> tuple[Frontend, ...]:
@@ -43,11 +48,25 @@ def _load_builtin() -> None:
     global _BUILTIN_LOADED
     if not _BUILTIN_LOADED:
         _BUILTIN_LOADED = True
-        from netdraw.frontends import irjson, onnx  # noqa: F401  (register themselves)
+        from netdraw.frontends import irjson, onnx, pytorch_source  # noqa: F401  (register themselves)
+
+
+def _call(fe: Frontend, source: Any, options: dict[str, Any]) -> Graph:
+    unknown = sorted(set(options) - set(fe.options))
+    if unknown:
+        raise NetdrawError(f"option {unknown[0]!r} does not apply to {fe.description} sources")
+    return fe.load(source, **options)
 
 
 def load(source: str | os.PathLike[str], **options: Any) -> Graph:
-    """Load a model file through the first frontend that recognises it."""
+    """Load a model through the first frontend that recognises it.
+
+    ``options`` go to that frontend (PyTorch sources take ``inputs``, ``kwargs``, ``capture``,
+    ``mode``, ``device`` and ``trust``); one that does not take them is an error.
+    """
+    for fe in frontends():
+        if fe.match_source is not None and fe.match_source(str(source)):
+            return _call(fe, str(source), options)
     path = Path(source)
     if not path.exists():
         raise NetdrawError(f"{path}: no such file")
@@ -60,6 +79,6 @@ def load(source: str | os.PathLike[str], **options: Any) -> Graph:
         raise NetdrawError(f"{path}: cannot read ({exc.strerror or exc})") from None
     for fe in frontends():
         if fe.match(path, head):
-            return fe.load(path, **options)
+            return _call(fe, path, options)
     known = "; ".join(f.description for f in _REGISTRY)
     raise NetdrawError(f"{path}: not a model file netdraw can read (known: {known})")

@@ -1,0 +1,540 @@
+"""PyTorch capture: run the model once and record every tensor operation, or use torch.export.
+
+Eager capture records at the **torch-function level** (a ``TorchFunctionMode``), not at the
+dispatcher: it sees what the model's code calls (``conv2d``, ``linear``, ``add``,
+``scaled_dot_product_attention``) before PyTorch decomposes it into aten kernels, so the diagram
+speaks the model author's language, each call is one node, and it works unchanged under
+``FakeTensorMode``.  The module call stack comes from global forward pre/post hooks, so every
+node's ``scope`` is the path of module *calls* that led to it: the path actually taken, with a
+module called twice giving two scopes (``relu``, ``relu#2``).
+
+By default the model runs on fake tensors (shapes and dtypes, no arithmetic, no activation
+memory); when it needs values (``if x.sum() > 0``) or an op has no fake kernel, capture runs it
+again for real.  ``graph.meta["source"]["mode"]`` says which mode was used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import math
+from contextlib import ExitStack
+from typing import Any, Iterator, Sequence
+
+import torch
+from torch import nn
+from torch.overrides import TorchFunctionMode, resolve_name
+
+from netdraw.errors import NetdrawError, check_choice
+from netdraw.ir import Graph, Value, scope_key
+
+__all__ = ["trace", "CAPTURES", "MODES", "InputSpec"]
+
+CAPTURES = ("eager", "export")
+MODES = ("auto", "meta", "fake", "real")
+
+
+@dataclasses.dataclass(frozen=True)
+class InputSpec:
+    """An example input given by shape alone (``--input 1x3x224x224``)."""
+
+    shape: tuple[int, ...]
+    dtype: torch.dtype = torch.float32
+
+    def make(self, device: str | torch.device = "cpu", seed: int = 0) -> torch.Tensor:
+        g = torch.Generator().manual_seed(seed)
+        if self.dtype.is_floating_point or self.dtype.is_complex:
+            t = torch.randn(self.shape, generator=g, dtype=self.dtype)
+        elif self.dtype == torch.bool:
+            t = torch.ones(self.shape, dtype=torch.bool)
+        else:
+            t = torch.zeros(self.shape, dtype=self.dtype)
+        return t.to(device)
+
+
+# ------------------------------------------------------------------ op names and arguments
+_ARITH = {"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor",
+          "lshift", "rshift"}
+_RENAME = {"truediv": "div", "floordiv": "floor_divide"}
+#: names of positional arguments of common functions, so their attributes read ``stride=2``
+_POSITIONAL: dict[str, tuple[str, ...]] = {
+    **{f"conv{d}d": ("input", "weight", "bias", "stride", "padding", "dilation", "groups") for d in (1, 2, 3)},
+    **{f"conv_transpose{d}d": ("input", "weight", "bias", "stride", "padding", "output_padding", "groups",
+                               "dilation") for d in (1, 2, 3)},
+    "linear": ("input", "weight", "bias"),
+    **{f"max_pool{d}d": ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode",
+                         "return_indices") for d in (1, 2, 3)},
+    **{f"avg_pool{d}d": ("input", "kernel_size", "stride", "padding", "ceil_mode") for d in (1, 2, 3)},
+    **{f"adaptive_avg_pool{d}d": ("input", "output_size") for d in (1, 2, 3)},
+    "batch_norm": ("input", "running_mean", "running_var", "weight", "bias", "training", "momentum", "eps"),
+    "layer_norm": ("input", "normalized_shape", "weight", "bias", "eps"),
+    "group_norm": ("input", "num_groups", "weight", "bias", "eps"),
+    "softmax": ("input", "dim"),
+    "log_softmax": ("input", "dim"),
+    "dropout": ("input", "p", "training", "inplace"),
+    "embedding": ("input", "weight", "padding_idx"),
+    "cat": ("tensors", "dim"),
+    "flatten": ("input", "start_dim", "end_dim"),
+    "transpose": ("input", "dim0", "dim1"),
+}
+_GETTERS_KEPT = {"T", "mT", "H", "mH", "real", "imag"}
+_ALIASES = {"detach", "requires_grad_", "retain_grad", "data"}
+
+
+_NAMES: dict[Any, tuple[str, bool]] = {}
+
+
+def _op_name(func: Any) -> tuple[str, bool]:
+    """The op type netdraw uses for ``func``, and whether it is an attribute getter (cached)."""
+    try:
+        return _NAMES[func]
+    except (KeyError, TypeError):
+        pass
+    full = resolve_name(func) or getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func))
+    parts = full.split(".")
+    getter = parts[-1] == "__get__" and len(parts) >= 2
+    result = (parts[-2] if getter else _dunder(parts[-1])), getter
+    try:
+        _NAMES[func] = result
+    except TypeError:
+        pass
+    return result
+
+
+def _dunder(name: str) -> str:
+    if name.startswith("__") and name.endswith("__"):
+        d = name[2:-2]
+        if d.startswith("i") and d[1:] in _ARITH:
+            return _RENAME.get(d[1:], d[1:]) + "_"
+        if d.startswith("r") and d[1:] in _ARITH:
+            d = d[1:]
+        return _RENAME.get(d, d)
+    return name
+
+
+def _jsonable(x: Any, depth: int = 0) -> Any:
+    if x is None or isinstance(x, (bool, int, str)):
+        return x
+    if isinstance(x, float):
+        return x if math.isfinite(x) else str(x)
+    if isinstance(x, (torch.dtype, torch.device, torch.memory_format, torch.layout)):
+        return str(x).replace("torch.", "")
+    if isinstance(x, torch.Size):
+        return list(x)
+    if isinstance(x, slice):
+        return {"slice": [_jsonable(x.start), _jsonable(x.stop), _jsonable(x.step)]}
+    if x is Ellipsis:
+        return "..."
+    if isinstance(x, (list, tuple)) and depth < 4:
+        return [_jsonable(v, depth + 1) for v in x]
+    if isinstance(x, dict) and depth < 4:
+        return {str(k): _jsonable(v, depth + 1) for k, v in x.items()}
+    if isinstance(x, torch.SymInt):
+        return str(x)
+    return type(x).__name__
+
+
+_SCALARS = (str, bytes, int, float, bool, complex, type(None), torch.dtype, torch.device, torch.Size,
+            torch.memory_format, torch.layout, slice, type(Ellipsis))
+
+
+def _leaves(obj: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
+    """(path, tensor) for every tensor in a nest of tuples, lists, dicts, dataclasses,
+    ``ModelOutput`` objects and caches."""
+    if isinstance(obj, torch.Tensor):
+        yield prefix, obj
+        return
+    if depth > 10 or isinstance(obj, _SCALARS) or isinstance(obj, nn.Module):
+        return
+
+    def join(k: Any) -> str:
+        return f"{prefix}.{k}" if prefix else str(k)
+
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _leaves(v, join(k), depth + 1)
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj):
+            yield from _leaves(v, join(i), depth + 1)
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            yield from _leaves(getattr(obj, f.name, None), join(f.name), depth + 1)
+    elif "Cache" in type(obj).__name__ and hasattr(obj, "__dict__"):
+        for k, v in vars(obj).items():  # transformers' caches keep their tensors in attributes
+            if not k.startswith("_"):
+                yield from _leaves(v, join(k), depth + 1)
+
+
+def _has_tensor(obj: Any) -> bool:
+    if isinstance(obj, torch.Tensor):
+        return True
+    if isinstance(obj, _SCALARS):
+        return False
+    return next(_leaves(obj), None) is not None
+
+
+def _non_tensors(obj: Any, prefix: str = "") -> dict[str, Any]:
+    """Non-tensor leaves of the top-level arguments, as attributes."""
+    if isinstance(obj, torch.Tensor) or obj is None:
+        return {}
+    if isinstance(obj, (bool, int, float, str)):
+        return {prefix: _jsonable(obj)}
+    return {}
+
+
+# ------------------------------------------------------------------ the recorder
+@dataclasses.dataclass
+class _Frame:
+    module: nn.Module
+    scope: tuple[str, ...]
+    path: str
+    leaf: bool
+    ops_at_entry: int
+    inputs: list[torch.Tensor]
+
+
+class _Recorder:
+    def __init__(self, model: nn.Module, graph: Graph) -> None:
+        self.model = model
+        self.g = graph
+        self.names: dict[int, str] = {}
+        for name, mod in model.named_modules(remove_duplicate=False):
+            self.names.setdefault(id(mod), name)
+        self.params: dict[int, tuple[str, bool]] = {}
+        for name, p in model.named_parameters(remove_duplicate=False):
+            self.params.setdefault(id(p), (name, True))
+        for name, b in model.named_buffers(remove_duplicate=False):
+            self.params.setdefault(id(b), (name, False))
+        self.param_values: dict[int, tuple[torch.Tensor, Value]] = {}
+        self.counted: set[int] = set()
+        # tensor -> current Value; the tensor is kept alive so its id is never reused
+        self.values: dict[int, tuple[torch.Tensor, Value]] = {}
+        self.stack: list[_Frame] = []
+        self.calls: dict[tuple[tuple[str, ...], str], int] = {}
+        self.modules: dict[str, dict[str, Any]] = {}
+        self.ops = 0
+        self.leaf_calls = 0
+        self.keep: list[torch.Tensor] = []
+
+    # values ------------------------------------------------------------
+    def bind(self, t: torch.Tensor, v: Value) -> None:
+        self.values[id(t)] = (t, v)
+
+    def value_of(self, t: torch.Tensor) -> Value:
+        hit = self.values.get(id(t))
+        if hit is not None and hit[0] is t:
+            return hit[1]
+        hit = self.param_values.get(id(t))
+        if hit is not None and hit[0] is t:
+            return hit[1]
+        info = self.params.get(id(t))
+        if info is not None:
+            v = self.g.add_param(info[0], tuple(t.shape), _dtype(t), rename=True)
+            if not info[1]:
+                v.meta["buffer"] = True
+        else:  # a tensor made outside the traced ops (a plain attribute, numpy, a closure)
+            v = self.g.add_param("constant", tuple(t.shape), _dtype(t), rename=True)
+            v.meta["constant"] = True
+        self.param_values[id(t)] = (t, v)
+        return v
+
+    def count_params(self, tensors: Sequence[torch.Tensor]) -> int:
+        n = 0
+        for t in tensors:
+            info = self.params.get(id(t))
+            if info is not None and info[1] and id(t) not in self.counted:
+                self.counted.add(id(t))
+                n += t.numel()
+        return n
+
+    @property
+    def scope(self) -> tuple[str, ...]:
+        return self.stack[-1].scope if self.stack else ()
+
+    # hooks -------------------------------------------------------------
+    def pre_hook(self, module: nn.Module, args: Any) -> None:
+        if not self.stack and module is self.model:
+            self.stack.append(_Frame(module, (), "", False, self.ops, []))
+            return
+        if not self.stack:
+            return  # a module called outside the traced model
+        parent = self.stack[-1]
+        path = self.names.get(id(module), type(module).__name__)
+        rel = path[len(parent.path) + 1:] if parent.path and path.startswith(parent.path + ".") else path
+        key = (parent.scope, rel)
+        n = self.calls[key] = self.calls.get(key, 0) + 1
+        comp = rel if n == 1 else f"{rel}#{n}"
+        scope = parent.scope + (comp,)
+        leaf = next(iter(module.children()), None) is None
+        self.modules[scope_key(scope)] = {"type": f"{type(module).__module__}.{type(module).__qualname__}",
+                                          "path": path}
+        if leaf:
+            self.leaf_calls += 1
+        self.stack.append(_Frame(module, scope, path, leaf, self.ops, [t for _, t in _leaves(args)]))
+
+    def post_hook(self, module: nn.Module, args: Any, output: Any) -> None:
+        while self.stack and self.stack[-1].module is not module:
+            self.stack.pop()  # a module whose forward raised inside a try block
+        if not self.stack:
+            return
+        frame = self.stack.pop()
+        if frame.leaf and self.ops == frame.ops_at_entry:
+            # a leaf module that called no tensor op (nn.Identity): still one node for its call
+            outs = [t for _, t in _leaves(output)]
+            if outs:
+                self.stack.append(frame)
+                self.record_node(type(module).__name__, frame.inputs, {}, outs, inplace=False, alias_ok=False)
+                self.stack.pop()
+
+    # ops ---------------------------------------------------------------
+    def record(self, func: Any, args: tuple, kwargs: dict, out: Any) -> None:
+        name, getter = _op_name(func)
+        if getter and name not in _GETTERS_KEPT:
+            return
+        outs = [t for _, t in _leaves(out)]
+        ins = [t for _, t in _leaves((args, kwargs))]
+        inplace = (name.endswith("_") and not name.endswith("__")) or bool(kwargs.get("inplace"))
+        if name == "setitem" and args and isinstance(args[0], torch.Tensor):
+            outs, inplace = [args[0]], True
+        if not outs or not any(isinstance(t, torch.Tensor) for t in outs):
+            return
+        if name in _ALIASES and ins:
+            for t in outs:
+                self.bind(t, self.value_of(ins[0]))
+            return
+        attrs = self.attrs(name, args, kwargs)
+        self.record_node(name, ins, attrs, outs, inplace=inplace, alias_ok=True)
+
+    def attrs(self, name: str, args: tuple, kwargs: dict) -> dict[str, Any]:
+        names = _POSITIONAL.get(name, ())
+        attrs: dict[str, Any] = {}
+        for i, a in enumerate(args):
+            if _has_tensor(a):
+                continue
+            key = names[i] if i < len(names) else f"arg{i}"
+            attrs[key] = _jsonable(a)
+        for k, a in kwargs.items():
+            if k != "inplace" and not _has_tensor(a):
+                attrs[k] = _jsonable(a)
+        if name.startswith("conv") and len(args) > 1 and isinstance(args[1], torch.Tensor):
+            attrs["kernel_size"] = list(args[1].shape[2:])
+        return attrs
+
+    def record_node(self, name: str, ins: list, attrs: dict, outs: list, *, inplace: bool, alias_ok: bool) -> None:
+        in_ids = {id(t) for t in ins}
+        if alias_ok and not inplace and all(id(t) in in_ids for t in outs):
+            return  # .contiguous()/.to() returning the same tensor: nothing happened
+        in_values = []
+        seen: set[int] = set()
+        for t in ins:
+            if id(t) in seen:
+                continue
+            seen.add(id(t))
+            in_values.append(self.value_of(t))
+        params = self.count_params(ins)
+        scope = self.scope
+        node = self.g.add_node(
+            name, in_values, [(name, tuple(t.shape), _dtype(t)) for t in outs],
+            name="/".join((*scope, name)), domain="torch", attrs=attrs, scope=scope, params=params)
+        if inplace:
+            node.meta["inplace"] = True
+        for t, v in zip(outs, node.outputs):
+            self.bind(t, v)
+        self.ops += 1
+
+
+#: functions whose output has the shape and dtype of their first argument.  On meta tensors
+#: netdraw answers them itself: PyTorch's meta path for some (batch_norm) runs a Python
+#: decomposition costing milliseconds per call.
+_SAME_SHAPE = {
+    "batch_norm", "instance_norm", "layer_norm", "group_norm", "rms_norm", "local_response_norm",
+    "relu", "relu6", "gelu", "silu", "mish", "sigmoid", "tanh", "hardtanh", "hardswish", "hardsigmoid",
+    "leaky_relu", "elu", "selu", "celu", "softplus", "softmax", "log_softmax",
+}
+
+
+class _Mode(TorchFunctionMode):
+    def __init__(self, rec: _Recorder, meta: bool) -> None:
+        super().__init__()
+        self.rec = rec
+        self.meta = meta
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
+        kwargs = kwargs or {}
+        if self.meta and args and isinstance(args[0], torch.Tensor) and args[0].is_meta \
+                and getattr(func, "__name__", "") in _SAME_SHAPE and "dtype" not in kwargs:
+            out = args[0] if kwargs.get("inplace") else torch.empty_like(args[0])
+        else:
+            out = func(*args, **kwargs)
+        self.rec.record(func, args, kwargs, out)
+        return out
+
+
+def _dtype(t: torch.Tensor) -> str:
+    return str(t.dtype).replace("torch.", "")
+
+
+# ------------------------------------------------------------------ public entry
+def trace(model: nn.Module, args: Any = (), kwargs: dict[str, Any] | None = None, *,
+          capture: str = "eager", mode: str = "auto", train: bool = False, grad: bool = False) -> Graph:
+    """Capture ``model(*args, **kwargs)`` as a netdraw :class:`~netdraw.ir.Graph`.
+
+    ``args``/``kwargs`` hold tensors, :class:`InputSpec` shapes, or any nest of them;
+    ``capture`` is ``"eager"`` (default) or ``"export"``.  ``mode``:
+
+    * ``"meta"`` -- parameters and inputs swapped for meta tensors during the call
+      (``torch.func.functional_call``): shapes only, no arithmetic, no memory;
+    * ``"fake"`` -- ``FakeTensorMode``: like meta, but tolerates tensors the model makes on the CPU;
+    * ``"real"`` -- the model runs for real (needed for data-dependent control flow);
+    * ``"auto"`` (default) -- meta, then fake, then real, each only if the one before failed.
+
+    The model is left as it was: training flags, parameters, buffers, ``requires_grad``, hooks.
+    """
+    check_choice("capture", capture, CAPTURES)
+    check_choice("mode", mode, MODES)
+    if not isinstance(model, nn.Module):
+        raise NetdrawError(f"trace() needs a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(args, tuple):
+        args = (args,)
+    kwargs = dict(kwargs or {})
+    if capture == "export":
+        from netdraw.frontends.pytorch_export import trace_export
+
+        return trace_export(model, args, kwargs, train=train)
+    on_meta = any(t.is_meta for t in (*model.parameters(), *model.buffers()))
+    kinds = {"auto": ("meta", "fake", "real"), "meta": ("meta",), "fake": ("fake",), "real": ("real",)}[mode]
+    failures: list[str] = []
+    for kind in kinds:
+        if kind == "real" and on_meta:
+            raise NetdrawError("the model needs real values to run (" + "; ".join(failures) + "), but it "
+                               "was built on the meta device; build it on the CPU instead")
+        if kind == "fake" and failures and _data_dependent(failures[-1]):
+            continue  # fake tensors cannot answer data-dependent questions either
+        try:
+            return _run(model, args, kwargs, kind=kind, train=train, grad=grad, failures=failures)
+        except NetdrawError:
+            raise
+        except Exception as exc:
+            failures.append(f"{kind}: {_first_line(exc)}")
+            if kind == kinds[-1]:
+                what = "the model failed to run on the example inputs" if kind == "real" else \
+                    f"{kind}-tensor capture failed"
+                raise NetdrawError(f"{what}: {_first_line(exc)}") from None
+    raise AssertionError("unreachable")
+
+
+def _data_dependent(message: str) -> bool:
+    m = message.lower()
+    return any(k in m for k in ("item()", "data-dependent", "data dependent", "cannot be called on meta",
+                                "bool value of tensor", "out of meta tensor", "is_nonzero"))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}".strip().rstrip(":")
+
+
+def _materialise(obj: Any, convert: Any) -> Any:
+    """Replace InputSpecs and tensors by what ``convert`` makes of them, through any nest."""
+    if isinstance(obj, (InputSpec, torch.Tensor)):
+        return convert(obj)
+    if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
+        return tuple(_materialise(v, convert) for v in obj)
+    if isinstance(obj, list):
+        return [_materialise(v, convert) for v in obj]
+    if type(obj) is dict:
+        return {k: _materialise(v, convert) for k, v in obj.items()}
+    return obj
+
+
+def _bind_names(model: nn.Module, args: tuple, kwargs: dict) -> list[tuple[str, Any]]:
+    try:
+        sig = inspect.signature(model.forward)
+        bound = sig.bind_partial(*args, **kwargs)
+        items = []
+        for k, v in bound.arguments.items():
+            kind = sig.parameters[k].kind
+            if kind == inspect.Parameter.VAR_POSITIONAL:
+                items += [(f"{k}.{i}", x) for i, x in enumerate(v)]
+            elif kind == inspect.Parameter.VAR_KEYWORD:
+                items += list(v.items())
+            else:
+                items.append((k, v))
+        return items
+    except (TypeError, ValueError):
+        return [(f"input{i}", a) for i, a in enumerate(args)] + list(kwargs.items())
+
+
+def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool, grad: bool,
+         failures: list[str]) -> Graph:
+    graph = Graph(type(model).__name__)
+    rec = _Recorder(model, graph)
+    flags = [(m, m.training) for m in model.modules()]
+    with ExitStack() as stack:
+        call = model
+        if kind == "meta":
+            def convert(x: Any) -> torch.Tensor:
+                if isinstance(x, InputSpec):
+                    return torch.empty(x.shape, dtype=x.dtype, device="meta")
+                return x.to("meta")
+
+            swap: dict[str, torch.Tensor] = {}
+            for name, p in model.named_parameters():
+                swap[name] = nn.Parameter(p.to("meta"), requires_grad=p.requires_grad)
+                rec.params[id(swap[name])] = (name, True)
+            for name, b in model.named_buffers():
+                swap[name] = b.to("meta")
+                rec.params[id(swap[name])] = (name, False)
+            rec.keep = list(swap.values())
+
+            def call(*a: Any, **k: Any) -> Any:
+                return torch.func.functional_call(model, swap, a, k, tie_weights=True, strict=False)
+        elif kind == "fake":
+            from torch._subclasses.fake_tensor import FakeTensorMode
+
+            fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
+
+            def convert(x: Any) -> torch.Tensor:
+                return fake_mode.from_tensor(x.make() if isinstance(x, InputSpec) else x)
+        else:
+            def convert(x: Any) -> torch.Tensor:
+                return x.make() if isinstance(x, InputSpec) else x
+        args = _materialise(args, convert)
+        kwargs = _materialise(kwargs, convert)
+        attrs: dict[str, Any] = {}
+        for name, obj in _bind_names(model, args, kwargs):
+            for path, t in _leaves(obj, name):
+                graph_input = graph.add_input(path, tuple(t.shape), _dtype(t), rename=True)
+                rec.bind(t, graph_input)
+            attrs.update(_non_tensors(obj, name))
+        if kind == "fake":
+            stack.enter_context(fake_mode)
+        stack.enter_context(torch.enable_grad() if grad else torch.no_grad())
+        model.train(train)
+        stack.callback(lambda: [setattr(m, "training", f) for m, f in flags])
+        pre = nn.modules.module.register_module_forward_pre_hook(rec.pre_hook)
+        stack.callback(pre.remove)
+        post = nn.modules.module.register_module_forward_hook(rec.post_hook, always_call=True)
+        stack.callback(post.remove)
+        stack.enter_context(_Mode(rec, meta=kind == "meta"))
+        out = call(*args, **kwargs)
+    outputs = []
+    for path, t in _leaves(out, "output" if isinstance(out, torch.Tensor) else ""):
+        v = rec.value_of(t)
+        if v.producer is not None and v not in outputs and v.graph is graph:
+            graph.rename_value(v, path or "output")
+        outputs.append(v)
+    graph.outputs = outputs
+    total = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+    attributed = sum(n.params for n in graph.nodes)
+    if total - attributed:
+        graph.meta["params_unattributed"] = total - attributed
+    graph.meta["source"] = {"format": "torch", "capture": "eager", "mode": kind}
+    if failures:
+        graph.meta["source"]["fallbacks"] = list(failures)
+    graph.meta["model_type"] = f"{type(model).__module__}.{type(model).__qualname__}"
+    graph.meta["modules"] = rec.modules
+    graph.meta["leaf_calls"] = rec.leaf_calls
+    if attrs:
+        graph.meta["input_attrs"] = attrs
+    return graph

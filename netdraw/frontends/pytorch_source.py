@@ -1,0 +1,223 @@
+"""PyTorch sources for the CLI: ``file.py:factory``, ``package.module:factory``, TorchScript
+``.pt``, ``torch.export`` ``.pt2``, and example inputs given as shapes or tensor files."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import re
+import sys
+import zipfile
+from pathlib import Path
+from typing import Any, Sequence
+
+from netdraw.errors import NetdrawError, check_choice
+from netdraw.frontends import register
+from netdraw.ir import Graph
+
+__all__ = ["is_spec", "parse_input", "load_module", "load_source", "DTYPES"]
+
+#: ``--input 1x16:int64``: the dtype names accepted after the colon
+DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "int32", "int16", "int8", "uint8", "bool")
+_SHAPE = re.compile(r"^\d+(x\d+)*$")
+_SPEC = re.compile(r"^(?P<target>[^:]+\.py|[A-Za-z_][\w.]*):(?P<attr>[A-Za-z_][\w.]*)$")
+TORCH_SUFFIXES = (".pt", ".pth", ".pt2")
+
+
+def is_spec(source: str) -> bool:
+    """``file.py:factory`` or ``package.module:factory`` (not an existing file path)."""
+    return bool(_SPEC.match(source)) and not Path(source).exists()
+
+
+def parse_input(text: str) -> Any:
+    """``1x3x224x224``, ``1x16:int64``, or a ``.pt``/``.npy`` tensor file."""
+    import torch
+
+    from netdraw.frontends.pytorch import InputSpec
+
+    text = text.strip()
+    path = Path(text)
+    if path.suffix in (".pt", ".pth", ".npy") and not _SHAPE.match(text):
+        if not path.is_file():
+            raise NetdrawError(f"{text}: no such input tensor file")
+        if path.suffix == ".npy":
+            import numpy as np
+
+            try:
+                return torch.from_numpy(np.load(path, allow_pickle=False))
+            except (ValueError, OSError) as exc:
+                raise NetdrawError(f"{text}: not a numpy array file ({exc})") from None
+        try:
+            return torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:
+            raise NetdrawError(f"{text}: not a tensor file ({str(exc).splitlines()[0][:120]})") from None
+    shape, _, dtype = text.partition(":")
+    if not _SHAPE.match(shape):
+        raise NetdrawError(f"invalid input {text!r}; expected a shape such as 1x3x224x224, optionally "
+                           f"with :dtype ({', '.join(DTYPES)}), or a .pt/.npy tensor file")
+    dtype = dtype or "float32"
+    check_choice("input dtype", dtype, DTYPES)
+    return InputSpec(tuple(int(d) for d in shape.split("x")), getattr(torch, dtype))
+
+
+def _import_target(target: str) -> Any:
+    if target.endswith(".py"):
+        path = Path(target).resolve()
+        if not path.is_file():
+            raise NetdrawError(f"{target}: no such file")
+        name = f"netdraw_user_{abs(hash(str(path)))}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.path.insert(0, str(path.parent))  # so the file's own sibling imports work
+        try:
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(name, None)
+            raise NetdrawError(f"{target}: importing it failed ({type(exc).__name__}: {exc})") from None
+        finally:
+            sys.path.remove(str(path.parent))
+        return module
+    try:
+        return importlib.import_module(target)
+    except Exception as exc:
+        raise NetdrawError(f"{target}: cannot import ({type(exc).__name__}: {exc})") from None
+
+
+def load_module(source: str, *, device: str = "cpu") -> Any:
+    """Import ``file.py:factory`` or ``package.module:factory`` and build the model.
+
+    ``device="meta"`` builds it on the meta device: no parameter memory is allocated.
+    """
+    import torch
+    from torch import nn
+
+    check_choice("device", device, ("cpu", "meta"))
+    m = _SPEC.match(source)
+    if m is None:
+        raise NetdrawError(f"invalid model source {source!r}; expected file.py:factory or package.module:factory")
+    obj: Any = _import_target(m["target"])
+    for part in m["attr"].split("."):
+        if not hasattr(obj, part):
+            raise NetdrawError(f"{source}: {m['target']} has no attribute {part!r}")
+        obj = getattr(obj, part)
+    if isinstance(obj, nn.Module):
+        return obj
+    if not callable(obj):
+        raise NetdrawError(f"{source}: {m['attr']} is neither an nn.Module nor a factory")
+    try:
+        with torch.device(device):
+            model = obj()
+    except Exception as exc:
+        raise NetdrawError(f"{source}: calling {m['attr']}() failed ({type(exc).__name__}: {exc})") from None
+    if not isinstance(model, nn.Module):
+        raise NetdrawError(f"{source}: {m['attr']}() returned {type(model).__name__}, not an nn.Module")
+    return model
+
+
+def _zip_names(path: Path) -> list[str]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.namelist()
+    except (zipfile.BadZipFile, OSError):
+        return []
+
+
+def load_file_model(path: Path, *, trust: bool) -> Any:
+    """A TorchScript archive, or (with ``trust``) a pickled ``nn.Module``."""
+    import torch
+
+    names = _zip_names(path)
+    if any(n.endswith("/constants.pkl") or "/code/" in n for n in names):
+        try:
+            return torch.jit.load(str(path), map_location="cpu")
+        except Exception as exc:
+            raise NetdrawError(f"{path}: not a loadable TorchScript archive ({str(exc).splitlines()[0]})") from None
+    if not names and path.read_bytes()[:2] != b"\x80\x02":
+        raise NetdrawError(f"{path}: not a PyTorch file (neither a TorchScript nor a torch.save archive)")
+    try:
+        torch.load(path, map_location="cpu", weights_only=True)
+        raise NetdrawError(f"{path}: holds tensors (a state_dict?), not a model; give the model as "
+                           "file.py:factory and load the weights there")
+    except NetdrawError:
+        raise
+    except Exception:
+        pass
+    if not trust:
+        raise NetdrawError(f"{path}: is a pickled Python object, and unpickling runs arbitrary code; pass "
+                           "--trust if you trust where it came from, or give the model as file.py:factory")
+    try:
+        model = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:
+        raise NetdrawError(f"{path}: unpickling failed ({type(exc).__name__}: {exc})") from None
+    if not isinstance(model, torch.nn.Module):
+        raise NetdrawError(f"{path}: holds a {type(model).__name__}, not an nn.Module")
+    return model
+
+
+def load_source(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, Any] | None = None,
+                capture: str = "eager", mode: str = "auto", device: str = "cpu", trust: bool = False) -> Graph:
+    """Load and trace a PyTorch source as the CLI names it."""
+    import torch
+
+    from netdraw.frontends.pytorch import trace
+
+    path = Path(source)
+    if path.suffix == ".pt2" and path.is_file():
+        from netdraw.frontends.pytorch_export import from_exported
+
+        try:
+            ep = torch.export.load(str(path))
+        except Exception as exc:
+            raise NetdrawError(f"{path}: not a torch.export archive ({str(exc).splitlines()[0]})") from None
+        g = from_exported(ep, path.stem)
+        g.meta["source"]["path"] = path.name
+        return g
+    args = tuple(parse_input(x) if isinstance(x, str) else x for x in inputs)
+    kw = {k: parse_input(v) if isinstance(v, str) else v for k, v in (kwargs or {}).items()}
+    if path.suffix in TORCH_SUFFIXES and path.is_file():
+        model = load_file_model(path, trust=trust)
+        if isinstance(model, torch.jit.ScriptModule):
+            return _script_graph(model, args, kw, path)
+    else:
+        model = load_module(source, device=device)
+    if not args and not kw:
+        raise NetdrawError("a PyTorch model needs example inputs: --input 1x3x224x224 (shape[:dtype]) or a "
+                           ".pt/.npy tensor file, and --kwarg name=... for keyword inputs")
+    g = trace(model, args, kw, capture=capture, mode=mode)
+    g.meta["source"]["path"] = source
+    return g
+
+
+def _script_graph(model: Any, args: tuple, kwargs: dict, path: Path) -> Graph:
+    """TorchScript runs outside Python, so no hook sees it: go through torch's ONNX exporter."""
+    import io
+    import warnings
+
+    import onnx
+    import torch
+
+    from netdraw.frontends.onnx import from_model
+    from netdraw.frontends.pytorch import InputSpec
+
+    if kwargs:
+        raise NetdrawError(f"{path}: keyword inputs are not supported for TorchScript models")
+    if not args:
+        raise NetdrawError(f"{path}: a TorchScript model needs example inputs (--input 1x3x224x224)")
+    real = tuple(a.make() if isinstance(a, InputSpec) else a for a in args)
+    buf = io.BytesIO()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, real, buf, dynamo=False)
+    except Exception as exc:
+        raise NetdrawError(f"{path}: converting the TorchScript model failed ({str(exc).splitlines()[0]})") from None
+    g = from_model(onnx.load_from_string(buf.getvalue()))
+    g.meta["source"] = {"format": "torchscript", "path": path.name}
+    return g
+
+
+register("pytorch", match=lambda path, head: path.suffix.lower() in TORCH_SUFFIXES,
+         load=lambda source, **options: load_source(str(source), **options),
+         description="file.py:factory, package.module:factory, .pt (TorchScript), .pt2 (torch.export)",
+         options=("inputs", "kwargs", "capture", "mode", "device", "trust"), match_source=is_spec)

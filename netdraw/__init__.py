@@ -5,6 +5,7 @@ from __future__ import annotations
 from netdraw.errors import NetdrawError
 from netdraw.frontends import load
 from netdraw.ir import Graph, IRError, Node, Value
+import netdraw.render as _render_package  # loaded first, so the function below keeps the name
 
 __all__ = ["__version__", "Graph", "Node", "Value", "IRError", "NetdrawError", "InputSpec", "load", "render",
            "trace"]
@@ -14,9 +15,7 @@ __version__ = "0.1.0"
 
 def render(graph: Graph, path, **options):
     """Render ``graph`` to ``path`` (format from the suffix); options as the CLI's."""
-    from netdraw.render import render as _render
-
-    return _render(graph, path, **options)
+    return _render_package.render(graph, path, **options)
 
 
 def __getattr__(name: str):

@@ -267,7 +267,7 @@ class _Recorder:
         scope = parent.scope + (comp,)
         leaf = next(iter(module.children()), None) is None
         self.modules[scope_key(scope)] = {"type": f"{type(module).__module__}.{type(module).__qualname__}",
-                                          "path": path}
+                                          "path": path, "leaf": leaf}
         if leaf:
             self.leaf_calls += 1
         self.stack.append(_Frame(module, scope, path, leaf, self.ops, [t for _, t in _leaves(args)]))
@@ -408,8 +408,6 @@ def trace(model: nn.Module, args: Any = (), kwargs: dict[str, Any] | None = None
         if kind == "real" and on_meta:
             raise NetdrawError("the model needs real values to run (" + "; ".join(failures) + "), but it "
                                "was built on the meta device; build it on the CPU instead")
-        if kind == "fake" and failures and _data_dependent(failures[-1]):
-            continue  # fake tensors cannot answer data-dependent questions either
         try:
             return _run(model, args, kwargs, kind=kind, train=train, grad=grad, failures=failures)
         except NetdrawError:
@@ -421,12 +419,6 @@ def trace(model: nn.Module, args: Any = (), kwargs: dict[str, Any] | None = None
                     f"{kind}-tensor capture failed"
                 raise NetdrawError(f"{what}: {_first_line(exc)}") from None
     raise AssertionError("unreachable")
-
-
-def _data_dependent(message: str) -> bool:
-    m = message.lower()
-    return any(k in m for k in ("item()", "data-dependent", "data dependent", "cannot be called on meta",
-                                "bool value of tensor", "out of meta tensor", "is_nonzero"))
 
 
 def _first_line(exc: BaseException) -> str:
@@ -463,6 +455,19 @@ def _bind_names(model: nn.Module, args: tuple, kwargs: dict) -> list[tuple[str, 
         return items
     except (TypeError, ValueError):
         return [(f"input{i}", a) for i, a in enumerate(args)] + list(kwargs.items())
+
+
+def _prune(graph: Graph) -> None:
+    """Drop ops whose results reach no output: the ones a model runs only to decide a Python
+    ``if`` (``x.sum() > 0``, ``mask.all()``).  They are not part of the data flow, and which
+    of them run depends on the tensors' kind (transformers skips some on fake tensors)."""
+    for node in reversed(graph.nodes):
+        if not any(v.users or v in graph.outputs for v in node.outputs):
+            graph.remove_node(node)
+    used = {id(v) for n in graph.nodes for v in n.inputs if v is not None}
+    for v in list(graph.values):
+        if v.kind == "param" and v.producer is None and id(v) not in used:
+            graph.remove_value(v)
 
 
 def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool, grad: bool,
@@ -525,6 +530,7 @@ def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool,
             graph.rename_value(v, path or "output")
         outputs.append(v)
     graph.outputs = outputs
+    _prune(graph)
     total = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
     attributed = sum(n.params for n in graph.nodes)
     if total - attributed:

@@ -153,7 +153,9 @@ class _Writer:
         self.cluster_body((), tree, "\t")
 
     def node_line(self, n: Node, ind: str, module: str | None = None) -> None:
-        cat = "module" if n.meta.get("group") else category(n.op_type)
+        cat = category(n.op_type)
+        if n.meta.get("group") and cat == "other":  # a container; a collapsed Conv2d keeps conv colours
+            cat = "module"
         extra = ", peripheries=2" if n.subgraphs else ""
         self.lines.append(f"{ind}{self.nid(n)} [label={self.node_label(n, module)}, {self.style(cat, extra)}];")
 

@@ -1,0 +1,260 @@
+"""PyTorch capture on the classic CNNs, torch.nn.Transformer and transformers models."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import re
+import sys
+import warnings
+
+import pytest
+import torch
+from torch import nn
+
+import netdraw
+from netdraw.errors import NetdrawError
+from netdraw.frontends.pytorch import InputSpec, _leaves, trace
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "examples"))
+import models as cnn  # noqa: E402
+
+
+def unique_params(model: nn.Module) -> int:
+    return sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+
+
+def leaf_scopes(g) -> int:
+    """How many leaf-module calls the graph has nodes for."""
+    mods = g.meta["modules"]
+    return len({n.scope for n in g.nodes if n.scope and mods.get("/".join(n.scope), {}).get("leaf")})
+
+
+def state(model: nn.Module):
+    return ({k: v.clone() for k, v in model.state_dict().items()},
+            [(n, m.training) for n, m in model.named_modules()],
+            [(n, p.requires_grad) for n, p in model.named_parameters()],
+            [(n, dict(m._forward_hooks), dict(m._forward_pre_hooks)) for n, m in model.named_modules()])
+
+
+def assert_same_state(before, model):
+    after = state(model)
+    assert before[1:] == after[1:]
+    assert before[0].keys() == after[0].keys()
+    for k in before[0]:
+        assert torch.equal(before[0][k], after[0][k]), k
+
+
+def check_model(model: nn.Module, args: tuple, kwargs: dict, shape_mode: str) -> None:
+    """The suite's five checks for one model."""
+    model.eval()
+    calls = []
+    handles = [m.register_forward_hook(lambda *a: calls.append(1)) for m in model.modules()
+               if next(m.children(), None) is None]
+    before = state(model)
+    g = trace(model, args, kwargs, mode=shape_mode)
+    for h in handles:
+        h.remove()
+    before = (before[0], before[1], before[2], state(model)[3])  # our own counting hooks are gone now
+    g.lint()
+    assert g.meta["source"]["mode"] == shape_mode
+    # 1. parameters
+    assert g.summary()["params"] == unique_params(model)
+    # 2. outputs: shapes and dtypes of the real run
+    with torch.no_grad():
+        out = model(*args, **kwargs)
+    real = [(tuple(t.shape), str(t.dtype).replace("torch.", "")) for _, t in _leaves(out)]
+    assert [(v.shape, v.dtype) for v in g.outputs] == real
+    # 3. one set of nodes per leaf-module call, as forward hooks count them in the same run
+    assert leaf_scopes(g) == len(calls)
+    # 4. the model is left as it was
+    assert_same_state(before, model)
+    # 5. shape-only and real capture agree
+    assert str(trace(model, args, kwargs, mode="real")) == str(g)
+
+
+@pytest.mark.parametrize("name", sorted(cnn.MODELS))
+def test_classic_cnns(name):
+    factory, shape = cnn.MODELS[name]
+    torch.manual_seed(0)
+    model = factory()
+    check_model(model, (torch.randn(shape),), {}, "meta")
+
+
+def test_torch_nn_transformer():
+    torch.manual_seed(0)
+    model = nn.Transformer(d_model=32, nhead=4, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=64,
+                           batch_first=True)
+    check_model(model, (torch.randn(2, 10, 32), torch.randn(2, 7, 32)), {}, "fake")
+
+
+@pytest.mark.transformers
+@pytest.mark.parametrize("name", ["BertModel", "GPT2Model", "ViTModel", "ResNetModel", "T5Model", "WhisperModel",
+                                  "SwinModel", "CLIPModel"])
+def test_transformers_suite(name):
+    from tests.frontends.hf_suite import build
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model, args, kwargs = build(name)
+        check_model(model, args, kwargs, "fake")
+
+
+def test_meta_capture_is_the_default_and_costs_no_activation_memory():
+    g = trace(cnn.resnet50(), (InputSpec((1, 3, 224, 224)),))
+    assert g.meta["source"] == {"format": "torch", "capture": "eager", "mode": "meta"}
+    assert g.summary()["params"] == 25_557_032
+    assert g.summary()["nodes"] == 175
+    assert g.outputs[0].shape == (1, 1000)
+
+
+class SharedReLU(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+        self.relu = nn.ReLU(inplace=True)
+
+    def forward(self, x):
+        y = self.relu(self.fc(x))
+        y += 1  # in-place on an activation
+        return self.relu(y)
+
+
+def test_module_called_twice_and_inplace_ops():
+    g = trace(SharedReLU(), (torch.randn(2, 4),))
+    assert [(n.op_type, n.scope) for n in g.nodes] == [
+        ("linear", ("fc",)), ("relu", ("relu",)), ("add_", ()), ("relu", ("relu#2",))]
+    relu1, add, relu2 = g.nodes[1:]
+    # each in-place op makes a new version of the value: the chain stays a chain
+    assert add.inputs[0] is relu1.outputs[0] and relu2.inputs[0] is add.outputs[0]
+    assert add.meta == {"inplace": True} and relu2.meta == {"inplace": True}
+    assert g.meta["modules"]["relu#2"] == {"type": "torch.nn.modules.activation.ReLU", "path": "relu", "leaf": True}
+
+
+class Tied(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 8)
+        self.head = nn.Linear(8, 10, bias=False)
+        self.head.weight = self.emb.weight
+        self.unused = nn.Linear(3, 3)
+
+    def forward(self, ids):
+        return self.head(self.emb(ids))
+
+
+def test_shared_weights_count_once_and_unused_are_kept_in_the_total():
+    g = trace(Tied(), (torch.zeros(1, 5, dtype=torch.long),))
+    assert [n.params for n in g.nodes] == [80, 0]
+    assert g.meta["params_unattributed"] == 12
+    assert g.summary()["params"] == 80 + 12 == unique_params(Tied())
+
+
+@dataclasses.dataclass
+class Batch:
+    image: torch.Tensor
+    scale: float
+
+
+class Nested(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, batch: Batch, extra: dict, flag: bool = True):
+        y = self.conv(batch.image) * batch.scale
+        return {"features": y, "pair": (y.mean(), extra["bias"] + 1)}
+
+
+def test_nested_inputs_outputs_and_attributes():
+    b = Batch(torch.randn(1, 3, 8, 8), 0.5)
+    g = trace(Nested(), (b, {"bias": torch.zeros(2)}), {"flag": False})
+    assert [(v.name, v.shape) for v in g.inputs] == [("batch.image", (1, 3, 8, 8)), ("extra.bias", (2,))]
+    assert [(v.name, v.shape) for v in g.outputs] == [("features", (1, 4, 6, 6)), ("pair.0", ()), ("pair.1", (2,))]
+    assert g.meta["input_attrs"] == {"flag": False}
+    conv = g.nodes[0]
+    assert conv.attrs == {"bias": None, "stride": [1, 1], "padding": [0, 0], "dilation": [1, 1], "groups": 1,
+                          "kernel_size": [3, 3]} or conv.attrs["kernel_size"] == [3, 3]
+    assert g.nodes[1].op_type == "mul" and g.nodes[1].attrs == {"arg1": 0.5}
+
+
+class DataDependent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 4)
+        self.b = nn.Linear(4, 4)
+
+    def forward(self, x):
+        if x.sum() > 0:
+            return self.a(x)
+        return self.b(x)
+
+
+def test_data_dependent_control_flow_falls_back_to_a_real_run():
+    g = trace(DataDependent(), (torch.ones(1, 4),))
+    assert g.meta["source"]["mode"] == "real"
+    assert [f.split(":")[0] for f in g.meta["source"]["fallbacks"]] == ["meta", "fake"]
+    assert [n.scope for n in g.nodes] == [("a",)]  # the path actually taken; sum and gt only steered it
+    g = trace(DataDependent(), (-torch.ones(1, 4),))
+    assert [n.scope for n in g.nodes] == [("b",)]
+    with pytest.raises(NetdrawError, match="fake-tensor capture failed"):
+        trace(DataDependent(), (torch.ones(1, 4),), mode="fake")
+
+
+def test_model_built_on_meta_device():
+    with torch.device("meta"):
+        model = cnn.vgg16()
+    g = trace(model, (InputSpec((1, 3, 224, 224)),))
+    assert g.summary()["params"] == 138_357_544
+    with torch.device("meta"):
+        dd = DataDependent()
+    with pytest.raises(NetdrawError, match="built on the meta device"):
+        trace(dd, (InputSpec((1, 4)),))
+
+
+def test_training_mode_and_grad_are_restored():
+    model = cnn.resnet18(width=0.25).train()
+    model.layer1.requires_grad_(False)
+    before = state(model)
+    trace(model, (torch.randn(1, 3, 32, 32),), mode="real")
+    assert model.training and all(m.training for m in model.modules())
+    assert_same_state(before, model)
+    assert torch.is_grad_enabled()
+
+
+def test_export_capture_scopes_and_failure_message():
+    g = trace(SharedReLU(), (torch.randn(2, 4),), capture="export")
+    assert g.meta["source"]["capture"] == "export"
+    assert [n.scope for n in g.nodes] == [("fc",), ("relu",), (), ("relu#2",)]
+    assert g.summary()["params"] == 20
+    with pytest.raises(NetdrawError, match=r"torch.export could not capture DataDependent .*--capture eager"):
+        trace(DataDependent(), (torch.ones(1, 4),), capture="export")
+
+
+def test_export_matches_eager_on_a_cnn():
+    model = cnn.resnet18(width=0.25)
+    x = torch.randn(1, 3, 32, 32)
+    ge = trace(model, (x,), capture="export")
+    gt = trace(model, (x,))
+    assert ge.summary()["params"] == gt.summary()["params"] == unique_params(model)
+    assert {n.scope for n in ge.nodes} == {n.scope for n in gt.nodes}
+
+
+def test_options_are_checked():
+    with pytest.raises(NetdrawError, match="invalid mode 'quantum'; valid: auto, meta, fake, real"):
+        trace(SharedReLU(), (torch.randn(1, 4),), mode="quantum")
+    with pytest.raises(NetdrawError, match="needs a torch.nn.Module"):
+        trace(lambda x: x, (torch.randn(1),))
+
+
+def test_render_of_a_traced_model(tmp_path):
+    g = netdraw.trace(cnn.resnet18(), (InputSpec((1, 3, 224, 224)),))
+    out = tmp_path / "r.dot"
+    netdraw.render(g, out, depth=1)
+    dot = out.read_text()
+    assert '"n:layer1" [label="layer1\\nSequential\\n148K params"' in dot
+    assert '"n:conv1" [label="conv1\\nConv2d\\n9.4K params", fillcolor="#D3E8F7"' in dot  # conv colours
+    nodes = re.findall(r'^\t"n:([^"]+)" \[label', dot, re.M)
+    assert nodes == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool",
+                     "flatten", "fc"]

@@ -130,7 +130,11 @@ def load_file_model(path: Path, *, trust: bool) -> Any:
     names = _zip_names(path)
     if any(n.endswith("/constants.pkl") or "/code/" in n for n in names):
         try:
-            return torch.jit.load(str(path), map_location="cpu")
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                return torch.jit.load(str(path), map_location="cpu")
         except Exception as exc:
             raise NetdrawError(f"{path}: not a loadable TorchScript archive ({str(exc).splitlines()[0]})") from None
     if not names and path.read_bytes()[:2] != b"\x80\x02":

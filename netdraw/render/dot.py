@@ -70,6 +70,7 @@ class _Writer:
         self.lines: list[str] = []
         self.visible = visible_nodes(graph)
         self.visible_set = set(self.visible)
+        self.titles: dict[str, str] = {}  # node id -> the name a stub refers to it by
 
     # ids -------------------------------------------------------------
     @staticmethod
@@ -128,10 +129,11 @@ class _Writer:
         add(f'\tgraph [rankdir={self.rankdir}, bgcolor="{t.background}", fontname="{t.font}", fontsize=10, '
             f'fontcolor="{t.text}", nodesep=0.25, ranksep=0.3, outputorder=edgesfirst, labeljust=l];')
         add(f'\tnode [shape=box, style="rounded,filled", fontname="{t.font}", fontsize=10, '
-            f'fontcolor="{t.text}", margin="0.12,0.05", height=0.3, penwidth=1.2];')
+            f'fontcolor="{t.text}", margin="0.12,0.05", height=0.3, penwidth=1.2, group=main];')
         add(f'\tedge [fontname="{t.font}", fontsize=8, fontcolor="{t.muted}", color="{t.edge}", '
             f'arrowsize=0.6, penwidth=0.9];')
         for v in self.g.inputs:
+            self.titles[self.iid(v)] = f"input {v.name}"
             add(f"\t{self.iid(v)} [label={self.io_label('input', v)}, {self.style('input')}];")
         self.clusters()
         for i, v in enumerate(self.g.outputs):
@@ -157,6 +159,7 @@ class _Writer:
         if n.meta.get("group") and cat == "other":  # a container; a collapsed Conv2d keeps conv colours
             cat = "module"
         extra = ", peripheries=2" if n.subgraphs else ""
+        self.titles[self.nid(n)] = module or (n.scope[-1] if n.meta.get("group") and n.scope else n.op_type)
         self.lines.append(f"{ind}{self.nid(n)} [label={self.node_label(n, module)}, {self.style(cat, extra)}];")
 
     def cluster_body(self, path: tuple[str, ...], tree: dict, ind: str) -> None:
@@ -186,12 +189,9 @@ class _Writer:
             return self.iid(v) if v in self.g.inputs else None
         return self.nid(v.producer) if v.producer in self.visible_set else None
 
-    def edge(self, src: str, dst: str, v: Value) -> None:
-        label = shape_text(v)
-        attr = f" [label={dot_label(shorten(label, 40))}]" if label else ""
-        self.lines.append(f"\t{src} -> {dst}{attr};")
-
     def edges(self) -> None:
+        # (source id, destination id) -> labels, in order; parallel edges become one
+        pairs: dict[tuple[str, str], list[str]] = {}
         for n in self.visible:
             seen: set[int] = set()
             for v in n.inputs:
@@ -200,11 +200,33 @@ class _Writer:
                 seen.add(id(v))
                 src = self.source(v)
                 if src is not None:
-                    self.edge(src, self.nid(n), v)
+                    pairs.setdefault((src, self.nid(n)), []).append(shape_text(v))
         for i, v in enumerate(self.g.outputs):
             src = self.source(v)
             if src is not None:
-                self.edge(src, self.oid(v, i), v)
+                pairs.setdefault((src, self.oid(v, i)), []).append(shape_text(v))
+        fanout: dict[str, int] = {}
+        for src, _ in pairs:
+            fanout[src] = fanout.get(src, 0) + 1
+        served: dict[str, int] = {}
+        for (src, dst), labels in pairs.items():
+            text = shorten(", ".join(dict.fromkeys(x for x in labels if x)), 40)
+            served[src] = served.get(src, 0) + 1
+            if fanout[src] > FANOUT_LIMIT and served[src] > 1:
+                # one value feeding many far-apart nodes (rotary embeddings, a mask): a long edge
+                # to each would cross the whole figure and stall dot's layout; draw a stub instead
+                stub = dot_id(f"r:{src.strip(chr(34))}>{dst.strip(chr(34))}")
+                title = self.titles.get(src, "")
+                self.lines.append(f'\t{stub} [label={dot_label("from " + shorten(title, 30))}, shape=plaintext, '
+                                  f'group="", style="", fontsize=8, fontcolor="{self.t.muted}", height=0.2, margin=0];')
+                self.lines.append(f'\t{stub} -> {dst} [style=dashed, arrowsize=0.5];')
+                continue
+            attr = f" [label={dot_label(text)}]" if text else ""
+            self.lines.append(f"\t{src} -> {dst}{attr};")
+
+
+#: a node whose results go to more nodes than this gets one real edge and labelled stubs
+FANOUT_LIMIT = 8
 
 
 def to_dot(graph: Graph, *, rankdir: str = "TB", theme: str = "paper") -> str:

@@ -107,3 +107,19 @@ def test_dot_output_is_deterministic(scoped_cnn):
     a = render_bytes(netdraw.load(scoped_cnn), "dot")
     b = render_bytes(netdraw.load(scoped_cnn), "dot")
     assert a == b
+
+
+def test_large_fan_out_becomes_stubs():
+    g = Graph("fan")
+    x = g.add_input("x", [4], "float32")
+    src = g.add_node("Cos", [x], [("c", [4], "float32")], name="rope")
+    prev = x
+    for i in range(12):
+        n = g.add_node("Add", [prev, src.outputs[0]], [(f"h{i}", [4], "float32")], name=f"layer{i}")
+        prev = n.outputs[0]
+    g.outputs = [prev]
+    dot = to_dot(g)
+    assert dot.count('"n:rope" -> ') == 1                       # one real edge ...
+    assert dot.count('[label="from Cos", shape=plaintext') == 11  # ... and a stub for each other user
+    # x->rope, x->layer0, rope->layer0, 11 stub edges, 11 chain edges, layer11->output
+    assert dot.count(" -> ") == 1 + 1 + 1 + 11 + 11 + 1

@@ -1,0 +1,125 @@
+"""PyTorch sources as the CLI names them: factories, TorchScript, .pt2, pickles, input specs."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from netdraw.cli import run
+from netdraw.errors import NetdrawError
+from netdraw.frontends.pytorch import InputSpec
+from netdraw.frontends.pytorch_source import is_spec, load_source, parse_input
+from tests.conftest import ROOT
+
+MODELS_PY = str(ROOT / "examples" / "models.py")
+sys.path.insert(0, str(ROOT / "examples"))
+import models as cnn  # noqa: E402
+
+
+def test_input_specs(tmp_path):
+    assert parse_input("1x3x224x224") == InputSpec((1, 3, 224, 224), torch.float32)
+    assert parse_input("1x16:int64") == InputSpec((1, 16), torch.int64)
+    np.save(tmp_path / "x.npy", np.ones((2, 3), dtype=np.float32))
+    assert torch.equal(parse_input(str(tmp_path / "x.npy")), torch.ones(2, 3))
+    torch.save(torch.zeros(4), tmp_path / "t.pt")
+    assert torch.equal(parse_input(str(tmp_path / "t.pt")), torch.zeros(4))
+    with pytest.raises(NetdrawError, match="invalid input '1x3y'"):
+        parse_input("1x3y")
+    with pytest.raises(NetdrawError, match="invalid input dtype 'complex7'"):
+        parse_input("1x3:complex7")
+    with pytest.raises(NetdrawError, match="no such input tensor file"):
+        parse_input(str(tmp_path / "missing.npy"))
+
+
+def test_spec_detection():
+    assert is_spec("examples/models.py:resnet18") and is_spec("torch.nn:ReLU")
+    assert not is_spec("model.onnx") and not is_spec("dir/notes.txt")
+
+
+def test_file_factory_and_module_factory():
+    g = load_source(f"{MODELS_PY}:LeNet5", inputs=["1x1x28x28"])
+    assert g.summary()["params"] == 61706 and g.name == "LeNet5"
+    g = load_source("torch.nn:Flatten", inputs=["2x3x4"])
+    assert [n.op_type for n in g.nodes] == ["flatten"] and g.outputs[0].shape == (2, 12)
+
+
+def test_meta_device_builds_no_weights():
+    g = load_source(f"{MODELS_PY}:vgg16", inputs=["1x3x224x224"], device="meta")
+    assert g.summary()["params"] == 138_357_544
+    assert g.meta["source"]["mode"] == "meta"
+
+
+def test_torchscript_and_pt2(tmp_path):
+    model = cnn.LeNet5().eval()
+    torch.jit.script(model).save(str(tmp_path / "lenet.pt"))
+    g = load_source(str(tmp_path / "lenet.pt"), inputs=["1x1x28x28"])
+    assert g.meta["source"]["format"] == "torchscript"
+    assert g.summary()["params"] == 61706
+    ep = torch.export.export(model, (torch.randn(1, 1, 28, 28),))
+    torch.export.save(ep, str(tmp_path / "lenet.pt2"))
+    g = load_source(str(tmp_path / "lenet.pt2"))
+    assert g.meta["source"]["capture"] == "export"
+    assert g.summary()["params"] == 61706
+    assert g.outputs[0].shape == (1, 10)
+
+
+def test_pickles_need_trust(tmp_path):
+    torch.save(cnn.LeNet5(), tmp_path / "whole.pt")
+    before = (tmp_path / "whole.pt").read_bytes()
+    with pytest.raises(NetdrawError, match="pickled Python object.*--trust"):
+        load_source(str(tmp_path / "whole.pt"), inputs=["1x1x28x28"])
+    g = load_source(str(tmp_path / "whole.pt"), inputs=["1x1x28x28"], trust=True)
+    assert g.summary()["params"] == 61706
+    assert (tmp_path / "whole.pt").read_bytes() == before
+    torch.save(cnn.LeNet5().state_dict(), tmp_path / "weights.pt")
+    with pytest.raises(NetdrawError, match=r"holds tensors \(a state_dict\?\), not a model"):
+        load_source(str(tmp_path / "weights.pt"), inputs=["1x1x28x28"])
+
+
+def test_cli_with_a_pytorch_source(tmp_path, capsys):
+    assert run(["inspect", f"{MODELS_PY}:resnet18", "--input", "1x3x224x224", "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["params"] == 11_689_512 and s["outputs"][0]["shape"] == [1, 1000]
+    out = tmp_path / "r.svg"
+    assert run(["render", f"{MODELS_PY}:resnet18", "--input", "1x3x224x224", "-o", str(out), "--engine", "wasm",
+                "--depth", "1"]) == 0
+    assert out.read_bytes().count(b'class="node"') == 13  # 11 modules and ops, input, output
+
+
+def test_cli_keyword_inputs(tmp_path, capsys):
+    (tmp_path / "tiny.py").write_text(
+        "import torch\n"
+        "class Tiny(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.emb = torch.nn.Embedding(50, 8)\n"
+        "    def forward(self, input_ids, attention_mask=None):\n"
+        "        return self.emb(input_ids) * attention_mask.unsqueeze(-1)\n")
+    assert run(["inspect", f"{tmp_path / 'tiny.py'}:Tiny", "--kwarg", "input_ids=2x5:int64",
+                "--kwarg", "attention_mask=2x5", "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["inputs"] == [{"name": "input_ids", "shape": [2, 5], "dtype": "int64"},
+                           {"name": "attention_mask", "shape": [2, 5], "dtype": "float32"}]
+    assert s["params"] == 400 and s["outputs"][0]["shape"] == [2, 5, 8]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["render", f"{MODELS_PY}:resnet18", "-o", "x.svg"], "needs example inputs"),
+    (["render", f"{MODELS_PY}:nope", "--input", "1x3", "-o", "x.svg"], "has no attribute 'nope'"),
+    (["render", "no/such/file.py:model", "--input", "1x3", "-o", "x.svg"], "no such file"),
+    (["render", f"{MODELS_PY}:resnet18", "--input", "1x3x7", "-o", "x.svg"], "the model failed to run"),
+    (["render", f"{MODELS_PY}:resnet18", "--input", "1x3x224x224", "--kwarg", "=3", "-o", "x.svg"],
+     "invalid --kwarg"),
+    (["render", str(ROOT / "examples" / "resnet18.onnx"), "--input", "1x3", "-o", "x.svg"],
+     "option 'inputs' does not apply to .onnx"),
+])
+def test_cli_errors(tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    assert run(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err, err
+    assert not (tmp_path / "x.svg").exists()

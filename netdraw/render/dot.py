@@ -129,7 +129,7 @@ class _Writer:
         add(f'\tgraph [rankdir={self.rankdir}, bgcolor="{t.background}", fontname="{t.font}", fontsize=10, '
             f'fontcolor="{t.text}", nodesep=0.25, ranksep=0.3, outputorder=edgesfirst, labeljust=l];')
         add(f'\tnode [shape=box, style="rounded,filled", fontname="{t.font}", fontsize=10, '
-            f'fontcolor="{t.text}", margin="0.12,0.05", height=0.3, penwidth=1.2, group=main];')
+            f'fontcolor="{t.text}", margin="0.12,0.05", height=0.3, penwidth=1.2];')
         add(f'\tedge [fontname="{t.font}", fontsize=8, fontcolor="{t.muted}", color="{t.edge}", '
             f'arrowsize=0.6, penwidth=0.9];')
         for v in self.g.inputs:
@@ -160,6 +160,8 @@ class _Writer:
             cat = "module"
         extra = ", peripheries=2" if n.subgraphs else ""
         self.titles[self.nid(n)] = module or (n.scope[-1] if n.meta.get("group") and n.scope else n.op_type)
+        if ind == "\t":  # top level: keep the main chain straight (in clusters, dot 2.43 rejects groups)
+            extra += ", group=main"
         self.lines.append(f"{ind}{self.nid(n)} [label={self.node_label(n, module)}, {self.style(cat, extra)}];")
 
     def cluster_body(self, path: tuple[str, ...], tree: dict, ind: str) -> None:
@@ -218,7 +220,7 @@ class _Writer:
                 stub = dot_id(f"r:{src.strip(chr(34))}>{dst.strip(chr(34))}")
                 title = self.titles.get(src, "")
                 self.lines.append(f'\t{stub} [label={dot_label("from " + shorten(title, 30))}, shape=plaintext, '
-                                  f'group="", style="", fontsize=8, fontcolor="{self.t.muted}", height=0.2, margin=0];')
+                                  f'style="", fontsize=8, fontcolor="{self.t.muted}", height=0.2, margin=0];')
                 self.lines.append(f'\t{stub} -> {dst} [style=dashed, arrowsize=0.5];')
                 continue
             attr = f" [label={dot_label(text)}]" if text else ""

@@ -165,6 +165,21 @@ def _leaves(obj: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, A
                 yield from _leaves(v, join(k), depth + 1)
 
 
+def _tensors(obj: Any) -> list[torch.Tensor]:
+    """The tensors in ``obj``, with fast paths for a tensor and a flat tuple or list."""
+    if isinstance(obj, torch.Tensor):
+        return [obj]
+    if isinstance(obj, (tuple, list)):
+        out = []
+        for x in obj:
+            if isinstance(x, torch.Tensor):
+                out.append(x)
+            elif not isinstance(x, _SCALARS):
+                out.extend(t for _, t in _leaves(x))
+        return out
+    return [t for _, t in _leaves(obj)]
+
+
 def _has_tensor(obj: Any) -> bool:
     if isinstance(obj, torch.Tensor):
         return True
@@ -190,7 +205,7 @@ class _Frame:
     path: str
     leaf: bool
     ops_at_entry: int
-    inputs: list[torch.Tensor]
+    args: Any
 
 
 class _Recorder:
@@ -254,7 +269,7 @@ class _Recorder:
     # hooks -------------------------------------------------------------
     def pre_hook(self, module: nn.Module, args: Any) -> None:
         if not self.stack and module is self.model:
-            self.stack.append(_Frame(module, (), "", False, self.ops, []))
+            self.stack.append(_Frame(module, (), "", False, self.ops, ()))
             return
         if not self.stack:
             return  # a module called outside the traced model
@@ -270,7 +285,7 @@ class _Recorder:
                                           "path": path, "leaf": leaf}
         if leaf:
             self.leaf_calls += 1
-        self.stack.append(_Frame(module, scope, path, leaf, self.ops, [t for _, t in _leaves(args)]))
+        self.stack.append(_Frame(module, scope, path, leaf, self.ops, args))
 
     def post_hook(self, module: nn.Module, args: Any, output: Any) -> None:
         while self.stack and self.stack[-1].module is not module:
@@ -280,10 +295,11 @@ class _Recorder:
         frame = self.stack.pop()
         if frame.leaf and self.ops == frame.ops_at_entry:
             # a leaf module that called no tensor op (nn.Identity): still one node for its call
-            outs = [t for _, t in _leaves(output)]
+            outs = _tensors(output)
             if outs:
                 self.stack.append(frame)
-                self.record_node(type(module).__name__, frame.inputs, {}, outs, inplace=False, alias_ok=False)
+                self.record_node(type(module).__name__, _tensors(frame.args), {}, outs, inplace=False,
+                                 alias_ok=False)
                 self.stack.pop()
 
     # ops ---------------------------------------------------------------
@@ -291,8 +307,10 @@ class _Recorder:
         name, getter = _op_name(func)
         if getter and name not in _GETTERS_KEPT:
             return
-        outs = [t for _, t in _leaves(out)]
-        ins = [t for _, t in _leaves((args, kwargs))]
+        outs = _tensors(out)
+        ins = _tensors(args)
+        if kwargs:
+            ins += _tensors(kwargs)
         inplace = (name.endswith("_") and not name.endswith("__")) or bool(kwargs.get("inplace"))
         if name == "setitem" and args and isinstance(args[0], torch.Tensor):
             outs, inplace = [args[0]], True

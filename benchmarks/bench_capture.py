@@ -108,8 +108,12 @@ def run_tool(tool: str, model, args, kwargs, out: Path) -> None:
     elif tool == "torchlens":
         import torchlens as tl
 
-        log = tl.log_forward_pass(model, list(args) if args else [], input_kwargs=kwargs or None,
-                                  vis_opt="unrolled", vis_outpath=str(out / "torchlens"), vis_save_only=True)
+        if hasattr(tl, "trace"):  # torchlens >= 2
+            log = tl.trace(model, list(args) if args else None, input_kwargs=kwargs or None)
+            log.draw(vis_outpath=str(out / "torchlens"), vis_save_only=True, vis_fileformat="svg")
+        else:
+            log = tl.log_forward_pass(model, list(args) if args else [], input_kwargs=kwargs or None,
+                                      vis_opt="unrolled", vis_outpath=str(out / "torchlens"), vis_save_only=True)
         del log
 
 

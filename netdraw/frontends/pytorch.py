@@ -78,7 +78,7 @@ _POSITIONAL: dict[str, tuple[str, ...]] = {
     "transpose": ("input", "dim0", "dim1"),
 }
 _GETTERS_KEPT = {"T", "mT", "H", "mH", "real", "imag"}
-_ALIASES = {"detach", "requires_grad_", "retain_grad", "data"}
+_ALIASES = {"detach", "requires_grad_", "retain_grad", "data", "contiguous"}  # no data-flow change
 
 
 _NAMES: dict[Any, tuple[str, bool]] = {}
@@ -112,9 +112,12 @@ def _dunder(name: str) -> str:
     return name
 
 
-def _jsonable(x: Any, depth: int = 0) -> Any:
+def _jsonable(x: Any, depth: int = 0, meta_as: str | None = None) -> Any:
+    """JSON-able form of an argument; ``meta_as`` names the device a meta capture stands in for."""
     if x is None or isinstance(x, (bool, int, str)):
         return x
+    if meta_as is not None and isinstance(x, torch.device) and x.type == "meta":
+        return meta_as
     if isinstance(x, float):
         return x if math.isfinite(x) else str(x)
     if isinstance(x, (torch.dtype, torch.device, torch.memory_format, torch.layout)):
@@ -126,9 +129,9 @@ def _jsonable(x: Any, depth: int = 0) -> Any:
     if x is Ellipsis:
         return "..."
     if isinstance(x, (list, tuple)) and depth < 4:
-        return [_jsonable(v, depth + 1) for v in x]
+        return [_jsonable(v, depth + 1, meta_as) for v in x]
     if isinstance(x, dict) and depth < 4:
-        return {str(k): _jsonable(v, depth + 1) for k, v in x.items()}
+        return {str(k): _jsonable(v, depth + 1, meta_as) for k, v in x.items()}
     if isinstance(x, torch.SymInt):
         return str(x)
     return type(x).__name__
@@ -230,6 +233,8 @@ class _Recorder:
         self.ops = 0
         self.leaf_calls = 0
         self.keep: list[torch.Tensor] = []
+        #: in a meta capture, the device the model really lives on (what "meta" stands for)
+        self.meta_as: str | None = None
 
     # values ------------------------------------------------------------
     def bind(self, t: torch.Tensor, v: Value) -> None:
@@ -330,10 +335,10 @@ class _Recorder:
             if _has_tensor(a):
                 continue
             key = names[i] if i < len(names) else f"arg{i}"
-            attrs[key] = _jsonable(a)
+            attrs[key] = _jsonable(a, meta_as=self.meta_as)
         for k, a in kwargs.items():
             if k != "inplace" and not _has_tensor(a):
-                attrs[k] = _jsonable(a)
+                attrs[k] = _jsonable(a, meta_as=self.meta_as)
         if name.startswith("conv") and len(args) > 1 and isinstance(args[1], torch.Tensor):
             attrs["kernel_size"] = list(args[1].shape[2:])
         return attrs
@@ -509,6 +514,8 @@ def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool,
                 swap[name] = b.to("meta")
                 rec.params[id(swap[name])] = (name, False)
             rec.keep = list(swap.values())
+            first = next(iter(model.parameters()), None)
+            rec.meta_as = str(first.device) if first is not None else "cpu"
 
             def call(*a: Any, **k: Any) -> Any:
                 return torch.func.functional_call(model, swap, a, k, tie_weights=True, strict=False)
@@ -532,6 +539,13 @@ def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool,
             attrs.update(_non_tensors(obj, name))
         if kind == "fake":
             stack.enter_context(fake_mode)
+        if kind != "real" and hasattr(torch.compiler, "_is_compiling_flag"):
+            # On shape-only tensors we trace a graph, as torch.compile does: libraries that ask
+            # torch.compiler.is_compiling() then skip value-dependent shortcuts (transformers'
+            # "is this mask all ones?"), which meta tensors could not answer.
+            saved = torch.compiler._is_compiling_flag
+            torch.compiler._is_compiling_flag = True
+            stack.callback(setattr, torch.compiler, "_is_compiling_flag", saved)
         stack.enter_context(torch.enable_grad() if grad else torch.no_grad())
         model.train(train)
         stack.callback(lambda: [setattr(m, "training", f) for m, f in flags])

@@ -86,7 +86,7 @@ def test_torch_nn_transformer():
     torch.manual_seed(0)
     model = nn.Transformer(d_model=32, nhead=4, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=64,
                            batch_first=True)
-    check_model(model, (torch.randn(2, 10, 32), torch.randn(2, 7, 32)), {}, "fake")
+    check_model(model, (torch.randn(2, 10, 32), torch.randn(2, 7, 32)), {}, "meta")
 
 
 @pytest.mark.transformers
@@ -98,7 +98,18 @@ def test_transformers_suite(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model, args, kwargs = build(name)
-        check_model(model, args, kwargs, "fake")
+        check_model(model, args, kwargs, "meta")
+
+
+@pytest.mark.transformers
+def test_fake_mode_gives_the_same_graph():
+    from tests.frontends.hf_suite import build
+
+    model, args, kwargs = build("GPT2Model")
+    assert str(trace(model, args, kwargs, mode="fake")) == str(trace(model, args, kwargs, mode="real"))
+    g = trace(cnn.resnet18(width=0.25), (torch.randn(1, 3, 32, 32),), mode="fake")
+    assert g.meta["source"]["mode"] == "fake"
+    assert str(g) == str(trace(cnn.resnet18(width=0.25), (torch.randn(1, 3, 32, 32),), mode="real"))
 
 
 def test_meta_capture_is_the_default_and_costs_no_activation_memory():

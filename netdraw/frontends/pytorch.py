@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+import weakref
 from contextlib import ExitStack
 from typing import Any, Iterator, Sequence
 
@@ -225,8 +226,9 @@ class _Recorder:
             self.params.setdefault(id(b), (name, False))
         self.param_values: dict[int, tuple[torch.Tensor, Value]] = {}
         self.counted: set[int] = set()
-        # tensor -> current Value; the tensor is kept alive so its id is never reused
-        self.values: dict[int, tuple[torch.Tensor, Value]] = {}
+        # id(tensor) -> (weak reference, current Value); an entry goes when its tensor dies, so
+        # activations are freed as in a plain forward pass and a reused id never finds a stale one
+        self.values: dict[int, tuple[weakref.ref, Value]] = {}
         self.stack: list[_Frame] = []
         self.calls: dict[tuple[tuple[str, ...], str], int] = {}
         self.modules: dict[str, dict[str, Any]] = {}
@@ -238,11 +240,18 @@ class _Recorder:
 
     # values ------------------------------------------------------------
     def bind(self, t: torch.Tensor, v: Value) -> None:
-        self.values[id(t)] = (t, v)
+        key = id(t)
+        values = self.values
+
+        def gone(ref: weakref.ref) -> None:
+            if values.get(key, (None,))[0] is ref:
+                del values[key]
+
+        values[key] = (weakref.ref(t, gone), v)
 
     def value_of(self, t: torch.Tensor) -> Value:
         hit = self.values.get(id(t))
-        if hit is not None and hit[0] is t:
+        if hit is not None and hit[0]() is t:
             return hit[1]
         hit = self.param_values.get(id(t))
         if hit is not None and hit[0] is t:

@@ -1,7 +1,7 @@
 """How many transformers architectures netdraw captures: every base model in the registry,
 built from a shrunk config (2 layers, small widths, random weights, nothing downloaded).
 
-    python benchmarks/hf_coverage.py [--limit N] [--only bert,gpt2] [--timeout 120] [--render]
+    python benchmarks/hf_coverage.py [--jobs 2] [--stride K] [--limit N] [--only bert,gpt2] [--render]
 
 Each architecture runs in its own process.  An architecture counts when its forward pass runs on
 the dummy inputs; it is captured when ``netdraw.trace`` succeeds, its parameter total equals the
@@ -117,6 +117,8 @@ def main() -> int:
     ap.add_argument("--only")
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--render", action="store_true")
+    ap.add_argument("--jobs", type=int, default=2, help="architectures checked at once")
+    ap.add_argument("--stride", type=int, default=1, help="check every K-th architecture (a sample)")
     a = ap.parse_args()
     if a.worker:
         print(json.dumps(check(a.worker, a.render)))
@@ -126,20 +128,27 @@ def main() -> int:
     types = sorted(MODEL_MAPPING_NAMES)
     if a.only:
         types = [t for t in types if t in a.only.split(",")]
+    types = types[:: a.stride]
     if a.limit:
         types = types[: a.limit]
-    results = {}
-    for t in types:
+
+    def one(t: str) -> dict:
         cmd = [sys.executable, __file__, "--worker", t] + (["--render"] if a.render else [])
         try:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout)
             lines = p.stdout.strip().splitlines()
-            r = json.loads(lines[-1]) if p.returncode == 0 and lines else {
+            return json.loads(lines[-1]) if p.returncode == 0 and lines else {
                 "status": "skip", "reason": f"crashed: {(p.stderr.strip().splitlines() or ['?'])[-1][:80]}"}
         except subprocess.TimeoutExpired:
-            r = {"status": "skip", "reason": "timeout"}
-        results[t] = r
-        print(f"{t:32} {r['status']:5} {r.get('mode', '')} {r.get('reason', '')}", flush=True)
+            return {"status": "skip", "reason": "timeout"}
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    results = {}
+    with ThreadPoolExecutor(a.jobs) as pool:
+        for t, r in zip(types, pool.map(one, types)):
+            results[t] = r
+            print(f"{t:32} {r['status']:5} {r.get('mode', '')} {r.get('reason', '')}", flush=True)
     ran = [t for t, r in results.items() if r["status"] != "skip"]
     ok = [t for t in ran if results[t]["status"] == "ok"]
     print(f"\n{len(types)} architectures, {len(ran)} whose forward pass ran, netdraw captured {len(ok)} "

@@ -6,10 +6,14 @@ This module imports nothing else from netdraw.
 Documented ``meta`` keys (passes and frontends write only these):
 
 Graph.meta
-    ``source``            -- ``{"format": "onnx"|"torch"|..., "path": str, ...}``
+    ``source``            -- ``{"format": "onnx"|"torch"|..., "path": str, ...}``; PyTorch captures add
+                             ``capture`` (eager|export), ``mode`` (meta|fake|real), ``fallbacks``
+    ``model_type``        -- the captured module's qualified class name
+    ``input_attrs``       -- non-tensor inputs of a captured call, by argument name
+    ``leaf_calls``        -- how many leaf-module calls a PyTorch capture saw
     ``producer``          -- the tool that made the source model (free text)
     ``opsets``            -- ``{domain: version}`` for ONNX sources
-    ``modules``           -- ``{scope_key(scope): {"type": str}}`` module types by path
+    ``modules``           -- ``{scope_key(scope): {"type": str, "path": str, "leaf": bool}}`` by scope
     ``params_unattributed`` -- stored tensor elements no node uses
     ``warnings``          -- list of one-line strings (e.g. shape inference failed)
     ``collapse``          -- ``{"depth": int|None, "auto": bool}`` written by the collapse pass
@@ -17,6 +21,9 @@ Node.meta
     ``group``             -- written by the collapse pass on a node that stands for a module:
                              ``{"module": scope_key, "type": str, "nodes": int}``
     ``doc``               -- a source doc string
+    ``inplace``           -- True for a PyTorch op that wrote into its input (a new version of it)
+Value.meta (torch)
+    ``buffer`` / ``constant`` -- a registered buffer / a tensor made outside the traced ops
 Value.meta
     ``external``          -- True for a parameter stored outside the model file
 """

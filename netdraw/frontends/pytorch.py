@@ -234,7 +234,6 @@ class _Recorder:
         self.modules: dict[str, dict[str, Any]] = {}
         self.ops = 0
         self.leaf_calls = 0
-        self.keep: list[torch.Tensor] = []
         #: in a meta capture, the device the model really lives on (what "meta" stands for)
         self.meta_as: str | None = None
 
@@ -489,6 +488,14 @@ def _bind_names(model: nn.Module, args: tuple, kwargs: dict) -> list[tuple[str, 
         return [(f"input{i}", a) for i, a in enumerate(args)] + list(kwargs.items())
 
 
+def set_unattributed(graph: Graph, model: nn.Module) -> None:
+    """Record the parameters no captured op used, so the graph's total is the model's."""
+    total = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+    missing = total - sum(n.params for n in graph.nodes)
+    if missing:
+        graph.meta["params_unattributed"] = missing
+
+
 def _prune(graph: Graph) -> None:
     """Drop ops whose results reach no output: the ones a model runs only to decide a Python
     ``if`` (``x.sum() > 0``, ``mask.all()``).  They are not part of the data flow, and which
@@ -522,7 +529,6 @@ def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool,
             for name, b in model.named_buffers():
                 swap[name] = b.to("meta")
                 rec.params[id(swap[name])] = (name, False)
-            rec.keep = list(swap.values())
             first = next(iter(model.parameters()), None)
             rec.meta_as = str(first.device) if first is not None else "cpu"
 
@@ -572,10 +578,7 @@ def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool,
         outputs.append(v)
     graph.outputs = outputs
     _prune(graph)
-    total = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
-    attributed = sum(n.params for n in graph.nodes)
-    if total - attributed:
-        graph.meta["params_unattributed"] = total - attributed
+    set_unattributed(graph, model)
     graph.meta["source"] = {"format": "torch", "capture": "eager", "mode": kind}
     if failures:
         graph.meta["source"]["fallbacks"] = list(failures)

@@ -16,7 +16,7 @@ __all__ = ["trace_export", "from_exported"]
 
 
 def trace_export(model: nn.Module, args: tuple, kwargs: dict, *, train: bool = False) -> Graph:
-    from netdraw.frontends.pytorch import InputSpec, _first_line, _materialise
+    from netdraw.frontends.pytorch import InputSpec, _first_line, _materialise, set_unattributed
 
     def convert(x: Any) -> torch.Tensor:
         return x.make() if isinstance(x, InputSpec) else x
@@ -41,10 +41,7 @@ def trace_export(model: nn.Module, args: tuple, kwargs: dict, *, train: bool = F
         for lg, level in zip(quiet, levels):
             lg.setLevel(level)
     g = from_exported(ep, type(model).__name__)
-    total = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
-    attributed = sum(n.params for n in g.nodes)
-    if total - attributed:
-        g.meta["params_unattributed"] = total - attributed
+    set_unattributed(g, model)
     g.meta["model_type"] = f"{type(model).__module__}.{type(model).__qualname__}"
     return g
 

@@ -384,6 +384,29 @@ _SAME_SHAPE = {
 }
 
 
+_BINARY = {"add", "sub", "mul", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__"}
+
+
+def _meta_shortcut(name: str, args: tuple, kwargs: dict) -> torch.Tensor | None:
+    """The result of a common op on meta tensors, without PyTorch's Python meta path (for an
+    elementwise add it runs shape and stride reference code costing ~0.5 ms a call)."""
+    a = args[0]
+    if name in _SAME_SHAPE and "dtype" not in kwargs:
+        return a if kwargs.get("inplace") else torch.empty_like(a)
+    if name == "linear" and len(args) >= 2 and isinstance(args[1], torch.Tensor) and not kwargs \
+            and args[1].dim() == 2 and a.dtype == args[1].dtype:
+        return torch.empty((*a.shape[:-1], args[1].shape[0]), dtype=a.dtype, device="meta")
+    if name in _BINARY and len(args) == 2 and set(kwargs) <= {"alpha"}:
+        b = args[1]
+        if isinstance(b, torch.Tensor) and not b.is_meta and b.dim() > 0:
+            return None
+        if not isinstance(b, (torch.Tensor, int, float, bool)):
+            return None
+        shape = torch.broadcast_shapes(a.shape, b.shape) if isinstance(b, torch.Tensor) else a.shape
+        return torch.empty(shape, dtype=torch.result_type(a, b), device="meta")
+    return None
+
+
 class _Mode(TorchFunctionMode):
     def __init__(self, rec: _Recorder, meta: bool) -> None:
         super().__init__()
@@ -392,10 +415,10 @@ class _Mode(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
         kwargs = kwargs or {}
-        if self.meta and args and isinstance(args[0], torch.Tensor) and args[0].is_meta \
-                and getattr(func, "__name__", "") in _SAME_SHAPE and "dtype" not in kwargs:
-            out = args[0] if kwargs.get("inplace") else torch.empty_like(args[0])
-        else:
+        out = None
+        if self.meta and args and isinstance(args[0], torch.Tensor) and args[0].is_meta:
+            out = _meta_shortcut(getattr(func, "__name__", ""), args, kwargs)
+        if out is None:
             out = func(*args, **kwargs)
         self.rec.record(func, args, kwargs, out)
         return out

@@ -43,6 +43,7 @@ __all__ = [
     "Graph",
     "scope_key",
     "format_shape",
+    "owner_of",
 ]
 
 FORMAT = "netdraw-ir"
@@ -350,7 +351,7 @@ class Graph:
         for u in users:
             top = u
             while top.graph is not self:  # a user inside a subgraph: compare its owner
-                owner = _owner_of(top.graph)
+                owner = owner_of(top.graph)
                 if owner is None:
                     break
                 top = owner
@@ -619,7 +620,8 @@ def _unattributed(g: Graph) -> int:
     return total
 
 
-def _owner_of(g: Graph) -> Node | None:
+def owner_of(g: Graph) -> Node | None:
+    """The node whose subgraph ``g`` is (``None`` for a top-level graph)."""
     if g.parent is None:
         return None
     for n in g.parent._nodes:

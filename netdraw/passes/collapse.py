@@ -6,7 +6,7 @@ import heapq
 from collections import Counter
 from typing import Any
 
-from netdraw.ir import Graph, Node, Value, scope_key
+from netdraw.ir import Graph, Node, Value, owner_of, scope_key
 from netdraw.ops import is_constant
 
 __all__ = ["collapse", "auto_depth", "max_depth", "visible_nodes", "is_hidden", "DEFAULT_MAX_NODES"]
@@ -95,13 +95,7 @@ def _merge(nodes: list[Node], keys: list, whole: bool):
 def _top(node: Node, graph: Graph) -> Node:
     """The node of ``graph`` that is, or owns the subgraph holding, ``node``."""
     while node.graph is not graph:
-        parent = node.graph.parent
-        owner = None
-        if parent is not None:
-            for cand in parent.nodes:
-                if any(s is node.graph for s in cand.subgraphs.values()):
-                    owner = cand
-                    break
+        owner = owner_of(node.graph)
         if owner is None:
             return node
         node = owner

@@ -480,6 +480,11 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}".strip().rstrip(":")
 
 
+def _real(x: Any) -> torch.Tensor:
+    """An example input as a real tensor (shape-only specs get seeded values)."""
+    return x.make() if isinstance(x, InputSpec) else x
+
+
 def _materialise(obj: Any, convert: Any) -> Any:
     """Replace InputSpecs and tensors by what ``convert`` makes of them, through any nest."""
     if isinstance(obj, (InputSpec, torch.Tensor)):
@@ -565,8 +570,7 @@ def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool,
             def convert(x: Any) -> torch.Tensor:
                 return fake_mode.from_tensor(x.make() if isinstance(x, InputSpec) else x)
         else:
-            def convert(x: Any) -> torch.Tensor:
-                return x.make() if isinstance(x, InputSpec) else x
+            convert = _real
         args = _materialise(args, convert)
         kwargs = _materialise(kwargs, convert)
         attrs: dict[str, Any] = {}

@@ -16,13 +16,10 @@ __all__ = ["trace_export", "from_exported"]
 
 
 def trace_export(model: nn.Module, args: tuple, kwargs: dict, *, train: bool = False) -> Graph:
-    from netdraw.frontends.pytorch import InputSpec, _first_line, _materialise, set_unattributed
+    from netdraw.frontends.pytorch import _first_line, _materialise, _real, set_unattributed
 
-    def convert(x: Any) -> torch.Tensor:
-        return x.make() if isinstance(x, InputSpec) else x
-
-    args = _materialise(args, convert)
-    kwargs = _materialise(kwargs, convert)
+    args = _materialise(args, _real)
+    kwargs = _materialise(kwargs, _real)
     flags = [(m, m.training) for m in model.modules()]
     model.train(train)
     quiet = [logging.getLogger(n) for n in ("torch", "torch._dynamo", "torch.export", "torch._export",

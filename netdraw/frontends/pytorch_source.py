@@ -202,13 +202,13 @@ def _script_graph(model: Any, args: tuple, kwargs: dict, path: Path) -> Graph:
     import torch
 
     from netdraw.frontends.onnx import from_model
-    from netdraw.frontends.pytorch import InputSpec
+    from netdraw.frontends.pytorch import _materialise, _real
 
     if kwargs:
         raise NetdrawError(f"{path}: keyword inputs are not supported for TorchScript models")
     if not args:
         raise NetdrawError(f"{path}: a TorchScript model needs example inputs (--input 1x3x224x224)")
-    real = tuple(a.make() if isinstance(a, InputSpec) else a for a in args)
+    real = _materialise(args, _real)
     buf = io.BytesIO()
     try:
         with warnings.catch_warnings():

@@ -11,7 +11,7 @@ import netdraw
 from netdraw.errors import NetdrawError
 from netdraw.passes import visible_nodes
 from netdraw.render import engine, prepare, render_bytes
-from tests.render.test_dot import HOSTILE, hostile_graph
+from tests.render.test_dot import hostile_graph
 
 SVG = "{http://www.w3.org/2000/svg}"
 ENGINES = [pytest.param("native", marks=pytest.mark.dot), "wasm"]

@@ -14,8 +14,9 @@ from netdraw.errors import NetdrawError
 from netdraw.frontends import load
 from netdraw.ir import format_shape
 from netdraw.passes.collapse import DEFAULT_MAX_NODES
-from netdraw.render import FORMATS, format_for, render_bytes, write_atomic
-from netdraw.render.dot import RANKDIRS, format_count
+from netdraw.passes.fold import parse_rules
+from netdraw.render import FORMATS, format_for, parse_depth, render_bytes, write_atomic
+from netdraw.render.dot import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, format_count, parse_label
 from netdraw.render.engine import ENGINES
 from netdraw.render.theme import THEMES
 
@@ -25,7 +26,7 @@ __all__ = ["main", "run"]
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="netdraw")
 def main() -> None:
-    """Diagrams of neural networks from ONNX files (and, soon, PyTorch modules)."""
+    """Diagrams of neural networks from PyTorch modules and ONNX files."""
 
 
 def _check_not_input(source: str, output: str) -> None:
@@ -90,10 +91,23 @@ def _load_source(source: str, inputs: tuple[str, ...], kwargs: tuple[str, ...], 
               help="Graphviz layout engine: native dot, embedded WebAssembly, or native when on PATH.")
 @click.option("--rankdir", type=click.Choice(RANKDIRS), default="TB", show_default=True,
               help="Direction of the flow.")
-@click.option("--theme", type=click.Choice(sorted(THEMES)), default="paper", show_default=True)
+@click.option("--theme", type=click.Choice(list(THEMES)), default="paper", show_default=True,
+              help="paper: print-friendly, colour-blind-safe; dark: for slides and dark pages.")
+@click.option("--label", default=",".join(DEFAULT_LABEL), show_default=True,
+              help=f"What nodes show, comma-separated: {', '.join(LABEL_FIELDS)} (flops: MACs).")
+@click.option("--fold", "fold", multiple=True, metavar="RULE",
+              help="Fold chains into one node, e.g. 'Conv > BN > ReLU'; 'default' adds the built-in "
+                   "rules, 'none' turns folding off (default: the built-in rules).")
+@click.option("--no-roll", is_flag=True, help="Draw every repeated block instead of one block ×N.")
+@click.option("--hide", multiple=True, metavar="PATTERN",
+              help="Leave out modules or ops matching a path glob or type (e.g. 'Dropout', 'encoder.layer.*.attention').")
+@click.option("--keep", multiple=True, metavar="PATTERN", help="Draw only the modules or ops matching this.")
+@click.option("--expand", multiple=True, metavar="PATTERN",
+              help="Open matching modules one level deeper than --depth ('encoder*' opens all below).")
 @source_options
 def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int, engine: str,
-           rankdir: str, theme: str, **src: Any) -> None:
+           rankdir: str, theme: str, label: str, fold: tuple[str, ...], no_roll: bool, hide: tuple[str, ...],
+           keep: tuple[str, ...], expand: tuple[str, ...], **src: Any) -> None:
     """Render the model in SOURCE to a diagram.
 
     SOURCE is an .onnx file, netdraw's .json IR, a PyTorch model as file.py:factory or
@@ -101,10 +115,18 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
     """
     fmt = format_for(output, fmt)
     _check_not_input(source, output)
+    options = dict(depth=depth, max_nodes=max_nodes, engine=engine, rankdir=rankdir, theme=theme, label=label,
+                   fold=list(fold) if fold else None, roll=not no_roll, hide=hide, keep=keep, expand=expand)
+    _check_options(options)  # before a possibly slow capture
     graph = _load_source(source, **src)
-    data = render_bytes(graph, fmt, depth=depth, max_nodes=max_nodes, engine=engine, rankdir=rankdir,
-                        theme=theme)
+    data = render_bytes(graph, fmt, **options)
     write_atomic(output, data)
+
+
+def _check_options(options: dict[str, Any]) -> None:
+    parse_depth(options["depth"])
+    parse_label(options["label"])
+    parse_rules(options["fold"])
 
 
 @main.command()

@@ -17,11 +17,17 @@ Graph.meta
     ``params_unattributed`` -- stored tensor elements no node uses
     ``warnings``          -- list of one-line strings (e.g. shape inference failed)
     ``collapse``          -- ``{"depth": int|None, "auto": bool}`` written by the collapse pass
+    ``roll``              -- the roll pass's runs: ``[{"module", "count", "modules", "params"}]``;
+                             ``modules[key]["repeat"]`` = ``{"count", "last", "modules"}`` on the kept one
 Node.meta
     ``group``             -- written by the collapse pass on a node that stands for a module:
                              ``{"module": scope_key, "type": str, "nodes": int}``
     ``doc``               -- a source doc string
     ``inplace``           -- True for a PyTorch op that wrote into its input (a new version of it)
+    ``fold``              -- written by the fold pass: ``{"rule", "ops", "nodes"}`` of the folded chain
+    ``repeat``            -- written by the roll pass: ``[[module, count], ...]``, the rolled modules
+                             this node's block stands for
+    ``flops``             -- multiply-accumulates (MACs) of the op or of a collapsed module
 Value.meta (torch)
     ``buffer`` / ``constant`` -- a registered buffer / a tensor made outside the traced ops
 Value.meta
@@ -400,6 +406,141 @@ class Graph:
         self._nodes.remove(node)
         self._node_names.release(node.name)
 
+    def _detach(self, node: Node) -> None:
+        """Unlink ``node`` (and its subgraphs' nodes) from the values it reads; release its names."""
+        for v in node._inputs:
+            if v is not None:
+                v._users.pop(node, None)
+        for sub in node.subgraphs.values():
+            for inner in list(sub._nodes):
+                sub._detach(inner)
+            for v in sub._values.values():
+                sub._value_names.release(v.name)
+        self._node_names.release(node.name)
+
+    def _check_members(self, nodes: Iterable[Node]) -> list[Node]:
+        members = list(dict.fromkeys(nodes))
+        mine = set(self._nodes)
+        for n in members:
+            if n not in mine:
+                raise IRError(f"node {n.name!r} does not belong to graph {self.name!r}")
+        return members
+
+    def remove_nodes(self, nodes: Iterable[Node]) -> None:
+        """Remove several nodes at once; refused if an output is used by a node that stays
+        or is a graph output."""
+        members = set(self._check_members(nodes))
+        for n in members:
+            for v in n._outputs:
+                for u in v._users:
+                    if _top_in(u, self) not in members:
+                        raise IRError(f"cannot remove {n.name!r}: its output {v.name!r} is used by {u.name!r}")
+                if v in self.outputs:
+                    raise IRError(f"cannot remove {n.name!r}: its output {v.name!r} is a graph output")
+        for n in members:
+            self._detach(n)
+        for n in members:
+            for v in n._outputs:
+                v._users.clear()
+                del self._values[v.name]
+                self._value_names.release(v.name)
+        self._nodes = [n for n in self._nodes if n not in members]
+
+    def bypass(self, nodes: Iterable[Node]) -> None:
+        """Remove ``nodes``, handing each use of their outputs to the removed node's first
+        non-parameter input (followed through other removed nodes), so the graph stays connected;
+        a use with no such input becomes ``None``.  Refused for a graph output that would have no
+        producer left."""
+        members = set(self._check_members(nodes))
+        src: dict[Value, Value | None] = {}
+        for n in self._nodes:
+            if n not in members:
+                continue
+            s = next((v for v in n._inputs if v is not None and v.kind != "param"), None)
+            if s is not None and s in src:
+                s = src[s]
+            for v in n._outputs:
+                src[v] = s
+        for v in self.outputs:
+            if v in src and src[v] is None:
+                raise IRError(f"cannot bypass {v.producer.name!r}: graph output {v.name!r} would have no source")
+        for v, s in src.items():
+            for u in list(v._users):
+                if _top_in(u, self) in members:
+                    continue
+                u._inputs = tuple(s if x is v else x for x in u._inputs)
+                if s is not None:
+                    s._users[u] = None
+            v._users.clear()
+        self.outputs = [src.get(v, v) for v in self.outputs]  # type: ignore[misc]
+        for n in members:
+            self._detach(n)
+            for v in n._outputs:
+                del self._values[v.name]
+                self._value_names.release(v.name)
+        self._nodes = [n for n in self._nodes if n not in members]
+
+    def fuse(
+        self,
+        nodes: Iterable[Node],
+        op_type: str,
+        *,
+        name: str | None = None,
+        domain: str = "",
+        attrs: dict[str, Any] | None = None,
+        scope: Sequence[str] = (),
+        params: int = 0,
+        meta: dict[str, Any] | None = None,
+    ) -> Node:
+        """Replace ``nodes`` by one node, placed where the last of them was.
+
+        The new node reads what the members read from outside and produces the members'
+        outputs that are used outside (the same :class:`Value` objects, so their users are
+        untouched); the members' other outputs disappear.  Refused when a node that is not a
+        member sits between them on a path (fusing would make a cycle) or a member owns subgraphs.
+        """
+        members = self._check_members(nodes)
+        if not members:
+            raise IRError("fuse needs at least one node")
+        pos = {n: i for i, n in enumerate(self._nodes)}
+        members.sort(key=pos.__getitem__)
+        mset = set(members)
+        for m in members:
+            if m.subgraphs:
+                raise IRError(f"cannot fuse {m.name!r}: it owns subgraphs")
+        produced = {v for m in members for v in m._outputs}
+        ins = list(dict.fromkeys(v for m in members for v in m._inputs if v is not None and v not in produced))
+        outs = [v for m in members for v in m._outputs
+                if v in self.outputs or any(_top_in(u, self) not in mset for u in v._users)]
+        last = pos[members[-1]]
+        for v in outs:
+            for u in v._users:
+                top = _top_in(u, self)
+                if top not in mset and pos[top] <= last:
+                    raise IRError(f"cannot fuse: {top.name!r} uses {v.name!r} and sits between the fused nodes")
+        for m in members:
+            self._detach(m)
+        keep = set(outs)
+        for v in produced:
+            if v not in keep:
+                del self._values[v.name]
+                self._value_names.release(v.name)
+        node = Node(self, self._node_names.fresh(name or op_type), op_type, domain)
+        node._inputs = tuple(ins)
+        node._outputs = tuple(outs)
+        for v in ins:
+            v._users[node] = None
+        for v in outs:
+            v.producer = node
+            v._users = {u: None for u in v._users if u not in mset}
+        node.attrs = dict(attrs or {})
+        node.scope = tuple(scope)
+        node.params = int(params)
+        node.meta = dict(meta or {})
+        rest = [n for n in self._nodes[: last + 1] if n not in mset]
+        self._nodes = rest + [node] + self._nodes[last + 1:]
+        return node
+
     def rename_value(self, value: Value, name: str) -> str:
         """Give ``value`` a new name (a numeric suffix is added if it is taken); returns it."""
         if self._values.get(value.name) is not value:
@@ -618,6 +759,16 @@ def _unattributed(g: Graph) -> int:
         for sub in n.subgraphs.values():
             total += _unattributed(sub)
     return total
+
+
+def _top_in(node: Node, graph: Graph) -> Node:
+    """``node`` itself if it belongs to ``graph``, else the node of ``graph`` whose subgraph holds it."""
+    while node.graph is not graph:
+        owner = owner_of(node.graph)
+        if owner is None:
+            return node
+        node = owner
+    return node
 
 
 def owner_of(g: Graph) -> Node | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["CATEGORIES", "category", "is_constant", "label_fields"]
+__all__ = ["CATEGORIES", "category", "is_constant", "label_fields", "op_aliases", "norm_op", "short_name"]
 
 #: category -> op types (ONNX names, torch module class names and torch function names).
 #: Lookup ignores case, a ``Nd``/``_`` suffix and a leading ``aten::``.
@@ -108,3 +108,58 @@ _LABEL_FIELDS: dict[str, tuple[tuple[str, str, bool, bool], ...]] = {
 def label_fields(op_type: str) -> tuple[tuple[str, str, bool, bool], ...]:
     """The attributes a diagram shows for this op type."""
     return _LABEL_FIELDS.get(_norm(op_type), ())
+
+
+#: short names that fold rules and filters may use for a family of ops: name -> (how a folded
+#: label writes it, the op types it stands for).  ``act`` stands for any activation.
+_ALIASES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "conv": ("Conv", ("Conv", "Conv1d", "Conv2d", "Conv3d", "convolution", "ConvInteger", "QLinearConv")),
+    "convtranspose": ("ConvT", ("ConvTranspose", "ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d",
+                                "conv_transpose")),
+    "bn": ("BN", ("BatchNormalization", "BatchNorm", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d",
+                  "batch_norm", "native_batch_norm")),
+    "ln": ("LN", ("LayerNormalization", "LayerNorm", "layer_norm", "native_layer_norm")),
+    "gn": ("GN", ("GroupNormalization", "GroupNorm", "group_norm")),
+    "linear": ("Linear", ("Linear", "linear", "Gemm", "addmm")),
+    "matmul": ("MatMul", ("MatMul", "matmul", "bmm", "mm")),
+    "add": ("Add", ("Add", "add", "iadd")),
+    "dropout": ("Dropout", ("Dropout", "Dropout1d", "Dropout2d", "dropout", "AlphaDropout")),
+    "softmax": ("Softmax", ("Softmax", "softmax")),
+    "maxpool": ("MaxPool", ("MaxPool", "MaxPool1d", "MaxPool2d", "max_pool", "max_pool2d_with_indices")),
+    "avgpool": ("AvgPool", ("AveragePool", "AvgPool1d", "AvgPool2d", "avg_pool")),
+}
+_ALIASES["batchnorm"] = _ALIASES["bn"]
+_ALIASES["layernorm"] = _ALIASES["ln"]
+_ALIASES["groupnorm"] = _ALIASES["gn"]
+
+#: how a folded label writes an activation
+_ACT_NAMES = {"relu": "ReLU", "relu6": "ReLU6", "gelu": "GELU", "silu": "SiLU", "swish": "SiLU",
+              "sigmoid": "Sigmoid", "tanh": "Tanh", "leakyrelu": "LeakyReLU", "leaky_relu": "LeakyReLU",
+              "hardswish": "HSwish", "hardtanh": "ReLU6", "clip": "Clip", "elu": "ELU", "mish": "Mish",
+              "prelu": "PReLU", "newgeluactivation": "GELU", "geluactivation": "GELU",
+              "quickgeluactivation": "GELU", "fastgelu": "GELU", "biasgelu": "GELU"}
+
+
+def norm_op(op_type: str) -> str:
+    """An op type as lookups compare it: lower case, no ``aten::``, no ``Nd``/``_`` suffix."""
+    return _norm(op_type)
+
+
+def op_aliases(name: str) -> tuple[str, frozenset[str]] | None:
+    """``(label, normalised op types)`` for an alias such as ``conv``, ``bn`` or ``act``; else None."""
+    key = _norm(name)
+    if key in ("act", "activation"):
+        return "Act", frozenset(k for k, c in _LOOKUP.items() if c == "activation")
+    if key in _ALIASES:
+        label, ops = _ALIASES[key]
+        return label, frozenset(_norm(o) for o in ops)
+    return None
+
+
+def short_name(op_type: str) -> str:
+    """How a folded label writes one op: ``Conv``, ``BN``, ``ReLU``, else the op type itself."""
+    key = _norm(op_type)
+    return _SHORT.get(key) or _ACT_NAMES.get(key) or op_type.rsplit("::", 1)[-1]
+
+
+_SHORT: dict[str, str] = {_norm(o): label for label, ops in _ALIASES.values() for o in ops}

@@ -150,3 +150,75 @@ def test_copy_is_independent():
     assert c.node("conv") is not g.node("conv")
     assert str(c) != str(g)
     c.lint()
+
+
+# ---------------------------------------------------------------- fuse / bypass / remove_nodes
+def _chain() -> tuple[Graph, list]:
+    """x -> conv -> bn -> relu -> y, with a side user of relu's output and params on conv/bn."""
+    g = Graph("chain")
+    x = g.add_input("x", [1, 3, 8, 8], "float32")
+    w = g.add_param("w", [8, 3, 3, 3], "float32")
+    s = g.add_param("s", [8], "float32")
+    conv = g.add_node("Conv", [x, w], [("c", [1, 8, 8, 8], "float32")], name="conv", params=216)
+    bn = g.add_node("BatchNormalization", [conv.outputs[0], s], [("b", [1, 8, 8, 8], "float32")], name="bn",
+                    params=8)
+    relu = g.add_node("Relu", [bn.outputs[0]], [("r", [1, 8, 8, 8], "float32")], name="relu")
+    neg = g.add_node("Neg", [relu.outputs[0]], [("n", [1, 8, 8, 8], "float32")], name="neg")
+    g.outputs = [neg.outputs[0], relu.outputs[0]]
+    return g, [conv, bn, relu, neg]
+
+
+def test_fuse_keeps_outside_edges_and_order():
+    g, (conv, bn, relu, neg) = _chain()
+    r = relu.outputs[0]
+    f = g.fuse([relu, conv, bn], "Conv-BN-ReLU", name="conv", params=224, meta={"k": 1})
+    g.lint()
+    assert [n.name for n in g.nodes] == ["conv", "neg"]
+    assert [v.name for v in f.inputs] == ["x", "w", "s"]
+    assert f.outputs == (r,) and r.producer is f and r.users == (neg,)
+    assert "c" not in [v.name for v in g.values] and "b" not in [v.name for v in g.values]
+    assert str(g).splitlines()[1:3] == [
+        "  input %x: float32[1, 3, 8, 8]",
+        "  %r: float32[1, 8, 8, 8] = Conv-BN-ReLU[conv](%x, $w, $s)  params=224",
+    ]
+
+
+def test_fuse_refuses_a_cycle():
+    g, (conv, bn, relu, neg) = _chain()
+    # neg reads relu and sits after it; fusing relu with neg's consumer... build a real cycle:
+    side = g.add_node("Exp", [conv.outputs[0]], [("e", [1, 8, 8, 8], "float32")], name="side")
+    last = g.add_node("Add", [side.outputs[0], neg.outputs[0]], [("a", [1, 8, 8, 8], "float32")], name="last")
+    g.outputs = [last.outputs[0]]
+    with pytest.raises(IRError, match="sits between the fused nodes"):
+        g.fuse([conv, last], "X")  # side reads conv and feeds last, outside the pair
+    g.lint()
+    assert len(g.nodes) == 6  # unchanged
+
+
+def test_bypass_reconnects_users_to_the_first_activation_input():
+    g, (conv, bn, relu, neg) = _chain()
+    g.bypass([bn, relu])
+    g.lint()
+    c = conv.outputs[0]
+    assert neg.inputs == (c,) and g.outputs[1] is c
+    assert [n.name for n in g.nodes] == ["conv", "neg"]
+    with pytest.raises(IRError, match="would have no source"):
+        g2 = Graph("p")
+        w = g2.add_param("w", [2])
+        k = g2.add_node("Identity", [w], name="k")
+        g2.outputs = [k.outputs[0]]
+        g2.bypass([k])
+
+
+def test_remove_nodes_refuses_outside_users():
+    g, (conv, bn, relu, neg) = _chain()
+    with pytest.raises(IRError, match="is used by 'relu'"):
+        g.remove_nodes([conv, bn])
+    g.outputs = [neg.outputs[0]]
+    with pytest.raises(IRError, match="graph output"):
+        g.remove_nodes([neg])
+    g.outputs = [conv.outputs[0]]
+    g.remove_nodes([bn, relu, neg])
+    g.lint()
+    assert [n.name for n in g.nodes] == ["conv"]
+    assert g.add_node("Relu", [conv.outputs[0]], name="relu").name == "relu"  # the name was released

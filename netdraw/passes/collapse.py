@@ -8,6 +8,7 @@ from typing import Any
 
 from netdraw.ir import Graph, Node, Value, owner_of, scope_key
 from netdraw.ops import is_constant
+from netdraw.passes.select import Selector
 
 __all__ = ["collapse", "auto_depth", "max_depth", "visible_nodes", "is_hidden", "DEFAULT_MAX_NODES"]
 
@@ -35,10 +36,21 @@ def max_depth(graph: Graph) -> int:
     return max((len(n.scope) for n in graph.nodes), default=0)
 
 
-def _units(graph: Graph, depth: int) -> list[tuple[tuple[str, ...] | None, list[Node]]]:
-    """Group nodes by ``scope[:depth]``; splits a group into runs if grouping would make a cycle."""
+def _key(scope: tuple[str, ...], depth: int, expand: Selector | None) -> tuple[str, ...] | None:
+    """The module a node at ``scope`` is drawn inside of at ``depth``: ``scope[:depth]``, one level
+    deeper for each expanded module on the way; None when the node is drawn as itself."""
+    k = depth
+    if expand:
+        while k <= len(scope) and expand.module(scope[:k]):
+            k += 1
+    return scope[:k] if 1 <= k <= len(scope) else None
+
+
+def _units(graph: Graph, depth: int, expand: Selector | None = None
+           ) -> list[tuple[tuple[str, ...] | None, list[Node]]]:
+    """Group nodes by module (see :func:`_key`); splits a group into runs if grouping would make a cycle."""
     nodes = list(graph.nodes)
-    keys = [n.scope[:depth] if depth >= 1 and len(n.scope) >= depth else None for n in nodes]
+    keys = [_key(n.scope, depth, expand) for n in nodes]
     units = _merge(nodes, keys, whole=True)
     if units is None:
         units = _merge(nodes, keys, whole=False)
@@ -102,12 +114,12 @@ def _top(node: Node, graph: Graph) -> Node:
     return node
 
 
-def count_visible(graph: Graph, depth: int | None) -> int:
+def count_visible(graph: Graph, depth: int | None, expand: Selector | None = None) -> int:
     """How many nodes a diagram at ``depth`` draws (``None`` = every op)."""
     if depth is None:
         return len(visible_nodes(graph))
     total = 0
-    for key, members in _units(graph, depth):
+    for key, members in _units(graph, depth, expand):
         if key is not None:
             total += 1
         elif not is_hidden(members[0]):
@@ -115,23 +127,26 @@ def count_visible(graph: Graph, depth: int | None) -> int:
     return total
 
 
-def auto_depth(graph: Graph, max_nodes: int = DEFAULT_MAX_NODES) -> int | None:
+def auto_depth(graph: Graph, max_nodes: int = DEFAULT_MAX_NODES, expand: Selector | None = None) -> int | None:
     """The deepest level whose diagram stays within ``max_nodes`` (``None`` = every op)."""
     if count_visible(graph, None) <= max_nodes:
         return None
     deepest = max_depth(graph)
     for d in range(deepest, 0, -1):
-        if count_visible(graph, d) <= max_nodes:
+        if count_visible(graph, d, expand) <= max_nodes:
             return d
     return 1 if deepest >= 1 else None
 
 
-def collapse(graph: Graph, depth: int | None) -> Graph:
+def collapse(graph: Graph, depth: int | None, expand: Selector | None = None) -> Graph:
     """A new graph where each module at ``depth`` is one node; ``None`` returns a plain copy.
+    Modules that ``expand`` matches are opened one level further (see :func:`_key`).
 
     A collapsed node's ``scope`` is the module's path, its ``op_type`` the module's type
-    (``"Module"`` when the source did not record one), its ``params`` the members' total,
-    and ``meta["group"]`` = ``{"module", "type", "nodes", "ops"}``.
+    (``"Module"`` when the source did not record one), its ``params`` the members' total (a rolled
+    run inside it counted ×N),
+    ``meta["group"]`` = ``{"module", "type", "nodes", "ops"}`` and ``meta["flops"]`` the members'
+    sum when they have counts.
     """
     if depth is None or max_depth(graph) == 0:
         out = graph.copy()
@@ -160,7 +175,7 @@ def collapse(graph: Graph, depth: int | None) -> Graph:
         if v.producer is None and id(v) not in vmap:
             clone_free(v)
 
-    for key, members in _units(graph, depth):
+    for key, members in _units(graph, depth, expand):
         if key is None:
             n = members[0]
             new = out.add_node(n.op_type, [None if v is None else vmap[id(v)] for v in n.inputs],
@@ -187,17 +202,31 @@ def collapse(graph: Graph, depth: int | None) -> Graph:
         inner = [x for m in members for x in [m, *_walk_subgraphs(m)]]
         mtype = modules.get(scope_key(key), {}).get("type")
         short = mtype.rsplit(".", 1)[-1] if mtype else "Module"
+        meta: dict[str, Any] = {"group": {"module": scope_key(key), "type": mtype, "nodes": len(inner),
+                                          "ops": dict(sorted(Counter(x.op_type for x in inner).items()))}}
+        times = [_times(x, key) for x in inner]
+        if any("flops" in x.meta for x in inner):
+            meta["flops"] = sum((x.meta.get("flops") or 0) * t for x, t in zip(inner, times))
         node = out.add_node(
             short, [vmap[id(v)] for v in ins], [(v.name, v.shape, v.dtype) for v in outs],
-            name=scope_key(key), scope=key, params=sum(x.params for x in inner),
-            meta={"group": {"module": scope_key(key), "type": mtype, "nodes": len(inner),
-                            "ops": dict(sorted(Counter(x.op_type for x in inner).items()))}},
+            name=scope_key(key), scope=key, params=sum(x.params * t for x, t in zip(inner, times)), meta=meta,
         )
         for old, nv in zip(outs, node.outputs):
             nv.meta = _deepcopy(old.meta)
             vmap[id(old)] = nv
     out.outputs = [vmap[id(v)] for v in graph.outputs]
     return out
+
+
+def _times(node: Node, key: tuple[str, ...]) -> int:
+    """How many blocks ``node`` stands for inside module ``key``: the product of the counts of the
+    rolled modules (``meta["repeat"]``, see :mod:`netdraw.passes.roll`) strictly inside ``key``."""
+    t = 1
+    prefix = scope_key(key) + "/"
+    for module, count in node.meta.get("repeat", ()):
+        if module.startswith(prefix):
+            t *= count
+    return t
 
 
 def _reads(node: Node) -> list[Value]:

@@ -10,24 +10,27 @@ from typing import Any
 
 from netdraw.errors import NetdrawError, check_choice
 from netdraw.ir import Graph
-from netdraw.passes.collapse import DEFAULT_MAX_NODES, auto_depth, collapse, max_depth
+from netdraw.passes.pipeline import PREPARE_OPTIONS, parse_depth
+from netdraw.passes.pipeline import prepare as _prepare
 from netdraw.render import engine as _engine
-from netdraw.render.dot import RANKDIRS, to_dot
+from netdraw.render.dot import DEFAULT_LABEL, RANKDIRS, parse_label, to_dot
 from netdraw.render.theme import THEMES
 
-__all__ = ["FORMATS", "OPTIONS", "render", "render_bytes", "format_for", "parse_depth", "write_atomic"]
+__all__ = ["FORMATS", "OPTIONS", "render", "render_bytes", "format_for", "parse_depth", "prepare",
+           "write_atomic"]
 
 FORMATS = ("svg", "png", "pdf", "dot", "json")
 _SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".json": "json"}
 
-#: every option ``render`` takes, with its default
+#: every option ``render`` takes, with its default (see :func:`netdraw.passes.pipeline.prepare`
+#: for the ones that shape the graph)
 OPTIONS: dict[str, Any] = {
     "format": None,
-    "depth": "auto",
+    **PREPARE_OPTIONS,
     "engine": "auto",
     "rankdir": "TB",
-    "max_nodes": DEFAULT_MAX_NODES,
     "theme": "paper",
+    "label": DEFAULT_LABEL,
 }
 
 
@@ -45,21 +48,6 @@ def format_for(path: str | os.PathLike[str], fmt: str | None) -> str:
     return _SUFFIXES[suffix]
 
 
-def parse_depth(depth: Any) -> int | str | None:
-    """``"auto"``, ``"max"``/``None`` (every op) or an int >= 1."""
-    if depth is None or depth == "max":
-        return None
-    if depth == "auto":
-        return "auto"
-    try:
-        d = int(depth)
-    except (TypeError, ValueError):
-        raise NetdrawError(f"invalid depth {depth!r}; valid: auto, max or an integer >= 1") from None
-    if d < 1 or str(d) != str(depth).strip():
-        raise NetdrawError(f"invalid depth {depth!r}; valid: auto, max or an integer >= 1")
-    return d
-
-
 def _options(options: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
@@ -68,30 +56,13 @@ def _options(options: dict[str, Any]) -> dict[str, Any]:
     check_choice("engine", opts["engine"], _engine.ENGINES)
     check_choice("rankdir", opts["rankdir"], RANKDIRS)
     check_choice("theme", opts["theme"], THEMES)
-    mn = opts["max_nodes"]
-    if isinstance(mn, bool) or not isinstance(mn, int) or mn < 1:
-        raise NetdrawError(f"invalid max_nodes {mn!r}; valid: an integer >= 1")
-    opts["depth"] = parse_depth(opts["depth"])
+    opts["label"] = parse_label(opts["label"])
     return opts
 
 
 def prepare(graph: Graph, **options: Any) -> Graph:
-    """The graph as it will be drawn, collapsed to the chosen (or automatic) depth.
-
-    Returns ``graph`` itself, unchanged, when every op is drawn; else a new graph whose
-    ``meta["collapse"]`` says the depth used.
-    """
-    opts = _options(options)
-    depth = opts["depth"]
-    if depth == "auto":
-        depth = auto_depth(graph, opts["max_nodes"])
-    elif depth is not None and depth > max_depth(graph):
-        depth = None
-    if depth is None:
-        return graph
-    out = collapse(graph, depth)
-    out.meta["collapse"] = {"depth": depth, "auto": opts["depth"] == "auto"}
-    return out
+    """The graph as it will be drawn (see :func:`netdraw.passes.pipeline.prepare`)."""
+    return _prepare(graph, **options)
 
 
 def render_bytes(graph: Graph, fmt: str, **options: Any) -> bytes:
@@ -100,8 +71,8 @@ def render_bytes(graph: Graph, fmt: str, **options: Any) -> bytes:
     opts = _options(options)
     if fmt == "json":  # the IR itself, lossless, whatever the depth
         return graph.to_json().encode("utf-8")
-    drawn = prepare(graph, **{k: opts[k] for k in ("depth", "max_nodes")})
-    source = to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"])
+    drawn = _prepare(graph, **{k: opts[k] for k in PREPARE_OPTIONS})
+    source = to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"])
     if fmt == "dot":
         return source.encode("utf-8")
     return _engine.layout(source, fmt, opts["engine"])

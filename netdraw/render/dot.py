@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Sequence
 
 from netdraw.errors import check_choice
 from netdraw.ir import Graph, Node, Value
@@ -12,9 +12,25 @@ from netdraw.passes.collapse import visible_nodes
 from netdraw.render.escape import dot_id, dot_label, shorten
 from netdraw.render.theme import THEMES, Theme
 
-__all__ = ["to_dot", "RANKDIRS", "format_count", "shape_text"]
+__all__ = ["to_dot", "RANKDIRS", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label", "format_count", "shape_text"]
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
+
+#: what a node label can show: ``name`` the module's name as its title (else its class),
+#: ``type`` the class under the name and an op's attributes (kernel, stride...), ``shape`` tensor
+#: shapes on the edges, ``params`` parameter counts, ``flops`` multiply-accumulates (MACs; FLOPs
+#: are about twice that, see :mod:`netdraw.passes.flops`)
+LABEL_FIELDS = ("name", "type", "shape", "params", "flops")
+DEFAULT_LABEL = ("name", "type", "shape", "params")
+
+
+def parse_label(label: str | Sequence[str]) -> tuple[str, ...]:
+    """``"name,type,flops"`` or a list of fields -> a tuple in :data:`LABEL_FIELDS`."""
+    items = label.split(",") if isinstance(label, str) else list(label)
+    fields = tuple(dict.fromkeys(str(x).strip().lower() for x in items if str(x).strip()))
+    for f in fields:
+        check_choice("label field", f, LABEL_FIELDS)
+    return fields
 
 
 def format_count(n: int) -> str:
@@ -46,9 +62,15 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _UNNAMED = re.compile(r"unk__\d+")  # what onnx shape inference calls a dim it could not name
 
 
+def _base_op(node: Node) -> str:
+    """The op type whose category and attributes a node shows (a folded node: its first op)."""
+    fold = node.meta.get("fold")
+    return fold["ops"][0] if fold and fold.get("rule") != "index ops" else node.op_type
+
+
 def _attr_text(node: Node) -> str:
     parts = []
-    for key, short, collapse_equal, hide_ones in label_fields(node.op_type):
+    for key, short, collapse_equal, hide_ones in label_fields(_base_op(node)):
         val = node.attrs.get(key)
         if val is None or isinstance(val, dict):
             continue
@@ -62,11 +84,22 @@ def _attr_text(node: Node) -> str:
     return " ".join(parts)
 
 
+def _span(first: str, last: str) -> str:
+    """``layer.0`` and ``layer.11`` -> ``layer.0–11``; ``cv1`` and ``cv2`` -> ``cv1–cv2``."""
+    k = 0
+    while k < min(len(first), len(last)) and first[k] == last[k]:
+        k += 1
+    cut = max((i + 1 for i in range(k) if first[i] in "._-/"), default=0)
+    return f"{first}–{last[cut:]}"
+
+
 class _Writer:
-    def __init__(self, graph: Graph, theme: Theme, rankdir: str) -> None:
+    def __init__(self, graph: Graph, theme: Theme, rankdir: str, label: tuple[str, ...]) -> None:
         self.g = graph
         self.t = theme
         self.rankdir = rankdir
+        self.fields = set(label)
+        self.modules = graph.meta.get("modules", {})
         self.lines: list[str] = []
         self.visible = visible_nodes(graph)
         self.visible_set = set(self.visible)
@@ -86,26 +119,66 @@ class _Writer:
         return dot_id(f"o:{i}:{v.name}")
 
     # labels ----------------------------------------------------------
-    def node_label(self, n: Node, module: str | None = None) -> str:
-        """``module``: the name of a one-op module drawn as this node instead of as a cluster."""
+    def repeat(self, scope: tuple[str, ...]) -> dict | None:
+        """The ×N record of a rolled module (see :mod:`netdraw.passes.roll`)."""
+        return self.modules.get("/".join(scope), {}).get("repeat") if scope else None
+
+    def module_title(self, scope: tuple[str, ...], mtype: str | None, short: bool = False) -> tuple[str, str]:
+        """(name, type) for a module: ``layer.0–11`` and ``BertLayer ×12`` when rolled."""
+        name = scope[-1]
+        rep = self.repeat(scope)
+        tname = (mtype or "").rsplit(".", 1)[-1]
+        if rep:
+            name = _span(name, rep["last"])
+            tname = f"{tname} ×{rep['count']}" if tname else f"×{rep['count']}"
+        return name, tname
+
+    def counts(self, n: Node, each: bool) -> list[str]:
+        lines = []
+        suffix = " each" if each else ""
+        if "params" in self.fields and n.params:
+            lines.append(f"{format_count(n.params)} params{suffix}")
+        flops = n.meta.get("flops")
+        if "flops" in self.fields and flops:
+            lines.append(f"{format_count(flops)} MACs{suffix}")
+        return lines
+
+    def node_label(self, n: Node, module: tuple[str, ...] | None = None) -> str:
+        """``module``: the scope of a one-op module drawn as this node instead of as a cluster."""
         group = n.meta.get("group")
+        f = self.fields
         sub: list[str] = []
+        each = False
         if group:
-            title = n.scope[-1] if n.scope else n.name
-            if group.get("type"):
-                sub.append(n.op_type)
+            name, tname = self.module_title(n.scope, group.get("type")) if n.scope else (n.name, "")
+            each = self.repeat(n.scope) is not None
+            if not tname:
+                tname = n.op_type if group.get("type") else ""
+            if "name" in f or not tname:
+                title = name
+                if "type" in f and tname:
+                    sub.append(tname)
+            else:
+                title = tname
         else:
             title = n.op_type  # its module is the cluster around it
+            attrs = _attr_text(n) if "type" in f else ""
             if module is not None:
-                title, sub = module, [n.op_type]
-            attrs = _attr_text(n)
+                name, tname = self.module_title(module, None)
+                each = self.repeat(module) is not None
+                if "name" in f:
+                    title, sub = name, ([n.op_type] if "type" in f else [])
+                if tname:
+                    title += f" {tname}"
             if attrs:
                 sub.append(attrs)
+            fold = n.meta.get("fold")
+            if fold and fold.get("rule") == "index ops" and "type" in f:
+                sub.append(f"{len(fold['ops'])} ops")
         lines = [shorten(title)]
         if sub:
             lines.append(shorten(" · ".join(sub), 48))
-        if n.params:
-            lines.append(f"{format_count(n.params)} params")
+        lines.extend(self.counts(n, each))
         for k, s in n.subgraphs.items():
             lines.append(shorten(f"{k}: {sum(1 for _ in s.walk())} ops", 48))
         return dot_label(*lines)
@@ -154,12 +227,13 @@ class _Writer:
             tree[path]["nodes"].append(n)
         self.cluster_body((), tree, "\t")
 
-    def node_line(self, n: Node, ind: str, module: str | None = None) -> None:
-        cat = category(n.op_type)
+    def node_line(self, n: Node, ind: str, module: tuple[str, ...] | None = None) -> None:
+        cat = category(_base_op(n))
         if n.meta.get("group") and cat == "other":  # a container; a collapsed Conv2d keeps conv colours
             cat = "module"
         extra = ", peripheries=2" if n.subgraphs else ""
-        self.titles[self.nid(n)] = module or (n.scope[-1] if n.meta.get("group") and n.scope else n.op_type)
+        self.titles[self.nid(n)] = module[-1] if module else (
+            n.scope[-1] if n.meta.get("group") and n.scope else n.op_type)
         if ind == "\t":  # top level: keep the main chain straight (in clusters, dot 2.43 rejects groups)
             extra += ", group=main"
         self.lines.append(f"{ind}{self.nid(n)} [label={self.node_label(n, module)}, {self.style(cat, extra)}];")
@@ -171,13 +245,13 @@ class _Writer:
         for child in tree[path]["children"]:
             if len(tree[child]["nodes"]) == 1 and not tree[child]["children"]:
                 # a module with one op: one node named after the module, not a box around it
-                self.node_line(tree[child]["nodes"][0], ind, module=shorten(child[-1]))
+                self.node_line(tree[child]["nodes"][0], ind, module=child)
                 continue
             self.lines.append(f"{ind}subgraph {dot_id('cluster:' + '/'.join(child))} {{")
-            mtype = modules.get("/".join(child), {}).get("type")
-            title = shorten(child[-1])
-            if mtype:
-                title += " · " + shorten(mtype.rsplit(".", 1)[-1])
+            name, tname = self.module_title(child, modules.get("/".join(child), {}).get("type"))
+            title = shorten(name)
+            if tname:
+                title += " · " + shorten(tname)
             self.lines.append(f'{ind}\tlabel={dot_label(title)}; style="rounded,filled"; '
                               f'color="{self.t.cluster_border}"; fillcolor="{self.t.cluster_fill}"; '
                               f'fontsize=9; margin=8;')
@@ -191,6 +265,9 @@ class _Writer:
             return self.iid(v) if v in self.g.inputs else None
         return self.nid(v.producer) if v.producer in self.visible_set else None
 
+    def edge_text(self, v: Value) -> str:
+        return shape_text(v) if "shape" in self.fields else ""
+
     def edges(self) -> None:
         # (source id, destination id) -> labels, in order; parallel edges become one
         pairs: dict[tuple[str, str], list[str]] = {}
@@ -202,11 +279,11 @@ class _Writer:
                 seen.add(id(v))
                 src = self.source(v)
                 if src is not None:
-                    pairs.setdefault((src, self.nid(n)), []).append(shape_text(v))
+                    pairs.setdefault((src, self.nid(n)), []).append(self.edge_text(v))
         for i, v in enumerate(self.g.outputs):
             src = self.source(v)
             if src is not None:
-                pairs.setdefault((src, self.oid(v, i)), []).append(shape_text(v))
+                pairs.setdefault((src, self.oid(v, i)), []).append(self.edge_text(v))
         fanout: dict[str, int] = {}
         for src, _ in pairs:
             fanout[src] = fanout.get(src, 0) + 1
@@ -231,8 +308,9 @@ class _Writer:
 FANOUT_LIMIT = 8
 
 
-def to_dot(graph: Graph, *, rankdir: str = "TB", theme: str = "paper") -> str:
-    """The DOT source of an (already collapsed) graph."""
+def to_dot(graph: Graph, *, rankdir: str = "TB", theme: str = "paper",
+           label: str | Sequence[str] = DEFAULT_LABEL) -> str:
+    """The DOT source of an (already prepared) graph."""
     check_choice("rankdir", rankdir, RANKDIRS)
     check_choice("theme", theme, THEMES)
-    return _Writer(graph, THEMES[theme], rankdir).emit()
+    return _Writer(graph, THEMES[theme], rankdir, parse_label(label)).emit()

@@ -52,6 +52,32 @@ _PAPER = {
 }
 assert set(_PAPER) == set(CATEGORIES), set(CATEGORIES) ^ set(_PAPER)
 
+# The same hues on a dark ground: deep fills, the Okabe-Ito colours (lightened) as borders.
+_DARK = {
+    "input": Style("#2E2E2E", "#BBBBBB"),
+    "output": Style("#2E2E2E", "#BBBBBB"),
+    "module": Style("#243447", "#8FB3E0"),
+    "conv": Style("#0F3550", "#56A8E0"),
+    "linear": Style("#4A2712", "#F08A4B"),
+    "norm": Style("#0E3B2E", "#3CC49A"),
+    "activation": Style("#45340C", "#F2B53A"),
+    "softmax": Style("#45340C", "#F2B53A"),
+    "pool": Style("#143A4F", "#7CC8F0"),
+    "resize": Style("#143A4F", "#7CC8F0"),
+    "attention": Style("#47243A", "#E29BC4"),
+    "embedding": Style("#47243A", "#E29BC4"),
+    "recurrent": Style("#47243A", "#E29BC4"),
+    "dropout": Style("#262626", "#777777"),
+    "merge": Style("#333333", "#AAAAAA"),
+    "elementwise": Style("#2B2B2B", "#999999"),
+    "reshape": Style("#262626", "#777777"),
+    "constant": Style("#262626", "#666666"),
+    "control": Style("#4A1F1A", "#E5786B"),
+    "quantize": Style("#2B2B2B", "#999999"),
+    "other": Style("#262626", "#999999"),
+}
+assert set(_DARK) == set(CATEGORIES), set(CATEGORIES) ^ set(_DARK)
+
 THEMES: dict[str, Theme] = {
     "paper": Theme(
         name="paper",
@@ -63,5 +89,16 @@ THEMES: dict[str, Theme] = {
         cluster_border="#9AA5B1",
         cluster_fill="#FAFBFC",
         styles=_PAPER,
+    ),
+    "dark": Theme(
+        name="dark",
+        font="Helvetica,Arial,sans-serif",
+        background="#16181D",
+        text="#E8E8E8",
+        muted="#A8A8A8",
+        edge="#9A9A9A",
+        cluster_border="#4F5B69",
+        cluster_fill="#1F232A",
+        styles=_DARK,
     ),
 }

@@ -261,10 +261,16 @@ def test_options_are_checked():
 def test_render_of_a_traced_model(tmp_path):
     g = netdraw.trace(cnn.resnet18(), (InputSpec((1, 3, 224, 224)),))
     out = tmp_path / "r.dot"
-    netdraw.render(g, out, depth=1)
+    netdraw.render(g, out, depth=1, fold="none")
     dot = out.read_text()
+    # layer1's two blocks are identical and rolled, but its parameter count covers both
     assert '"n:layer1" [label="layer1\\nSequential\\n148K params"' in dot
     assert '"n:conv1" [label="conv1\\nConv2d\\n9.4K params", fillcolor="#D3E8F7"' in dot  # conv colours
     nodes = re.findall(r'^\t"n:([^"]+)" \[label', dot, re.M)
     assert nodes == ["conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool",
                      "flatten", "fc"]
+    # folded by default: the stem is one Conv-BN-ReLU node (named after its conv) with all 9,536 params
+    netdraw.render(g, out, depth=1)
+    dot = out.read_text()
+    assert '"n:conv1/conv2d" [label="Conv-BN-ReLU\\n7×7 s2\\n9.5K params", fillcolor="#D3E8F7"' in dot
+    assert re.findall(r'^\t"n:([^"]+)" \[label', dot, re.M)[:2] == ["conv1/conv2d", "maxpool"]

@@ -87,7 +87,8 @@ def test_cli_with_a_pytorch_source(tmp_path, capsys):
     out = tmp_path / "r.svg"
     assert run(["render", f"{MODELS_PY}:resnet18", "--input", "1x3x224x224", "-o", str(out), "--engine", "wasm",
                 "--depth", "1"]) == 0
-    assert out.read_bytes().count(b'class="node"') == 13  # 11 modules and ops, input, output
+    # 9 modules and ops (conv1, bn1 and relu folded into one Conv-BN-ReLU), input, output
+    assert out.read_bytes().count(b'class="node"') == 11
 
 
 def test_cli_keyword_inputs(tmp_path, capsys):

@@ -26,14 +26,14 @@ def test_golden_dot_depth_one_lr(scoped_cnn):
 
 
 def test_one_op_modules_are_nodes_not_clusters(scoped_cnn):
-    dot = render_bytes(netdraw.load(scoped_cnn), "dot", depth="max").decode()
+    dot = render_bytes(netdraw.load(scoped_cnn), "dot", depth="max", fold="none").decode()
     clusters = re.findall(r'subgraph "cluster:([^"]+)"', dot)
     assert clusters == ["stem", "block", "head"]  # stem/conv, stem/act, head/fc ... are single ops
     assert 'label="conv\\nConv · 3×3\\n224 params"' in dot
 
 
 def test_edges_carry_shapes_and_skip_params(scoped_cnn):
-    dot = render_bytes(netdraw.load(scoped_cnn), "dot", depth="max").decode()
+    dot = render_bytes(netdraw.load(scoped_cnn), "dot", depth="max", fold="none").decode()
     edges = re.findall(r"^\t(\S+) -> (\S+)(?: \[label=\"([^\"]*)\"\])?;$", dot, re.M)
     assert len(edges) == 9  # 7 op-to-op (incl. the residual), input->conv, fc->output
     assert ('"n:/block/Add"', '"n:/head/pool/GlobalAveragePool"', "batch×8×8×8") in edges

@@ -1,0 +1,106 @@
+"""Filters by module path or type: hide some parts of a graph, keep only others.
+
+A pattern is a shell-style glob (``*``, ``?``, ``[..]``; ``*`` crosses dots) matched against
+
+* a module's path, dotted as in PyTorch (``encoder.layer.0.attention``) or with slashes as in the
+  IR's scopes (``encoder/layer.0/attention``), case-sensitive;
+* a module's class name (``Dropout``, ``BertSelfAttention``) or qualified class name, and an
+  op's type (``dropout``, ``Gather``), case-insensitive.
+
+An op node matches when its own op type matches or any module that encloses it does.
+"""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from typing import Iterable
+
+from netdraw.errors import NetdrawError
+from netdraw.ir import Graph, Node, scope_key
+
+__all__ = ["Selector", "hide", "keep"]
+
+
+class Selector:
+    """Compiled patterns; ``module(scope)`` and ``node(node)`` say whether they match."""
+
+    def __init__(self, patterns: Iterable[str] | str, graph: Graph) -> None:
+        if isinstance(patterns, str):
+            patterns = [patterns]
+        self.patterns = [p.strip() for p in patterns]
+        for p in self.patterns:
+            if not p:
+                raise NetdrawError("empty module pattern; give a module path, a glob or a type name")
+        self.lower = [p.lower() for p in self.patterns]
+        self.modules = graph.meta.get("modules", {})
+        self._cache: dict[tuple[str, ...], bool] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns)
+
+    def module(self, scope: tuple[str, ...]) -> bool:
+        """Does the module at ``scope`` match (by path or type)?"""
+        hit = self._cache.get(scope)
+        if hit is None:
+            key = scope_key(scope)
+            info = self.modules.get(key, {})
+            paths = {key, info.get("path") or ".".join(scope)}
+            mtype = info.get("type") or ""
+            types = {mtype.lower(), mtype.rsplit(".", 1)[-1].lower()} - {""}
+            hit = any(fnmatchcase(p, pat) for pat in self.patterns for p in paths) or \
+                any(fnmatchcase(t, pat) for pat in self.lower for t in types)
+            self._cache[scope] = hit
+        return hit
+
+    def check_used(self, option: str, graph: Graph) -> None:
+        """Raise a one-line error naming the first pattern that matches nothing in ``graph``
+        (a typo would otherwise change nothing, silently)."""
+        for pat in self.patterns:
+            one = Selector([pat], graph)
+            if not any(one.node(n) for n in graph.nodes):
+                raise NetdrawError(f"--{option} {pat!r} matches no module or op of {graph.name!r}")
+
+    def node(self, node: Node) -> bool:
+        """Does ``node`` match: its op type, or any module around it?"""
+        op = node.op_type.lower()
+        if any(fnmatchcase(op, pat) for pat in self.lower):
+            return True
+        return any(self.module(node.scope[:k]) for k in range(1, len(node.scope) + 1))
+
+
+def _bypass(graph: Graph, doomed: set[Node]) -> int:
+    """Bypass ``doomed`` nodes, keeping those whose removal would leave a graph output unfed."""
+    while True:
+        src: dict = {}
+        for n in graph.nodes:
+            if n in doomed:
+                s = next((v for v in n.inputs if v is not None and v.kind != "param"), None)
+                s = src.get(s, s) if s is not None else None
+                for v in n.outputs:
+                    src[v] = s
+        stuck = {v.producer for v in graph.outputs if v in src and src[v] is None}
+        if not stuck:
+            break
+        doomed -= stuck
+    graph.bypass(doomed)
+    return len(doomed)
+
+
+def hide(graph: Graph, patterns: Iterable[str] | str) -> int:
+    """Remove the nodes that match, in place, reconnecting their users to their inputs;
+    returns how many were removed.  A node that alone feeds a graph output stays.  A pattern
+    that matches nothing is an error naming it."""
+    sel = Selector(patterns, graph)
+    if not sel:
+        return 0
+    sel.check_used("hide", graph)
+    return _bypass(graph, {n for n in graph.nodes if sel.node(n)})
+
+
+def keep(graph: Graph, patterns: Iterable[str] | str) -> int:
+    """Remove every node that does not match, in place (see :func:`hide`); returns the count."""
+    sel = Selector(patterns, graph)
+    if not sel:
+        return 0
+    sel.check_used("keep", graph)
+    return _bypass(graph, {n for n in graph.nodes if not sel.node(n)})

@@ -10,7 +10,12 @@ from netdraw.ir import Graph, Node, Value, owner_of, scope_key
 from netdraw.ops import is_constant
 from netdraw.passes.select import Selector
 
-__all__ = ["collapse", "auto_depth", "max_depth", "visible_nodes", "is_hidden", "DEFAULT_MAX_NODES"]
+__all__ = ["collapse", "auto_depth", "max_depth", "visible_nodes", "is_hidden", "leaf_modules", "mark_leaves", "LEAVES",
+           "DEFAULT_MAX_NODES"]
+
+#: the depth that draws every op, except that each leaf module (one with no submodules) holding
+#: two or more ops is one node: GPT-2's Conv1D (view, addmm, view), a GELU written out in 8 ops
+LEAVES = "leaves"
 
 DEFAULT_MAX_NODES = 60
 
@@ -46,11 +51,41 @@ def _key(scope: tuple[str, ...], depth: int, expand: Selector | None) -> tuple[s
     return scope[:k] if 1 <= k <= len(scope) else None
 
 
-def _units(graph: Graph, depth: int, expand: Selector | None = None
+def mark_leaves(graph: Graph) -> None:
+    """Record in ``meta["modules"]`` which modules have no submodule (``"leaf"``), from the node
+    scopes, where the source did not say; run before passes that move ops between modules."""
+    modules = graph.meta.setdefault("modules", {})
+    inner: set[tuple[str, ...]] = set()
+    scopes: set[tuple[str, ...]] = set()
+    for n in graph.nodes:
+        scopes.add(n.scope)
+        inner.update(n.scope[:k] for k in range(1, len(n.scope)))
+    for s in scopes | inner:
+        if s:
+            modules.setdefault(scope_key(s), {}).setdefault("leaf", s not in inner)
+
+
+def leaf_modules(graph: Graph) -> set[tuple[str, ...]]:
+    """Leaf modules (``meta["modules"][key]["leaf"]``, see :func:`mark_leaves`) holding two or
+    more drawn ops."""
+    modules = graph.meta.get("modules", {})
+    count: dict[tuple[str, ...], int] = {}
+    for n in graph.nodes:
+        if n.scope and not is_hidden(n):
+            count[n.scope] = count.get(n.scope, 0) + 1
+    return {s for s, c in count.items() if c >= 2 and modules.get(scope_key(s), {}).get("leaf")}
+
+
+def _units(graph: Graph, depth: int | str, expand: Selector | None = None
            ) -> list[tuple[tuple[str, ...] | None, list[Node]]]:
-    """Group nodes by module (see :func:`_key`); splits a group into runs if grouping would make a cycle."""
+    """Group nodes by module (see :func:`_key`, :data:`LEAVES`); splits a group into runs if
+    grouping would make a cycle."""
     nodes = list(graph.nodes)
-    keys = [_key(n.scope, depth, expand) for n in nodes]
+    if depth == LEAVES:
+        leaves = leaf_modules(graph)
+        keys = [n.scope if n.scope in leaves else None for n in nodes]
+    else:
+        keys = [_key(n.scope, depth, expand) for n in nodes]  # type: ignore[arg-type]
     units = _merge(nodes, keys, whole=True)
     if units is None:
         units = _merge(nodes, keys, whole=False)
@@ -114,7 +149,7 @@ def _top(node: Node, graph: Graph) -> Node:
     return node
 
 
-def count_visible(graph: Graph, depth: int | None, expand: Selector | None = None) -> int:
+def count_visible(graph: Graph, depth: int | str | None, expand: Selector | None = None) -> int:
     """How many nodes a diagram at ``depth`` draws (``None`` = every op)."""
     if depth is None:
         return len(visible_nodes(graph))
@@ -127,18 +162,22 @@ def count_visible(graph: Graph, depth: int | None, expand: Selector | None = Non
     return total
 
 
-def auto_depth(graph: Graph, max_nodes: int = DEFAULT_MAX_NODES, expand: Selector | None = None) -> int | None:
-    """The deepest level whose diagram stays within ``max_nodes`` (``None`` = every op)."""
-    if count_visible(graph, None) <= max_nodes:
-        return None
+def auto_depth(graph: Graph, max_nodes: int = DEFAULT_MAX_NODES, expand: Selector | None = None
+               ) -> int | str | None:
+    """The deepest level whose diagram stays within ``max_nodes``: :data:`LEAVES` (every op, leaf
+    modules as one node) or an int (``None`` only for a graph without modules)."""
     deepest = max_depth(graph)
+    if deepest == 0:
+        return None
+    if count_visible(graph, LEAVES, expand) <= max_nodes:
+        return LEAVES
     for d in range(deepest, 0, -1):
         if count_visible(graph, d, expand) <= max_nodes:
             return d
     return 1 if deepest >= 1 else None
 
 
-def collapse(graph: Graph, depth: int | None, expand: Selector | None = None) -> Graph:
+def collapse(graph: Graph, depth: int | str | None, expand: Selector | None = None) -> Graph:
     """A new graph where each module at ``depth`` is one node; ``None`` returns a plain copy.
     Modules that ``expand`` matches are opened one level further (see :func:`_key`).
 
@@ -152,8 +191,8 @@ def collapse(graph: Graph, depth: int | None, expand: Selector | None = None) ->
         out = graph.copy()
         out.meta["collapse"] = {"depth": None}
         return out
-    if depth < 1:
-        raise ValueError(f"depth must be >= 1 or None, got {depth}")
+    if depth != LEAVES and (not isinstance(depth, int) or depth < 1):
+        raise ValueError(f"depth must be >= 1, {LEAVES!r} or None, got {depth!r}")
     modules = graph.meta.get("modules", {})
     out = Graph(graph.name)
     out.meta = _deepcopy(graph.meta)

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
-from netdraw.passes.collapse import DEFAULT_MAX_NODES, auto_depth, collapse, max_depth
+from netdraw.passes.collapse import DEFAULT_MAX_NODES, LEAVES, auto_depth, collapse, mark_leaves, max_depth
 from netdraw.passes.flops import count_flops
 from netdraw.passes.fold import fold as fold_pass
 from netdraw.passes.fold import parse_rules
 from netdraw.passes.roll import roll as roll_pass
 from netdraw.passes.select import Selector, hide as hide_pass, keep as keep_pass
 
-__all__ = ["prepare", "parse_depth", "PREPARE_OPTIONS"]
+__all__ = ["prepare", "candidates", "parse_depth", "PREPARE_OPTIONS"]
 
 #: the options :func:`prepare` takes, with their defaults
 PREPARE_OPTIONS: dict[str, Any] = {
@@ -28,17 +28,18 @@ PREPARE_OPTIONS: dict[str, Any] = {
 
 
 def parse_depth(depth: Any) -> int | str | None:
-    """``"auto"``, ``"max"``/``None`` (every op) or an int >= 1."""
+    """``"auto"``, ``"max"``/``None`` (every op), ``"leaves"`` (every op, leaf modules as one node)
+    or an int >= 1."""
     if depth is None or depth == "max":
         return None
-    if depth == "auto":
-        return "auto"
+    if depth in ("auto", LEAVES):
+        return depth
     try:
         d = int(depth)
     except (TypeError, ValueError):
-        raise NetdrawError(f"invalid depth {depth!r}; valid: auto, max or an integer >= 1") from None
+        raise NetdrawError(f"invalid depth {depth!r}; valid: auto, max, leaves or an integer >= 1") from None
     if d < 1 or str(d) != str(depth).strip():
-        raise NetdrawError(f"invalid depth {depth!r}; valid: auto, max or an integer >= 1")
+        raise NetdrawError(f"invalid depth {depth!r}; valid: auto, max, leaves or an integer >= 1")
     return d
 
 
@@ -56,8 +57,25 @@ def _patterns(name: str, value: Iterable[str] | str | None) -> list[str]:
     return out
 
 
-def prepare(graph: Graph, **options: Any) -> Graph:
-    """A new graph as a diagram draws it; ``graph`` is left as it was.
+def _check(options: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(options) - set(PREPARE_OPTIONS))
+    if unknown:
+        raise NetdrawError(f"unknown option {unknown[0]!r}; valid: {', '.join(PREPARE_OPTIONS)}")
+    opts = {**PREPARE_OPTIONS, **options}
+    opts["depth"] = parse_depth(opts["depth"])
+    mn = opts["max_nodes"]
+    if isinstance(mn, bool) or not isinstance(mn, int) or mn < 1:
+        raise NetdrawError(f"invalid max_nodes {mn!r}; valid: an integer >= 1")
+    opts["fold"] = parse_rules(opts["fold"])
+    for k in ("hide", "keep", "expand"):
+        opts[k] = _patterns(k, opts[k])
+    return opts
+
+
+def candidates(graph: Graph, **options: Any) -> Iterator[Graph]:
+    """The diagrams :func:`prepare` could draw, best first: with ``depth="auto"``, the level it
+    picks and then each shallower one (a renderer takes the first that fits its page); else
+    the one asked for.  ``graph`` is left as it was.
 
     1. ``meta["flops"]`` (MACs) on every op that has a count;
     2. ``keep``: only the modules/ops matching these patterns; ``hide``: without those
@@ -65,36 +83,43 @@ def prepare(graph: Graph, **options: Any) -> Graph:
     3. ``fold``: pattern rules (None = the defaults, ``"none"`` = off; see :mod:`netdraw.passes.fold`);
     4. ``roll``: repeated blocks drawn once with ×N (see :mod:`netdraw.passes.roll`);
     5. collapse to ``depth`` (an int, ``"max"``/None for every op, ``"auto"``: the deepest level
-       with at most ``max_nodes`` nodes), opening the modules ``expand`` matches one level further.
+       with at most ``max_nodes`` nodes, starting from ``"leaves"``: every op, but each leaf module
+       of two or more ops as one node), opening the modules ``expand`` matches one level further.
 
-    ``meta["collapse"]`` records ``{"depth", "auto"}``.
+    Each graph's ``meta["collapse"]`` records ``{"depth", "auto"}``.
     """
-    unknown = sorted(set(options) - set(PREPARE_OPTIONS))
-    if unknown:
-        raise NetdrawError(f"unknown option {unknown[0]!r}; valid: {', '.join(PREPARE_OPTIONS)}")
-    opts = {**PREPARE_OPTIONS, **options}
-    depth = parse_depth(opts["depth"])
-    mn = opts["max_nodes"]
-    if isinstance(mn, bool) or not isinstance(mn, int) or mn < 1:
-        raise NetdrawError(f"invalid max_nodes {mn!r}; valid: an integer >= 1")
-    rules = parse_rules(opts["fold"])
-    hide, keep, expand = (_patterns(k, opts[k]) for k in ("hide", "keep", "expand"))
-
+    opts = _check(options)
+    depth = opts["depth"]
     g = graph.copy()
+    mark_leaves(g)
     count_flops(g)
-    if keep:
-        keep_pass(g, keep)
-    if hide:
-        hide_pass(g, hide)
-    fold_pass(g, rules)
+    if opts["keep"]:
+        keep_pass(g, opts["keep"])
+    if opts["hide"]:
+        hide_pass(g, opts["hide"])
+    fold_pass(g, opts["fold"])
     if opts["roll"]:
         roll_pass(g)
-    sel = Selector(expand, g)
+    sel = Selector(opts["expand"], g)
     if sel:
         sel.check_used("expand", g)
-    chosen = auto_depth(g, mn, sel) if depth == "auto" else depth
-    if chosen is not None and chosen > max_depth(g):
-        chosen = None
-    out = collapse(g, chosen, sel) if chosen is not None else g
-    out.meta["collapse"] = {"depth": chosen, "auto": depth == "auto"}
-    return out
+    deepest = max_depth(g)
+    levels: list[int | str | None]
+    if depth == "auto":
+        first = auto_depth(g, opts["max_nodes"], sel)
+        top = deepest if first in (None, LEAVES) else first - 1  # type: ignore[operator]
+        levels = [first, *range(top, 0, -1)]
+    elif depth == LEAVES:
+        levels = [LEAVES if deepest else None]
+    else:
+        levels = [None if depth is None or depth > deepest else depth]  # type: ignore[operator]
+    for d in levels:
+        out = collapse(g, d, sel) if d is not None else g
+        out.meta["collapse"] = {"depth": d, "auto": depth == "auto"}
+        yield out
+
+
+def prepare(graph: Graph, **options: Any) -> Graph:
+    """A new graph as a diagram draws it (the first of :func:`candidates`); ``graph`` is left
+    as it was."""
+    return next(candidates(graph, **options))

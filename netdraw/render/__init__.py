@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -11,7 +12,7 @@ from typing import Any
 from netdraw.errors import NetdrawError, check_choice
 from netdraw.ir import Graph
 from netdraw.passes.pipeline import PREPARE_OPTIONS, parse_depth
-from netdraw.passes.pipeline import prepare as _prepare
+from netdraw.passes.pipeline import candidates
 from netdraw.render import engine as _engine
 from netdraw.render.dot import DEFAULT_LABEL, RANKDIRS, parse_label, to_dot
 from netdraw.render.theme import THEMES
@@ -20,6 +21,10 @@ __all__ = ["FORMATS", "OPTIONS", "render", "render_bytes", "format_for", "parse_
            "write_atomic"]
 
 FORMATS = ("svg", "png", "pdf", "dot", "json")
+
+#: with ``depth="auto"``, the widest figure (inches at the theme's 10 pt) before a shallower level
+#: is tried: scaled to the 6.3 in text width of an A4 page its labels stay at 7 pt or more
+DEFAULT_MAX_WIDTH = 9.0
 _SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".json": "json"}
 
 #: every option ``render`` takes, with its default (see :func:`netdraw.passes.pipeline.prepare`
@@ -31,6 +36,7 @@ OPTIONS: dict[str, Any] = {
     "rankdir": "TB",
     "theme": "paper",
     "label": DEFAULT_LABEL,
+    "max_width": DEFAULT_MAX_WIDTH,
 }
 
 
@@ -57,12 +63,17 @@ def _options(options: dict[str, Any]) -> dict[str, Any]:
     check_choice("rankdir", opts["rankdir"], RANKDIRS)
     check_choice("theme", opts["theme"], THEMES)
     opts["label"] = parse_label(opts["label"])
+    mw = opts["max_width"]
+    if mw is not None and (isinstance(mw, bool) or not isinstance(mw, (int, float)) or mw <= 0):
+        raise NetdrawError(f"invalid max_width {mw!r}; valid: a width in inches > 0, or None")
     return opts
 
 
 def prepare(graph: Graph, **options: Any) -> Graph:
-    """The graph as it will be drawn (see :func:`netdraw.passes.pipeline.prepare`)."""
-    return _prepare(graph, **options)
+    """The graph as :func:`render` draws it with these options: the passes of
+    :func:`netdraw.passes.pipeline.candidates`, and with ``depth="auto"`` the level that fits
+    ``max_width`` (which lays the candidates out to measure them)."""
+    return _fit(graph, _options(options))[0]
 
 
 def render_bytes(graph: Graph, fmt: str, **options: Any) -> bytes:
@@ -71,11 +82,42 @@ def render_bytes(graph: Graph, fmt: str, **options: Any) -> bytes:
     opts = _options(options)
     if fmt == "json":  # the IR itself, lossless, whatever the depth
         return graph.to_json().encode("utf-8")
-    drawn = _prepare(graph, **{k: opts[k] for k in PREPARE_OPTIONS})
-    source = to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"])
+    _, source, svg = _fit(graph, opts)
     if fmt == "dot":
         return source.encode("utf-8")
+    if fmt == "svg" and svg is not None:
+        return svg
     return _engine.layout(source, fmt, opts["engine"])
+
+
+def _fit(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, str, bytes | None]:
+    """The graph to draw, its DOT source, and its SVG when it was laid out to measure it.
+
+    With ``depth="auto"`` and a ``max_width``, levels are laid out from the deepest within the
+    node budget upwards until one is at most ``max_width`` inches wide; if none is, the narrowest.
+    """
+    fitting = opts["depth"] == "auto" and opts["max_width"] is not None
+    best: tuple[float, Graph, str, bytes | None] | None = None
+    for drawn in candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}):
+        source = to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"])
+        if not fitting:
+            return drawn, source, None
+        svg = _engine.layout(source, "svg", opts["engine"])
+        width = svg_size(svg)[0] / 72
+        if best is None or width < best[0]:
+            best = (width, drawn, source, svg)
+        if width <= opts["max_width"]:
+            return drawn, source, svg
+    assert best is not None
+    return best[1], best[2], best[3]
+
+
+def svg_size(svg: bytes) -> tuple[float, float]:
+    """(width, height) in points of an SVG that Graphviz wrote."""
+    m = re.search(rb'<svg width="([\d.]+)pt" height="([\d.]+)pt"', svg)
+    if not m:
+        raise NetdrawError("could not read the size of the laid-out SVG")
+    return float(m.group(1)), float(m.group(2))
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:

@@ -7,7 +7,7 @@ import pytest
 import netdraw
 from netdraw.ir import Graph
 from netdraw.passes import auto_depth, collapse, max_depth, visible_nodes
-from netdraw.passes.collapse import count_visible
+from netdraw.passes.collapse import count_visible, leaf_modules, mark_leaves
 from tests.conftest import check_golden
 
 
@@ -83,7 +83,8 @@ def test_auto_depth_picks_the_deepest_level_under_the_budget(scoped_cnn):
     assert count_visible(g, None) == 7
     assert count_visible(g, 2) == 7
     assert count_visible(g, 1) == 3
-    assert auto_depth(g, max_nodes=60) is None
+    assert count_visible(g, "leaves") == 7  # no leaf module holds two ops
+    assert auto_depth(g, max_nodes=60) == "leaves"
     assert auto_depth(g, max_nodes=5) == 1
     assert auto_depth(g, max_nodes=2) == 1  # nothing fits: the shallowest level
 
@@ -108,3 +109,20 @@ def test_real_model_collapse_keeps_params(real_models):
         c.lint()
         assert c.summary()["params"] == 3009250
     assert len(collapse(g, 1).nodes) == 23  # model.0 ... model.22
+
+
+def test_leaves_level_draws_multi_op_leaf_modules_as_one_node():
+    g = Graph("gelu")
+    x = g.add_input("x", [1, 4], "float32")
+    lin = g.add_node("Gemm", [x], [("h", [1, 4], "float32")], name="fc/Gemm", scope=("fc",))
+    a = g.add_node("Mul", [lin.outputs[0]], [("m", [1, 4], "float32")], name="act/Mul", scope=("act",))
+    b = g.add_node("Tanh", [a.outputs[0]], [("t", [1, 4], "float32")], name="act/Tanh", scope=("act",))
+    c = g.add_node("Mul", [b.outputs[0], lin.outputs[0]], [("y", [1, 4], "float32")], name="act/Mul2",
+                   scope=("act",))
+    g.outputs = [c.outputs[0]]
+    mark_leaves(g)
+    assert leaf_modules(g) == {("act",)}  # fc is a leaf too, but of one op
+    c = collapse(g, "leaves")
+    c.lint()
+    assert [(n.name, n.op_type) for n in c.nodes] == [("fc/Gemm", "Gemm"), ("act", "Module")]
+    assert c.node("act").meta["group"]["ops"] == {"Mul": 2, "Tanh": 1}

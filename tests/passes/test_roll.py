@@ -124,7 +124,7 @@ def test_bert_and_gpt2_show_x12():
     g = _bert(12)
     d = prepare(g)
     assert _runs(d.meta["roll"]) == [("encoder/layer.0", 12)]
-    assert d.meta["collapse"]["depth"] is None  # every op fits the budget once the layers are rolled
+    assert d.meta["collapse"]["depth"] == "leaves"  # every op fits the budget once the layers are rolled
     dot = render_bytes(g, "dot").decode()
     assert 'label="layer.0–11 · BertLayer ×12";' in dot
     cfg = tf.GPT2Config(n_embd=64, n_layer=12, n_head=4, vocab_size=1000, n_positions=64)

@@ -81,11 +81,15 @@ def _units(graph: Graph, depth: int | str, expand: Selector | None = None
     """Group nodes by module (see :func:`_key`, :data:`LEAVES`); splits a group into runs if
     grouping would make a cycle."""
     nodes = list(graph.nodes)
+    leaves = leaf_modules(graph)
     if depth == LEAVES:
-        leaves = leaf_modules(graph)
         keys = [n.scope if n.scope in leaves else None for n in nodes]
     else:
+        # a leaf module above the depth (a final RMSNorm beside collapsed decoder layers) is one
+        # node too, unless the user expanded it
         keys = [_key(n.scope, depth, expand) for n in nodes]  # type: ignore[arg-type]
+        keys = [n.scope if k is None and n.scope in leaves and not (expand and expand.module(n.scope)) else k
+                for n, k in zip(nodes, keys)]
     units = _merge(nodes, keys, whole=True)
     if units is None:
         units = _merge(nodes, keys, whole=False)

@@ -122,7 +122,8 @@ def fold(graph: Graph, rules: Iterable[str | FoldRule] | str | None = None) -> i
     members sit in one module (or in its leaf children), and folding keeps the graph acyclic.
     The folded node is named after the first member, takes its attributes (a conv's kernel and
     stride stay on the label) and the members' total ``params``, and records
-    ``meta["fold"] = {"rule", "ops", "nodes"}``; ``meta["flops"]`` is summed when the members have it.
+    ``meta["fold"] = {"rule", "ops", "nodes"}`` (and ``"module"``, the name of the module holding the
+    first op alone, such as ``gate_proj``); ``meta["flops"]`` is summed when the members have it.
     Subgraphs are folded too.
     """
     parsed = parse_rules(rules)
@@ -158,7 +159,9 @@ def _fold_graph(graph: Graph, rules: list[FoldRule]) -> int:
     for rule, chain, scope in chains:
         ops = [m.op_type for m in chain]
         label = "-".join(short_name(op) for op in ops)
-        meta = {"fold": {"rule": rule.text, "ops": ops, "nodes": [m.name for m in chain]}}
+        meta: dict = {"fold": {"rule": rule.text, "ops": ops, "nodes": [m.name for m in chain]}}
+        if len(chain[0].scope) > len(scope):  # the chain starts with a module's only op: keep its name
+            meta["fold"]["module"] = chain[0].scope[-1]
         flops = [m.meta.get("flops") for m in chain]
         if any(f is not None for f in flops):
             meta["flops"] = sum(f or 0 for f in flops)

@@ -6,7 +6,8 @@ from typing import Any, Iterable, Iterator
 
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
-from netdraw.passes.collapse import DEFAULT_MAX_NODES, LEAVES, auto_depth, collapse, mark_leaves, max_depth
+from netdraw.passes.collapse import (DEFAULT_MAX_NODES, LEAVES, auto_depth, collapse, count_visible,
+                                     mark_leaves, max_depth)
 from netdraw.passes.flops import count_flops
 from netdraw.passes.fold import fold as fold_pass
 from netdraw.passes.fold import parse_rules
@@ -108,7 +109,7 @@ def candidates(graph: Graph, **options: Any) -> Iterator[Graph]:
     if depth == "auto":
         first = auto_depth(g, opts["max_nodes"], sel)
         top = deepest if first in (None, LEAVES) else first - 1  # type: ignore[operator]
-        levels = [first, *range(top, 0, -1)]
+        levels = [first, *(d for d in range(top, 0, -1) if count_visible(g, d, sel) <= opts["max_nodes"])]
     elif depth == LEAVES:
         levels = [LEAVES if deepest else None]
     else:

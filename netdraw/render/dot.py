@@ -163,6 +163,9 @@ class _Writer:
         else:
             title = n.op_type  # its module is the cluster around it
             attrs = _attr_text(n) if "type" in f else ""
+            fold_module = n.meta.get("fold", {}).get("module")
+            if fold_module and "name" in f and module is None:
+                title, sub = fold_module, ([n.op_type] if "type" in f else [])
             if module is not None:
                 name, tname = self.module_title(module, None)
                 each = self.repeat(module) is not None

@@ -272,5 +272,5 @@ def test_render_of_a_traced_model(tmp_path):
     # folded by default: the stem is one Conv-BN-ReLU node (named after its conv) with all 9,536 params
     netdraw.render(g, out, depth=1)
     dot = out.read_text()
-    assert '"n:conv1/conv2d" [label="Conv-BN-ReLU\\n7×7 s2\\n9.5K params", fillcolor="#D3E8F7"' in dot
+    assert '"n:conv1/conv2d" [label="conv1\\nConv-BN-ReLU · 7×7 s2\\n9.5K params", fillcolor="#D3E8F7"' in dot
     assert re.findall(r'^\t"n:([^"]+)" \[label', dot, re.M)[:2] == ["conv1/conv2d", "maxpool"]

@@ -35,7 +35,7 @@ def test_resnet18_folds_conv_bn_relu_and_keeps_totals():
     stem = g.nodes[0]
     assert stem.name == "conv1/conv2d" and stem.scope == () and stem.params == 9408 + 128
     assert stem.meta["fold"] == {"rule": "Conv > BN > Act", "ops": ["conv2d", "batch_norm", "relu"],
-                                 "nodes": ["conv1/conv2d", "bn1/batch_norm", "relu/relu"]}
+                                 "nodes": ["conv1/conv2d", "bn1/batch_norm", "relu/relu"], "module": "conv1"}
     assert stem.attrs["kernel_size"] == [7, 7]  # the conv's attributes stay for the label
 
 

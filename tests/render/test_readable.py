@@ -34,7 +34,7 @@ def test_label_fields_choose_what_nodes_show():
     lab = _labels(dot)
     # layer3: one downsampling bottleneck and five rolled ones, all counted
     assert lab["layer3"] == "layer3\\nSequential\\n7.1M params\\n1.5B MACs"
-    assert lab["conv1/conv2d"] == "Conv-BN-ReLU\\n7×7 s2\\n9.5K params\\n118M MACs"
+    assert lab["conv1/conv2d"] == "conv1\\nConv-BN-ReLU · 7×7 s2\\n9.5K params\\n118M MACs"
     assert " -> " in dot and "[label=" not in dot.split("\t\"i:x\" ->")[1]  # no shape field: bare edges
     lab = _labels(render_bytes(g, "dot", depth=2, label="type,flops").decode())
     # 14×14 positions: 1×1 1024->256, 3×3 256->256, 1×1 256->1024 = 196 × (262,144 + 589,824 + 262,144)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -80,6 +81,12 @@ def _bad_cases(tmp_path, scoped_cnn):
         (["render", m, "-o", out, "--depth", "deep"], "invalid depth 'deep'"),
         (["render", m, "-o", out, "--engine", "gpu"], "'gpu' is not one of"),
         (["render", m, "-o", str(tmp_path / "nodir" / "out.svg")], "does not exist"),
+        (["render", m, "-o", out, "--label", "name,macs"], "invalid label field 'macs'; valid: name, type, shape"),
+        (["render", m, "-o", out, "--fold", "Conv >"], "invalid fold rule 'Conv >'"),
+        (["render", m, "-o", out, "--hide", "layer9.*"], "--hide 'layer9.*' matches no module or op"),
+        (["render", m, "-o", out, "--keep", "nope"], "--keep 'nope' matches no module or op"),
+        (["render", m, "-o", out, "--expand", "nope"], "--expand 'nope' matches no module or op"),
+        (["render", m, "-o", out, "--theme", "neon"], "'neon' is not one of"),
         (["render", m, "-o", m, "--format", "svg"], "refusing to overwrite the input file"),
         (["render", m], "Missing option '-o'"),
         (["frobnicate", m], "No such command"),
@@ -108,6 +115,26 @@ def test_failed_render_keeps_an_existing_output(tmp_path, capsys, monkeypatch, s
     assert "needs Graphviz's `dot` on PATH" in capsys.readouterr().err
     assert out.read_text() == "previous"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.svg", "scoped.onnx"]
+
+
+def test_readability_options(tmp_path, scoped_cnn):
+    out = tmp_path / "o.dot"
+    m = str(scoped_cnn)
+    assert run(["render", m, "-o", str(out), "--depth", "max"]) == 0
+    assert "Conv-ReLU" in out.read_text()  # folded by default
+    assert run(["render", m, "-o", str(out), "--depth", "max", "--fold", "none"]) == 0
+    assert "Conv-ReLU" not in out.read_text() and 'label="act\\nRelu"' in out.read_text()
+    assert run(["render", m, "-o", str(out), "--depth", "max", "--fold", "none", "--fold", "Flatten > Gemm"]) == 0
+    assert 'label="Flatten-Linear\\n36 params"' in out.read_text()
+    assert run(["render", m, "-o", str(out), "--hide", "head", "--label", "name,flops", "--theme", "dark",
+                "--depth", "max"]) == 0
+    dot = out.read_text()
+    assert "head" not in dot.replace("cluster:head", "") and "13.8K MACs" in dot and "#16181D" in dot
+    assert '"n:/block/Add" -> "o:0:y";' in dot  # the output y now comes straight from the block
+    assert run(["render", m, "-o", str(out), "--depth", "1", "--expand", "head"]) == 0
+    assert '"n:head/pool"' in out.read_text() and '"n:stem"' in out.read_text()
+    assert run(["render", m, "-o", str(out), "--keep", "block", "--no-roll"]) == 0
+    assert sorted(re.findall(r'^\t*"n:([^"]+)" \[', out.read_text(), re.M)) == ["/block/Add", "/block/conv/Conv"]
 
 
 def test_real_process_has_no_traceback(tmp_path):

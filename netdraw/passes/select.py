@@ -82,7 +82,11 @@ def _bypass(graph: Graph, doomed: set[Node]) -> int:
         if not stuck:
             break
         doomed -= stuck
+    names = [v.name for v in graph.outputs]
     graph.bypass(doomed)
+    for v, name in zip(graph.outputs, names):  # an output keeps the name the model gives it
+        if v.name != name and v.producer is not None and graph.outputs.count(v) == 1:
+            graph.rename_value(v, name)
     return len(doomed)
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "scope_key",
     "format_shape",
     "owner_of",
+    "top_node",
 ]
 
 FORMAT = "netdraw-ir"
@@ -355,12 +356,7 @@ class Graph:
             return
         pos = self._position(prod)
         for u in users:
-            top = u
-            while top.graph is not self:  # a user inside a subgraph: compare its owner
-                owner = owner_of(top.graph)
-                if owner is None:
-                    break
-                top = owner
+            top = top_node(u, self)  # a user inside a subgraph: compare its owner
             if top.graph is self and self._position(top) <= pos:
                 raise IRError(f"value {value.name!r} is produced after its user {u.name!r}")
 
@@ -433,7 +429,7 @@ class Graph:
         for n in members:
             for v in n._outputs:
                 for u in v._users:
-                    if _top_in(u, self) not in members:
+                    if top_node(u, self) not in members:
                         raise IRError(f"cannot remove {n.name!r}: its output {v.name!r} is used by {u.name!r}")
                 if v in self.outputs:
                     raise IRError(f"cannot remove {n.name!r}: its output {v.name!r} is a graph output")
@@ -466,7 +462,7 @@ class Graph:
                 raise IRError(f"cannot bypass {v.producer.name!r}: graph output {v.name!r} would have no source")
         for v, s in src.items():
             for u in list(v._users):
-                if _top_in(u, self) in members:
+                if top_node(u, self) in members:
                     continue
                 u._inputs = tuple(s if x is v else x for x in u._inputs)
                 if s is not None:
@@ -511,11 +507,11 @@ class Graph:
         produced = {v for m in members for v in m._outputs}
         ins = list(dict.fromkeys(v for m in members for v in m._inputs if v is not None and v not in produced))
         outs = [v for m in members for v in m._outputs
-                if v in self.outputs or any(_top_in(u, self) not in mset for u in v._users)]
+                if v in self.outputs or any(top_node(u, self) not in mset for u in v._users)]
         last = pos[members[-1]]
         for v in outs:
             for u in v._users:
-                top = _top_in(u, self)
+                top = top_node(u, self)
                 if top not in mset and pos[top] <= last:
                     raise IRError(f"cannot fuse: {top.name!r} uses {v.name!r} and sits between the fused nodes")
         for m in members:
@@ -761,7 +757,7 @@ def _unattributed(g: Graph) -> int:
     return total
 
 
-def _top_in(node: Node, graph: Graph) -> Node:
+def top_node(node: Node, graph: Graph) -> Node:
     """``node`` itself if it belongs to ``graph``, else the node of ``graph`` whose subgraph holds it."""
     while node.graph is not graph:
         owner = owner_of(node.graph)

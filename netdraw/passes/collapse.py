@@ -6,7 +6,7 @@ import heapq
 from collections import Counter
 from typing import Any
 
-from netdraw.ir import Graph, Node, Value, owner_of, scope_key
+from netdraw.ir import Graph, Node, Value, scope_key, top_node
 from netdraw.ops import is_constant
 from netdraw.passes.select import Selector
 
@@ -123,7 +123,7 @@ def _merge(nodes: list[Node], keys: list, whole: bool):
         u = unit_of[n]
         for v in n.outputs:
             for user in v.users:
-                top = _top(user, n.graph)
+                top = top_node(user, n.graph)
                 w = unit_of.get(top)
                 if w is not None and w != u and w not in succ[u]:
                     succ[u].add(w)
@@ -141,16 +141,6 @@ def _merge(nodes: list[Node], keys: list, whole: bool):
     if len(order) != len(units):
         return None
     return [units[i] for i in order]
-
-
-def _top(node: Node, graph: Graph) -> Node:
-    """The node of ``graph`` that is, or owns the subgraph holding, ``node``."""
-    while node.graph is not graph:
-        owner = owner_of(node.graph)
-        if owner is None:
-            return node
-        node = owner
-    return node
 
 
 def count_visible(graph: Graph, depth: int | str | None, expand: Selector | None = None) -> int:
@@ -241,7 +231,7 @@ def collapse(graph: Graph, depth: int | str | None, expand: Selector | None = No
                     seen.add(id(v))
                     ins.append(v)
         outs = [v for m in members for v in m.outputs
-                if any(_top(u, graph) not in member_set for u in v.users) or v in graph.outputs]
+                if any(top_node(u, graph) not in member_set for u in v.users) or v in graph.outputs]
         inner = [x for m in members for x in [m, *_walk_subgraphs(m)]]
         mtype = modules.get(scope_key(key), {}).get("type")
         short = mtype.rsplit(".", 1)[-1] if mtype else "Module"

@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from netdraw.ir import Graph, Node, Value, scope_key
+from netdraw.ir import Graph, Node, Value, scope_key, top_node
 from netdraw.passes.collapse import is_hidden
 
 __all__ = ["roll", "MIN_REPEATS"]
@@ -130,10 +130,7 @@ def _roll_run(graph: Graph, run: list[_Block], modules: dict) -> dict[str, Any]:
             for j, v in enumerate(n.outputs):
                 twin = first.nodes[i].outputs[j]
                 for u in v.users:
-                    top = u
-                    while top.graph is not graph:
-                        top = _owner(top)
-                    if top in removed_set:
+                    if top_node(u, graph) in removed_set:
                         continue
                     for k, x in enumerate(u.inputs):
                         if x is v:
@@ -148,11 +145,3 @@ def _roll_run(graph: Graph, run: list[_Block], modules: dict) -> dict[str, Any]:
     info = modules.setdefault(key, {})
     info["repeat"] = {"count": len(run), "last": run[-1].key[-1], "modules": entry["modules"]}
     return entry
-
-
-def _owner(node: Node) -> Node:
-    from netdraw.ir import owner_of
-
-    owner = owner_of(node.graph)
-    assert owner is not None
-    return owner

@@ -15,7 +15,7 @@ from netdraw.frontends import load
 from netdraw.ir import format_shape
 from netdraw.passes.collapse import DEFAULT_MAX_NODES
 from netdraw.passes.fold import parse_rules
-from netdraw.render import FORMATS, format_for, parse_depth, render_bytes, write_atomic
+from netdraw.render import DEFAULT_MAX_WIDTH, FORMATS, format_for, parse_depth, render_bytes, write_atomic
 from netdraw.render.dot import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, format_count, parse_label
 from netdraw.render.engine import ENGINES
 from netdraw.render.theme import THEMES
@@ -87,6 +87,8 @@ def _load_source(source: str, inputs: tuple[str, ...], kwargs: tuple[str, ...], 
               help="Collapse modules below this depth: an integer >= 1, 'max' (every op) or 'auto'.")
 @click.option("--max-nodes", type=click.IntRange(min=1), default=DEFAULT_MAX_NODES, show_default=True,
               help="Node budget for --depth auto.")
+@click.option("--max-width", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_MAX_WIDTH,
+              show_default=True, help="For --depth auto: go up a level while the figure is wider (inches).")
 @click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
               help="Graphviz layout engine: native dot, embedded WebAssembly, or native when on PATH.")
 @click.option("--rankdir", type=click.Choice(RANKDIRS), default="TB", show_default=True,
@@ -105,8 +107,8 @@ def _load_source(source: str, inputs: tuple[str, ...], kwargs: tuple[str, ...], 
 @click.option("--expand", multiple=True, metavar="PATTERN",
               help="Open matching modules one level deeper than --depth ('encoder*' opens all below).")
 @source_options
-def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int, engine: str,
-           rankdir: str, theme: str, label: str, fold: tuple[str, ...], no_roll: bool, hide: tuple[str, ...],
+def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int, max_width: float,
+           engine: str, rankdir: str, theme: str, label: str, fold: tuple[str, ...], no_roll: bool, hide: tuple[str, ...],
            keep: tuple[str, ...], expand: tuple[str, ...], **src: Any) -> None:
     """Render the model in SOURCE to a diagram.
 
@@ -115,8 +117,9 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
     """
     fmt = format_for(output, fmt)
     _check_not_input(source, output)
-    options = dict(depth=depth, max_nodes=max_nodes, engine=engine, rankdir=rankdir, theme=theme, label=label,
-                   fold=list(fold) if fold else None, roll=not no_roll, hide=hide, keep=keep, expand=expand)
+    options = dict(depth=depth, max_nodes=max_nodes, max_width=max_width, engine=engine, rankdir=rankdir,
+                   theme=theme, label=label, fold=list(fold) if fold else None, roll=not no_roll, hide=hide,
+                   keep=keep, expand=expand)
     _check_options(options)  # before a possibly slow capture
     graph = _load_source(source, **src)
     data = render_bytes(graph, fmt, **options)

@@ -2,313 +2,75 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any, Sequence
+from typing import Sequence
 
 from netdraw.errors import check_choice
-from netdraw.ir import Graph, Node, Value
-from netdraw.ops import category, label_fields
-from netdraw.passes.collapse import visible_nodes
-from netdraw.render.escape import dot_id, dot_label, shorten
+from netdraw.ir import Graph
+from netdraw.render.escape import dot_id, dot_label
+from netdraw.render.scene import (DEFAULT_LABEL, LABEL_FIELDS, Box, Cluster, Scene, build_scene, format_count,
+                                  parse_label, shape_text)
 from netdraw.render.theme import THEMES, Theme
 
 __all__ = ["to_dot", "RANKDIRS", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label", "format_count", "shape_text"]
 
 RANKDIRS = ("TB", "LR", "BT", "RL")
 
-#: what a node label can show: ``name`` the module's name as its title (else its class),
-#: ``type`` the class under the name and an op's attributes (kernel, stride...), ``shape`` tensor
-#: shapes on the edges, ``params`` parameter counts, ``flops`` multiply-accumulates (MACs; FLOPs
-#: are about twice that, see :mod:`netdraw.passes.flops`)
-LABEL_FIELDS = ("name", "type", "shape", "params", "flops")
-DEFAULT_LABEL = ("name", "type", "shape", "params")
-
-
-def parse_label(label: str | Sequence[str]) -> tuple[str, ...]:
-    """``"name,type,flops"`` or a list of fields -> a tuple in :data:`LABEL_FIELDS`."""
-    items = label.split(",") if isinstance(label, str) else list(label)
-    fields = tuple(dict.fromkeys(str(x).strip().lower() for x in items if str(x).strip()))
-    for f in fields:
-        check_choice("label field", f, LABEL_FIELDS)
-    return fields
-
-
-def format_count(n: int) -> str:
-    """``9408`` -> ``9.4K``; ``23512345`` -> ``23.5M``."""
-    for unit, size in (("B", 10**9), ("M", 10**6), ("K", 10**3)):
-        if n >= size:
-            return f"{n / size:.1f}".rstrip("0").rstrip(".") + unit
-    return str(n)
-
-
-def shape_text(v: Value) -> str:
-    """``1×64×56×56`` (dtype first when it is not float32); empty when the shape is unknown."""
-    if v.shape is None:
-        return v.dtype if v.dtype and v.dtype != "float32" else ""
-    dims = "×".join(_dim(d) for d in v.shape) or "scalar"
-    if v.dtype and v.dtype != "float32":
-        return f"{v.dtype} {dims}"
-    return dims
-
-
-def _dim(d: int | str | None) -> str:
-    """A dim as drawn: symbolic names stay, inferred expressions (``floor(h/2)+1``) become ``?``."""
-    if d is None or (isinstance(d, str) and (not _IDENT.fullmatch(d) or _UNNAMED.fullmatch(d))):
-        return "?"
-    return str(d)
-
-
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
-_UNNAMED = re.compile(r"unk__\d+")  # what onnx shape inference calls a dim it could not name
-
-
-def _base_op(node: Node) -> str:
-    """The op type whose category and attributes a node shows (a folded node: its first op)."""
-    fold = node.meta.get("fold")
-    return fold["ops"][0] if fold and fold.get("rule") != "index ops" else node.op_type
-
-
-def _attr_text(node: Node) -> str:
-    parts = []
-    for key, short, collapse_equal, hide_ones in label_fields(_base_op(node)):
-        val = node.attrs.get(key)
-        if val is None or isinstance(val, dict):
-            continue
-        vals = val if isinstance(val, list) else [val]
-        if not vals or (hide_ones and all(x == 1 for x in vals)):
-            continue
-        if collapse_equal and all(x == vals[0] for x in vals):
-            vals = vals[:1]
-        sep = "," if key == "perm" else "×"
-        parts.append(short + sep.join(str(x) for x in vals))
-    return " ".join(parts)
-
-
-def _span(first: str, last: str) -> str:
-    """``layer.0`` and ``layer.11`` -> ``layer.0–11``; ``cv1`` and ``cv2`` -> ``cv1–cv2``."""
-    k = 0
-    while k < min(len(first), len(last)) and first[k] == last[k]:
-        k += 1
-    cut = max((i + 1 for i in range(k) if first[i] in "._-/"), default=0)
-    return f"{first}–{last[cut:]}"
-
 
 class _Writer:
-    def __init__(self, graph: Graph, theme: Theme, rankdir: str, label: tuple[str, ...]) -> None:
-        self.g = graph
+    def __init__(self, scene: Scene, theme: Theme, rankdir: str) -> None:
+        self.s = scene
         self.t = theme
         self.rankdir = rankdir
-        self.fields = set(label)
-        self.modules = graph.meta.get("modules", {})
         self.lines: list[str] = []
-        self.visible = visible_nodes(graph)
-        self.visible_set = set(self.visible)
-        self.titles: dict[str, str] = {}  # node id -> the name a stub refers to it by
-
-    # ids -------------------------------------------------------------
-    @staticmethod
-    def nid(n: Node) -> str:
-        return dot_id("n:" + n.name)
-
-    @staticmethod
-    def iid(v: Value) -> str:
-        return dot_id("i:" + v.name)
-
-    @staticmethod
-    def oid(v: Value, i: int) -> str:
-        return dot_id(f"o:{i}:{v.name}")
-
-    # labels ----------------------------------------------------------
-    def repeat(self, scope: tuple[str, ...]) -> dict | None:
-        """The ×N record of a rolled module (see :mod:`netdraw.passes.roll`)."""
-        return self.modules.get("/".join(scope), {}).get("repeat") if scope else None
-
-    def module_title(self, scope: tuple[str, ...], mtype: str | None, short: bool = False) -> tuple[str, str]:
-        """(name, type) for a module: ``layer.0–11`` and ``BertLayer ×12`` when rolled."""
-        name = scope[-1]
-        rep = self.repeat(scope)
-        tname = (mtype or "").rsplit(".", 1)[-1]
-        if rep:
-            name = _span(name, rep["last"])
-            tname = f"{tname} ×{rep['count']}" if tname else f"×{rep['count']}"
-        return name, tname
-
-    def counts(self, n: Node, each: bool) -> list[str]:
-        lines = []
-        suffix = " each" if each else ""
-        if "params" in self.fields and n.params:
-            lines.append(f"{format_count(n.params)} params{suffix}")
-        flops = n.meta.get("flops")
-        if "flops" in self.fields and flops:
-            lines.append(f"{format_count(flops)} MACs{suffix}")
-        return lines
-
-    def node_label(self, n: Node, module: tuple[str, ...] | None = None) -> str:
-        """``module``: the scope of a one-op module drawn as this node instead of as a cluster."""
-        group = n.meta.get("group")
-        f = self.fields
-        sub: list[str] = []
-        each = False
-        if group:
-            name, tname = self.module_title(n.scope, group.get("type")) if n.scope else (n.name, "")
-            each = self.repeat(n.scope) is not None
-            if not tname:
-                tname = n.op_type if group.get("type") else ""
-            if "name" in f or not tname:
-                title = name
-                if "type" in f and tname:
-                    sub.append(tname)
-            else:
-                title = tname
-        else:
-            title = n.op_type  # its module is the cluster around it
-            attrs = _attr_text(n) if "type" in f else ""
-            fold_module = n.meta.get("fold", {}).get("module")
-            if fold_module and "name" in f and module is None:
-                title, sub = fold_module, ([n.op_type] if "type" in f else [])
-            if module is not None:
-                name, tname = self.module_title(module, None)
-                each = self.repeat(module) is not None
-                if "name" in f:
-                    title, sub = name, ([n.op_type] if "type" in f else [])
-                if tname:
-                    title += f" {tname}"
-            if attrs:
-                sub.append(attrs)
-            fold = n.meta.get("fold")
-            if fold and fold.get("rule") == "index ops" and "type" in f:
-                sub.append(f"{len(fold['ops'])} ops")
-        lines = [shorten(title)]
-        if sub:
-            lines.append(shorten(" · ".join(sub), 48))
-        lines.extend(self.counts(n, each))
-        for k, s in n.subgraphs.items():
-            lines.append(shorten(f"{k}: {sum(1 for _ in s.walk())} ops", 48))
-        return dot_label(*lines)
-
-    def io_label(self, kind: str, v: Value) -> str:
-        lines = [f"{kind}: {shorten(v.name, 30)}"]
-        st = shape_text(v)
-        if st:
-            lines.append(shorten(st, 48))
-        return dot_label(*lines)
 
     def style(self, cat: str, extra: str = "") -> str:
         s = self.t.styles[cat]
         return f'fillcolor="{s.fill}", color="{s.border}"{extra}'
 
-    # body ------------------------------------------------------------
+    def box(self, b: Box, ind: str) -> None:
+        extra = ", peripheries=2" if b.subgraphs else ""
+        if ind == "\t" and b.kind == "node":  # keep the main chain straight (in clusters, dot 2.43 rejects groups)
+            extra += ", group=main"
+        self.lines.append(f"{ind}{dot_id(b.id)} [label={dot_label(*b.lines)}, {self.style(b.category, extra)}];")
+
     def emit(self) -> str:
         t = self.t
         add = self.lines.append
-        add(f"digraph {dot_id(self.g.name)} {{")
+        add(f"digraph {dot_id(self.s.name)} {{")
         add(f'\tgraph [rankdir={self.rankdir}, bgcolor="{t.background}", fontname="{t.font}", fontsize=10, '
             f'fontcolor="{t.text}", nodesep=0.25, ranksep=0.3, outputorder=edgesfirst, labeljust=l];')
         add(f'\tnode [shape=box, style="rounded,filled", fontname="{t.font}", fontsize=10, '
             f'fontcolor="{t.text}", margin="0.12,0.05", height=0.3, penwidth=1.2];')
         add(f'\tedge [fontname="{t.font}", fontsize=8, fontcolor="{t.muted}", color="{t.edge}", '
             f'arrowsize=0.6, penwidth=0.9];')
-        for v in self.g.inputs:
-            self.titles[self.iid(v)] = f"input {v.name}"
-            add(f"\t{self.iid(v)} [label={self.io_label('input', v)}, {self.style('input')}];")
-        self.clusters()
-        for i, v in enumerate(self.g.outputs):
-            add(f"\t{self.oid(v, i)} [label={self.io_label('output', v)}, {self.style('output')}];")
-        self.edges()
+        for b in self.s.inputs:
+            add(f"\t{dot_id(b.id)} [label={dot_label(*b.lines)}, {self.style('input')}];")
+        self.cluster_body(self.s.root, "\t")
+        for b in self.s.outputs:
+            add(f"\t{dot_id(b.id)} [label={dot_label(*b.lines)}, {self.style('output')}];")
+        stubs = {b.id: b for b in self.s.stubs}
+        for e in self.s.edges:
+            if e.stub:
+                b = stubs[e.src]
+                add(f'\t{dot_id(b.id)} [label={dot_label(*b.lines)}, shape=plaintext, style="", fontsize=8, '
+                    f'fontcolor="{t.muted}", height=0.2, margin=0];')
+                add(f"\t{dot_id(e.src)} -> {dot_id(e.dst)} [style=dashed, arrowsize=0.5];")
+                continue
+            attr = f" [label={dot_label(e.label)}]" if e.label else ""
+            add(f"\t{dot_id(e.src)} -> {dot_id(e.dst)}{attr};")
         add("}")
         return "\n".join(self.lines) + "\n"
 
-    def clusters(self) -> None:
-        # a tree of module paths; each node sits in the cluster of its enclosing module
-        tree: dict[tuple[str, ...], dict[str, Any]] = {(): {"nodes": [], "children": []}}
-        for n in self.visible:
-            path = n.scope[:-1] if n.meta.get("group") else n.scope
-            for k in range(1, len(path) + 1):
-                if path[:k] not in tree:
-                    tree[path[:k]] = {"nodes": [], "children": []}
-                    tree[path[:k - 1]]["children"].append(path[:k])
-            tree[path]["nodes"].append(n)
-        self.cluster_body((), tree, "\t")
-
-    def node_line(self, n: Node, ind: str, module: tuple[str, ...] | None = None) -> None:
-        cat = category(_base_op(n))
-        if n.meta.get("group") and cat == "other":  # a container; a collapsed Conv2d keeps conv colours
-            cat = "module"
-        extra = ", peripheries=2" if n.subgraphs else ""
-        self.titles[self.nid(n)] = module[-1] if module else (
-            n.scope[-1] if n.meta.get("group") and n.scope else n.op_type)
-        if ind == "\t":  # top level: keep the main chain straight (in clusters, dot 2.43 rejects groups)
-            extra += ", group=main"
-        self.lines.append(f"{ind}{self.nid(n)} [label={self.node_label(n, module)}, {self.style(cat, extra)}];")
-
-    def cluster_body(self, path: tuple[str, ...], tree: dict, ind: str) -> None:
-        for n in tree[path]["nodes"]:
-            self.node_line(n, ind)
-        modules = self.g.meta.get("modules", {})
-        for child in tree[path]["children"]:
-            if len(tree[child]["nodes"]) == 1 and not tree[child]["children"]:
-                # a module with one op: one node named after the module, not a box around it
-                self.node_line(tree[child]["nodes"][0], ind, module=child)
-                continue
-            self.lines.append(f"{ind}subgraph {dot_id('cluster:' + '/'.join(child))} {{")
-            name, tname = self.module_title(child, modules.get("/".join(child), {}).get("type"))
-            title = shorten(name)
-            if tname:
-                title += " · " + shorten(tname)
-            self.lines.append(f'{ind}\tlabel={dot_label(title)}; style="rounded,filled"; '
+    def cluster_body(self, c: Cluster, ind: str) -> None:
+        for b in c.boxes:
+            self.box(b, ind)
+        for child in c.children:
+            self.lines.append(f"{ind}subgraph {dot_id(child.id)} {{")
+            self.lines.append(f'{ind}\tlabel={dot_label(child.title)}; style="rounded,filled"; '
                               f'color="{self.t.cluster_border}"; fillcolor="{self.t.cluster_fill}"; '
                               f'fontsize=9; margin=8;')
-            self.cluster_body(child, tree, ind + "\t")
+            self.cluster_body(child, ind + "\t")
             self.lines.append(f"{ind}}}")
-
-    def source(self, v: Value) -> str | None:
-        if v.kind == "param":
-            return None
-        if v.producer is None:
-            return self.iid(v) if v in self.g.inputs else None
-        return self.nid(v.producer) if v.producer in self.visible_set else None
-
-    def edge_text(self, v: Value) -> str:
-        return shape_text(v) if "shape" in self.fields else ""
-
-    def edges(self) -> None:
-        # (source id, destination id) -> labels, in order; parallel edges become one
-        pairs: dict[tuple[str, str], list[str]] = {}
-        for n in self.visible:
-            seen: set[int] = set()
-            for v in n.inputs:
-                if v is None or id(v) in seen:
-                    continue
-                seen.add(id(v))
-                src = self.source(v)
-                if src is not None:
-                    pairs.setdefault((src, self.nid(n)), []).append(self.edge_text(v))
-        for i, v in enumerate(self.g.outputs):
-            src = self.source(v)
-            if src is not None:
-                pairs.setdefault((src, self.oid(v, i)), []).append(self.edge_text(v))
-        fanout: dict[str, int] = {}
-        for src, _ in pairs:
-            fanout[src] = fanout.get(src, 0) + 1
-        served: dict[str, int] = {}
-        for (src, dst), labels in pairs.items():
-            text = shorten(", ".join(dict.fromkeys(x for x in labels if x)), 40)
-            served[src] = served.get(src, 0) + 1
-            if fanout[src] > FANOUT_LIMIT and served[src] > 1:
-                # one value feeding many far-apart nodes (rotary embeddings, a mask): a long edge
-                # to each would cross the whole figure and stall dot's layout; draw a stub instead
-                stub = dot_id(f"r:{src.strip(chr(34))}>{dst.strip(chr(34))}")
-                title = self.titles.get(src, "")
-                self.lines.append(f'\t{stub} [label={dot_label("from " + shorten(title, 30))}, shape=plaintext, '
-                                  f'style="", fontsize=8, fontcolor="{self.t.muted}", height=0.2, margin=0];')
-                self.lines.append(f'\t{stub} -> {dst} [style=dashed, arrowsize=0.5];')
-                continue
-            attr = f" [label={dot_label(text)}]" if text else ""
-            self.lines.append(f"\t{src} -> {dst}{attr};")
-
-
-#: a node whose results go to more nodes than this gets one real edge and labelled stubs
-FANOUT_LIMIT = 8
 
 
 def to_dot(graph: Graph, *, rankdir: str = "TB", theme: str = "paper",
@@ -316,4 +78,4 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", theme: str = "paper",
     """The DOT source of an (already prepared) graph."""
     check_choice("rankdir", rankdir, RANKDIRS)
     check_choice("theme", theme, THEMES)
-    return _Writer(graph, THEMES[theme], rankdir, parse_label(label)).emit()
+    return _Writer(build_scene(graph, label), THEMES[theme], rankdir).emit()

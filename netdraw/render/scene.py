@@ -1,0 +1,343 @@
+"""What a diagram shows, independent of the output format: boxes, clusters, edges and their texts.
+
+Every text here is raw (unescaped); each renderer (DOT, Mermaid...) writes it through the escape
+filter of its own format.  Identifiers are raw strings too (``n:<node name>``, ``i:<input>``,
+``o:<index>:<output>``, ``cluster:<module path>``, ``r:<stub>``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from netdraw.errors import check_choice
+from netdraw.ir import Graph, Node, Value
+from netdraw.ops import category, label_fields
+from netdraw.passes.collapse import visible_nodes
+from netdraw.render.escape import shorten
+
+__all__ = ["Scene", "Box", "Cluster", "Edge", "build_scene", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label",
+           "format_count", "shape_text", "FANOUT_LIMIT"]
+
+#: what a node label can show: ``name`` the module's name as its title (else its class),
+#: ``type`` the class under the name and an op's attributes (kernel, stride...), ``shape`` tensor
+#: shapes on the edges, ``params`` parameter counts, ``flops`` multiply-accumulates (MACs; FLOPs
+#: are about twice that, see :mod:`netdraw.passes.flops`)
+LABEL_FIELDS = ("name", "type", "shape", "params", "flops")
+DEFAULT_LABEL = ("name", "type", "shape", "params")
+
+#: a node whose results go to more nodes than this gets one real edge and labelled stubs
+FANOUT_LIMIT = 8
+
+
+def parse_label(label: str | Sequence[str]) -> tuple[str, ...]:
+    """``"name,type,flops"`` or a list of fields -> a tuple in :data:`LABEL_FIELDS`."""
+    items = label.split(",") if isinstance(label, str) else list(label)
+    fields = tuple(dict.fromkeys(str(x).strip().lower() for x in items if str(x).strip()))
+    for f in fields:
+        check_choice("label field", f, LABEL_FIELDS)
+    return fields
+
+
+def format_count(n: int) -> str:
+    """``9408`` -> ``9.4K``; ``23512345`` -> ``23.5M``."""
+    for unit, size in (("B", 10**9), ("M", 10**6), ("K", 10**3)):
+        if n >= size:
+            return f"{n / size:.1f}".rstrip("0").rstrip(".") + unit
+    return str(n)
+
+
+def shape_text(v: Value) -> str:
+    """``1×64×56×56`` (dtype first when it is not float32); empty when the shape is unknown."""
+    if v.shape is None:
+        return v.dtype if v.dtype and v.dtype != "float32" else ""
+    dims = "×".join(_dim(d) for d in v.shape) or "scalar"
+    if v.dtype and v.dtype != "float32":
+        return f"{v.dtype} {dims}"
+    return dims
+
+
+def _dim(d: int | str | None) -> str:
+    """A dim as drawn: symbolic names stay, inferred expressions (``floor(h/2)+1``) become ``?``."""
+    if d is None or (isinstance(d, str) and (not _IDENT.fullmatch(d) or _UNNAMED.fullmatch(d))):
+        return "?"
+    return str(d)
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_UNNAMED = re.compile(r"unk__\d+")  # what onnx shape inference calls a dim it could not name
+
+
+def _base_op(node: Node) -> str:
+    """The op type whose category and attributes a node shows (a folded node: its first op)."""
+    fold = node.meta.get("fold")
+    return fold["ops"][0] if fold and fold.get("rule") != "index ops" else node.op_type
+
+
+def _attr_text(node: Node) -> str:
+    parts = []
+    for key, short, collapse_equal, hide_ones in label_fields(_base_op(node)):
+        val = node.attrs.get(key)
+        if val is None or isinstance(val, dict):
+            continue
+        vals = val if isinstance(val, list) else [val]
+        if not vals or (hide_ones and all(x == 1 for x in vals)):
+            continue
+        if collapse_equal and all(x == vals[0] for x in vals):
+            vals = vals[:1]
+        sep = "," if key == "perm" else "×"
+        parts.append(short + sep.join(str(x) for x in vals))
+    return " ".join(parts)
+
+
+def _span(first: str, last: str) -> str:
+    """``layer.0`` and ``layer.11`` -> ``layer.0–11``; ``cv1`` and ``cv2`` -> ``cv1–cv2``."""
+    k = 0
+    while k < min(len(first), len(last)) and first[k] == last[k]:
+        k += 1
+    cut = max((i + 1 for i in range(k) if first[i] in "._-/"), default=0)
+    return f"{first}–{last[cut:]}"
+
+
+@dataclass
+class Box:
+    """One drawn node: an op, a collapsed module, a graph input or output, or a stub."""
+
+    id: str
+    lines: list[str]
+    category: str
+    title: str = ""            # how a stub names it
+    subgraphs: bool = False    # owns subgraphs (drawn with a double border)
+    kind: str = "node"         # node | input | output | stub
+    node: Node | None = None
+
+
+@dataclass
+class Cluster:
+    """A module drawn as a box around its contents."""
+
+    id: str
+    title: str
+    boxes: list[Box] = field(default_factory=list)
+    children: list["Cluster"] = field(default_factory=list)
+
+
+@dataclass
+class Edge:
+    src: str
+    dst: str
+    label: str = ""
+    stub: bool = False         # dst is a stub box standing for a far-away source
+
+
+@dataclass
+class Scene:
+    name: str
+    inputs: list[Box]
+    root: Cluster
+    outputs: list[Box]
+    stubs: list[Box]
+    edges: list[Edge]
+
+    def boxes(self) -> list[Box]:
+        """Every box, in drawing order."""
+        out = list(self.inputs)
+
+        def walk(c: Cluster) -> None:
+            out.extend(c.boxes)
+            for ch in c.children:
+                walk(ch)
+
+        walk(self.root)
+        return out + self.outputs + self.stubs
+
+
+class _Builder:
+    def __init__(self, graph: Graph, label: tuple[str, ...]) -> None:
+        self.g = graph
+        self.fields = set(label)
+        self.modules = graph.meta.get("modules", {})
+        self.visible = visible_nodes(graph)
+        self.visible_set = set(self.visible)
+        self.titles: dict[str, str] = {}
+
+    @staticmethod
+    def nid(n: Node) -> str:
+        return "n:" + n.name
+
+    @staticmethod
+    def iid(v: Value) -> str:
+        return "i:" + v.name
+
+    @staticmethod
+    def oid(v: Value, i: int) -> str:
+        return f"o:{i}:{v.name}"
+
+    def repeat(self, scope: tuple[str, ...]) -> dict | None:
+        """The ×N record of a rolled module (see :mod:`netdraw.passes.roll`)."""
+        return self.modules.get("/".join(scope), {}).get("repeat") if scope else None
+
+    def module_title(self, scope: tuple[str, ...], mtype: str | None) -> tuple[str, str]:
+        """(name, type) for a module: ``layer.0–11`` and ``BertLayer ×12`` when rolled."""
+        name = scope[-1]
+        rep = self.repeat(scope)
+        tname = (mtype or "").rsplit(".", 1)[-1]
+        if rep:
+            name = _span(name, rep["last"])
+            tname = f"{tname} ×{rep['count']}" if tname else f"×{rep['count']}"
+        return name, tname
+
+    def counts(self, n: Node, each: bool) -> list[str]:
+        lines = []
+        suffix = " each" if each else ""
+        if "params" in self.fields and n.params:
+            lines.append(f"{format_count(n.params)} params{suffix}")
+        flops = n.meta.get("flops")
+        if "flops" in self.fields and flops:
+            lines.append(f"{format_count(flops)} MACs{suffix}")
+        return lines
+
+    def node_lines(self, n: Node, module: tuple[str, ...] | None = None) -> list[str]:
+        """``module``: the scope of a one-op module drawn as this node instead of as a cluster."""
+        group = n.meta.get("group")
+        f = self.fields
+        sub: list[str] = []
+        each = False
+        if group:
+            name, tname = self.module_title(n.scope, group.get("type")) if n.scope else (n.name, "")
+            each = self.repeat(n.scope) is not None
+            if not tname:
+                tname = n.op_type if group.get("type") else ""
+            if "name" in f or not tname:
+                title = name
+                if "type" in f and tname:
+                    sub.append(tname)
+            else:
+                title = tname
+        else:
+            title = n.op_type  # its module is the cluster around it
+            attrs = _attr_text(n) if "type" in f else ""
+            fold_module = n.meta.get("fold", {}).get("module")
+            if fold_module and "name" in f and module is None:
+                title, sub = fold_module, ([n.op_type] if "type" in f else [])
+            if module is not None:
+                name, tname = self.module_title(module, None)
+                each = self.repeat(module) is not None
+                if "name" in f:
+                    title, sub = name, ([n.op_type] if "type" in f else [])
+                if tname:
+                    title += f" {tname}"
+            if attrs:
+                sub.append(attrs)
+            fold = n.meta.get("fold")
+            if fold and fold.get("rule") == "index ops" and "type" in f:
+                sub.append(f"{len(fold['ops'])} ops")
+        lines = [shorten(title)]
+        if sub:
+            lines.append(shorten(" · ".join(sub), 48))
+        lines.extend(self.counts(n, each))
+        for k, s in n.subgraphs.items():
+            lines.append(shorten(f"{k}: {sum(1 for _ in s.walk())} ops", 48))
+        return lines
+
+    def io_lines(self, kind: str, v: Value) -> list[str]:
+        lines = [f"{kind}: {shorten(v.name, 30)}"]
+        st = shape_text(v)
+        if st:
+            lines.append(shorten(st, 48))
+        return lines
+
+    def box(self, n: Node, module: tuple[str, ...] | None = None) -> Box:
+        cat = category(_base_op(n))
+        if n.meta.get("group") and cat == "other":  # a container; a collapsed Conv2d keeps conv colours
+            cat = "module"
+        title = module[-1] if module else (n.scope[-1] if n.meta.get("group") and n.scope else n.op_type)
+        self.titles[self.nid(n)] = title
+        return Box(self.nid(n), self.node_lines(n, module), cat, title, bool(n.subgraphs), "node", n)
+
+    def build(self) -> Scene:
+        inputs = []
+        for v in self.g.inputs:
+            self.titles[self.iid(v)] = f"input {v.name}"
+            inputs.append(Box(self.iid(v), self.io_lines("input", v), "input", f"input {v.name}", kind="input"))
+        # a tree of module paths; each node sits in the cluster of its enclosing module
+        tree: dict[tuple[str, ...], dict[str, Any]] = {(): {"nodes": [], "children": []}}
+        for n in self.visible:
+            path = n.scope[:-1] if n.meta.get("group") else n.scope
+            for k in range(1, len(path) + 1):
+                if path[:k] not in tree:
+                    tree[path[:k]] = {"nodes": [], "children": []}
+                    tree[path[:k - 1]]["children"].append(path[:k])
+            tree[path]["nodes"].append(n)
+        root = self.cluster((), tree)
+        outputs = [Box(self.oid(v, i), self.io_lines("output", v), "output", kind="output")
+                   for i, v in enumerate(self.g.outputs)]
+        stubs: list[Box] = []
+        edges = self.edges(stubs)
+        return Scene(self.g.name, inputs, root, outputs, stubs, edges)
+
+    def cluster(self, path: tuple[str, ...], tree: dict) -> Cluster:
+        if path:
+            name, tname = self.module_title(path, self.modules.get("/".join(path), {}).get("type"))
+            title = shorten(name) + (" · " + shorten(tname) if tname else "")
+        else:
+            title = ""
+        c = Cluster("cluster:" + "/".join(path), title)
+        c.boxes.extend(self.box(n) for n in tree[path]["nodes"])
+        for child in tree[path]["children"]:
+            if len(tree[child]["nodes"]) == 1 and not tree[child]["children"]:
+                # a module with one op: one node named after the module, not a box around it
+                c.boxes.append(self.box(tree[child]["nodes"][0], module=child))
+                continue
+            c.children.append(self.cluster(child, tree))
+        return c
+
+    def source(self, v: Value) -> str | None:
+        if v.kind == "param":
+            return None
+        if v.producer is None:
+            return self.iid(v) if v in self.g.inputs else None
+        return self.nid(v.producer) if v.producer in self.visible_set else None
+
+    def edge_text(self, v: Value) -> str:
+        return shape_text(v) if "shape" in self.fields else ""
+
+    def edges(self, stubs: list[Box]) -> list[Edge]:
+        # (source id, destination id) -> labels, in order; parallel edges become one
+        pairs: dict[tuple[str, str], list[str]] = {}
+        for n in self.visible:
+            seen: set[int] = set()
+            for v in n.inputs:
+                if v is None or id(v) in seen:
+                    continue
+                seen.add(id(v))
+                src = self.source(v)
+                if src is not None:
+                    pairs.setdefault((src, self.nid(n)), []).append(self.edge_text(v))
+        for i, v in enumerate(self.g.outputs):
+            src = self.source(v)
+            if src is not None:
+                pairs.setdefault((src, self.oid(v, i)), []).append(self.edge_text(v))
+        fanout: dict[str, int] = {}
+        for src, _ in pairs:
+            fanout[src] = fanout.get(src, 0) + 1
+        served: dict[str, int] = {}
+        out: list[Edge] = []
+        for (src, dst), labels in pairs.items():
+            text = shorten(", ".join(dict.fromkeys(x for x in labels if x)), 40)
+            served[src] = served.get(src, 0) + 1
+            if fanout[src] > FANOUT_LIMIT and served[src] > 1:
+                # one value feeding many far-apart nodes (rotary embeddings, a mask): a long edge
+                # to each would cross the whole figure and stall the layout; draw a stub instead
+                stub = f"r:{src}>{dst}"
+                stubs.append(Box(stub, ["from " + shorten(self.titles.get(src, ""), 30)], "stub", kind="stub"))
+                out.append(Edge(stub, dst, stub=True))
+                continue
+            out.append(Edge(src, dst, text))
+        return out
+
+
+def build_scene(graph: Graph, label: str | Sequence[str] = DEFAULT_LABEL) -> Scene:
+    """The scene of an (already prepared) graph."""
+    return _Builder(graph, parse_label(label)).build()

@@ -15,17 +15,19 @@ from netdraw.passes.pipeline import PREPARE_OPTIONS, parse_depth
 from netdraw.passes.pipeline import candidates
 from netdraw.render import engine as _engine
 from netdraw.render.dot import DEFAULT_LABEL, RANKDIRS, parse_label, to_dot
+from netdraw.render.mermaid import to_mermaid
 from netdraw.render.theme import THEMES
 
 __all__ = ["FORMATS", "OPTIONS", "render", "render_bytes", "format_for", "parse_depth", "prepare",
            "write_atomic"]
 
-FORMATS = ("svg", "png", "pdf", "dot", "json")
+FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "json")
 
 #: with ``depth="auto"``, the widest figure (inches at the theme's 10 pt) before a shallower level
 #: is tried: scaled to the 6.3 in text width of an A4 page its labels stay at 7 pt or more
 DEFAULT_MAX_WIDTH = 9.0
-_SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".json": "json"}
+_SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid",
+             ".mermaid": "mermaid", ".json": "json"}
 
 #: every option ``render`` takes, with its default (see :func:`netdraw.passes.pipeline.prepare`
 #: for the ones that shape the graph)
@@ -77,12 +79,14 @@ def prepare(graph: Graph, **options: Any) -> Graph:
 
 
 def render_bytes(graph: Graph, fmt: str, **options: Any) -> bytes:
-    """The bytes of ``graph`` rendered in ``fmt`` (svg, png, pdf, dot or json)."""
+    """The bytes of ``graph`` rendered in ``fmt`` (svg, png, pdf, dot, mermaid or json)."""
     check_choice("format", fmt, FORMATS)
     opts = _options(options)
     if fmt == "json":  # the IR itself, lossless, whatever the depth
         return graph.to_json().encode("utf-8")
-    _, source, svg = _fit(graph, opts)
+    drawn, source, svg = _fit(graph, opts)
+    if fmt == "mermaid":
+        return to_mermaid(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"]).encode("utf-8")
     if fmt == "dot":
         return source.encode("utf-8")
     if fmt == "svg" and svg is not None:

@@ -6,14 +6,15 @@ through the filter for its format, and nothing else:
 * :func:`dot_id`   -- a Graphviz ID (always quoted, reversible, no backslashes or quotes);
 * :func:`dot_label` -- a quoted Graphviz label of one or more lines (HTML-like labels are
   avoided: the WebAssembly Graphviz is built without them);
-* :func:`xml`      -- text in SVG/XML/HTML element content or attribute values.
+* :func:`xml`      -- text in SVG/XML/HTML element content or attribute values;
+* :func:`mermaid_text`, :func:`mermaid_id` -- Mermaid labels and node IDs.
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["dot_id", "dot_label", "xml", "shorten"]
+__all__ = ["dot_id", "dot_label", "xml", "mermaid_text", "mermaid_id", "shorten"]
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9.:/\-]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -50,3 +51,21 @@ def shorten(text: str, limit: int = 40) -> str:
         return text
     keep = limit - 1
     return text[: (keep + 1) // 2] + "\u2026" + text[len(text) - keep // 2:]
+
+
+_MERMAID_SAFE = re.compile(r"[A-Za-z0-9 .,:;/+=×–·()\[\]_\-…']")
+_MERMAID_ID_UNSAFE = re.compile(r"[^A-Za-z0-9]")
+
+
+def mermaid_text(text: str) -> str:
+    """Text inside a quoted Mermaid label: every character outside a small safe set (quotes, ``#``,
+    ``<``, ``>``, ``&``, backticks, ``*``, non-ASCII...) as a ``#NNN;`` entity code, so no name can
+    close the string, start HTML or markdown, or break the line."""
+    text = _CONTROL.sub("", re.sub(r"[\r\n\t]+", " ", str(text)))
+    return "".join(c if _MERMAID_SAFE.fullmatch(c) else f"#{ord(c)};" for c in text)
+
+
+def mermaid_id(name: str) -> str:
+    """A Mermaid node ID: letters and digits, anything else as ``_hex_`` (never a keyword: the
+    raw IDs netdraw passes start with a prefix such as ``n:``)."""
+    return _MERMAID_ID_UNSAFE.sub(lambda m: f"_{ord(m.group()):x}_", name)

@@ -16,7 +16,11 @@ from netdraw.passes.pipeline import candidates
 from netdraw.render import engine as _engine
 from netdraw.render.dot import DEFAULT_LABEL, RANKDIRS, parse_label, to_dot
 from netdraw.render.mermaid import to_mermaid
+from netdraw.render.notebook import repr_svg as _repr_svg
 from netdraw.render.theme import THEMES
+
+# Jupyter shows a Graph inline (the IR itself imports nothing of netdraw's, so the hook is set here)
+Graph._repr_svg_ = _repr_svg  # type: ignore[attr-defined]
 
 __all__ = ["FORMATS", "OPTIONS", "render", "render_bytes", "format_for", "parse_depth", "prepare",
            "write_atomic"]

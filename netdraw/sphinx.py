@@ -1,0 +1,185 @@
+"""Sphinx extension: ``.. netdraw:: SOURCE`` draws a model at build time (SVG for HTML, PDF for LaTeX).
+
+In ``conf.py``::
+
+    extensions = ["netdraw.sphinx"]
+    netdraw_fail_on_error = False        # True: a model that cannot be drawn fails the build
+    netdraw_default_options = {}          # options every diagram gets, e.g. {"theme": "paper"}
+
+In a page::
+
+    .. netdraw:: mypkg.models:resnet18
+       :input: 1x3x224x224
+       :depth: 2
+       :caption: ResNet-18, stages collapsed.
+       :alt: ResNet-18 architecture
+
+``SOURCE`` is anything ``netdraw render`` reads: ``package.module:factory``, ``file.py:factory``
+(relative to the page, else to ``conf.py``), an ``.onnx`` or ``.json`` file.  Files are kept in
+``<doctrees>/netdraw/`` under a hash of the model's structure and the options
+(:mod:`netdraw.render.cache`), so a rebuild draws only what changed; the page is re-read when the
+model's source file changes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx.application import Sphinx
+from sphinx.errors import ExtensionError
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+__all__ = ["NetdrawDirective", "setup"]
+
+logger = logging.getLogger(__name__)
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[\s,]+", text or "") if w]
+
+
+def _rules(text: str) -> list[str]:
+    return [r.strip() for r in (text or "").split(";") if r.strip()]
+
+
+class NetdrawDirective(SphinxDirective):
+    """``.. netdraw:: SOURCE`` with render options (see the module docstring)."""
+
+    required_arguments = 1
+    has_content = False
+    option_spec = {
+        "input": directives.unchanged,       # space-separated specs: 1x3x224x224 1x16:int64
+        "kwarg": directives.unchanged,       # space-separated NAME=SPEC
+        "depth": directives.unchanged,
+        "max-nodes": directives.positive_int,
+        "fold": directives.unchanged,        # rules separated by ';'
+        "no-roll": directives.flag,
+        "hide": directives.unchanged,        # patterns separated by spaces or commas
+        "keep": directives.unchanged,
+        "expand": directives.unchanged,
+        "label": directives.unchanged,
+        "theme": directives.unchanged,
+        "rankdir": directives.unchanged,
+        "format": lambda a: directives.choice(a, ("svg", "png")),
+        "renderer": lambda a: directives.choice(a, ("graphviz",)),
+        "engine": lambda a: directives.choice(a, ("auto", "native", "wasm")),
+        "mode": lambda a: directives.choice(a, ("auto", "meta", "fake", "real")),
+        "caption": directives.unchanged,
+        "alt": directives.unchanged,
+        "width": directives.length_or_percentage_or_unitless,
+    }
+
+    def run(self) -> list[nodes.Node]:
+        source = self.arguments[0]
+        try:
+            path = self._render(source)
+        except Exception as exc:  # any failure, the model's own code included: one line, named
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            if not isinstance(exc, _known_errors()):
+                reason = f"{type(exc).__name__}: {reason}"
+            message = f"netdraw: cannot draw {source}: {reason}"
+            if self.config.netdraw_fail_on_error:
+                raise ExtensionError(message) from None
+            logger.warning(message, location=self.get_location())
+            return [nodes.warning("", nodes.paragraph(text=message))]
+        here = Path(self.env.doc2path(self.env.docname)).parent
+        uri = os.path.relpath(path, here).replace(os.sep, "/")
+        image = nodes.image(uri=uri, alt=self.options.get("alt") or f"diagram of {source}")
+        if "width" in self.options:
+            image["width"] = self.options["width"]
+        if not self.options.get("caption"):
+            return [image]
+        figure = nodes.figure("", image)
+        figure += nodes.caption("", self.options["caption"])
+        return [figure]
+
+    def _source(self, source: str) -> str:
+        """Resolve a ``file.py:factory`` or model file path against the page, then ``conf.py``;
+        note the file as a dependency of the page so that editing the model re-reads it."""
+        spec, sep, attr = source.partition(":")
+        file_like = spec.endswith((".py", ".onnx", ".json", ".pt", ".pt2"))
+        if file_like:
+            page = Path(self.env.doc2path(self.env.docname)).parent
+            for base in (page, Path(_STATE["confdir"])):
+                candidate = (base / spec).resolve()
+                if candidate.exists():
+                    self.env.note_dependency(str(candidate))
+                    return str(candidate) + sep + attr
+            return source
+        found = importlib.util.find_spec(spec.split(".")[0]) and _module_file(spec)
+        if found:
+            self.env.note_dependency(found)
+        return source
+
+    def _render(self, source: str) -> Path:
+        from netdraw.cli import _load_source
+        from netdraw.render.cache import render_cached
+
+        o = self.options
+        graph = _load_source(self._source(source), tuple(_words(o.get("input", ""))),
+                             tuple(_words(o.get("kwarg", ""))), None, o.get("mode"), None, False)
+        options: dict[str, Any] = dict(self.config.netdraw_default_options)
+        for key in ("depth", "label", "theme", "rankdir", "engine"):
+            if key in o:
+                options[key] = o[key]
+        if "max-nodes" in o:
+            options["max_nodes"] = o["max-nodes"]
+        if "fold" in o:
+            options["fold"] = _rules(o["fold"])
+        if "no-roll" in o:
+            options["roll"] = False
+        for key in ("hide", "keep", "expand"):
+            if key in o:
+                options[key] = _words(o[key])
+        fmt = "pdf" if _STATE["format"] == "latex" else o.get("format", "svg")
+        folder = Path(_STATE["doctreedir"]) / "netdraw"
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.rsplit("/", 1)[-1])[:60]
+        path, hit = render_cached(graph, folder, stem, fmt, **options)
+        _STATE["cached" if hit else "rendered"] += 1
+        return path
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from netdraw.errors import NetdrawError
+
+    return (NetdrawError,)
+
+
+def _module_file(dotted: str) -> str | None:
+    try:
+        spec = importlib.util.find_spec(dotted)
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec and spec.origin and os.path.exists(spec.origin) else None
+
+
+#: what the directive needs from the application, set when the builder starts
+_STATE: dict[str, Any] = {"format": "html", "doctreedir": ".", "confdir": ".", "rendered": 0, "cached": 0}
+
+
+def _start(app: Sphinx) -> None:
+    _STATE.update(format=app.builder.format, doctreedir=str(app.doctreedir), confdir=str(app.confdir),
+                  rendered=0, cached=0)
+
+
+def _report(app: Sphinx, exception: BaseException | None) -> None:
+    if _STATE["rendered"] or _STATE["cached"]:
+        logger.info(f"netdraw: {_STATE['rendered']} diagrams drawn, {_STATE['cached']} unchanged")
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("netdraw_fail_on_error", False, "env", [bool])
+    app.add_config_value("netdraw_default_options", {}, "env", [dict])
+    app.add_directive("netdraw", NetdrawDirective)
+    app.connect("builder-inited", _start)
+    app.connect("build-finished", _report)
+    from netdraw import __version__
+
+    return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

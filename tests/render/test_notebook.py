@@ -1,0 +1,22 @@
+"""Jupyter display of a Graph."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import netdraw
+from netdraw.passes import visible_nodes
+from netdraw.render import prepare
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def test_graph_displays_itself_as_svg_that_fits_the_cell(scoped_cnn):
+    g = netdraw.load(scoped_cnn)
+    svg = g._repr_svg_()
+    assert svg.startswith('<svg style="max-width:100%;height:auto" width="')  # an element, scaled to the cell
+    root = ET.fromstring(svg)
+    drawn = prepare(g)
+    shapes = [e for e in root.iter(f"{SVG}g") if e.get("class") == "node"]
+    assert len(shapes) == len(visible_nodes(drawn)) + len(drawn.inputs) + len(drawn.outputs)
+    assert svg == g._repr_svg_()  # deterministic

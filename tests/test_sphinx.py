@@ -1,0 +1,115 @@
+"""The Sphinx extension, through real sphinx-build runs of a small docs folder."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+pytest.importorskip("sphinx")
+from sphinx.cmd.build import build_main  # noqa: E402
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+MODELS = '''
+import torch
+from torch import nn
+
+
+def mlp():
+    return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+
+
+def broken():
+    raise RuntimeError("weights went missing")
+'''
+
+INDEX = '''
+Models
+======
+
+.. netdraw:: models.py:mlp
+   :input: 1x8
+   :depth: max
+   :caption: A two-layer MLP.
+   :alt: MLP diagram
+
+.. netdraw:: {onnx}
+   :depth: 1
+   :theme: dark
+
+.. netdraw:: models.py:broken
+   :input: 1x8
+'''
+
+
+def _docs(tmp_path: Path, fail: bool = False) -> Path:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(f'extensions = ["netdraw.sphinx"]\nnetdraw_fail_on_error = {fail}\n'
+                                 f'netdraw_default_options = {{"engine": "wasm"}}\n')
+    (src / "models.py").write_text(MODELS)
+    onnx = src / "resnet18.onnx"
+    shutil.copy(ROOT / "examples" / "resnet18.onnx", onnx)
+    (src / "index.rst").write_text(INDEX.format(onnx="resnet18.onnx"))
+    return src
+
+
+def _build(src: Path, out: Path, builder: str = "html", *extra: str) -> tuple[int, str]:
+    warnings = out.parent / f"warnings-{builder}-{out.name}.txt"
+    code = build_main(["-b", builder, "-q", "-w", str(warnings), *extra, str(src), str(out)])
+    return code, warnings.read_text() if warnings.exists() else ""
+
+
+def test_html_build_draws_models_and_reports_failures(tmp_path):
+    src = _docs(tmp_path)
+    code, warnings = _build(src, tmp_path / "html")
+    assert code == 0
+    # the failing model is named, with its reason, on one line, and the build goes on
+    assert re.search(r"index.rst:\d+: WARNING: netdraw: cannot draw models.py:broken: \S*models.py:broken: "
+                     r"calling broken\(\) failed \(RuntimeError: weights went missing\)\n", warnings), warnings
+    assert warnings.count("\n") == 1
+    html = (tmp_path / "html" / "index.html").read_text()
+    imgs = re.findall(r'<img alt="([^"]*)" src="(_images/[^"]+)"', html)
+    assert [alt for alt, _ in imgs] == ["MLP diagram", "diagram of resnet18.onnx"]
+    assert "A two-layer MLP." in html and "cannot draw models.py:broken" in html
+    mlp = ET.parse(tmp_path / "html" / imgs[0][1]).getroot()
+    shapes = [g for g in mlp.iter(f"{SVG}g") if g.get("class") == "node"]
+    assert len(shapes) == 2 + 1 + 1  # Linear-ReLU folded, Linear, input, output
+    dark = (tmp_path / "html" / imgs[1][1]).read_text()
+    assert 'fill="#16181d"' in dark.lower()
+
+
+def test_rebuild_redraws_nothing_unchanged(tmp_path):
+    src = _docs(tmp_path)
+    out = tmp_path / "html"
+    assert _build(src, out)[0] == 0
+    drawn = {p: p.stat().st_mtime_ns for p in (out / ".doctrees" / "netdraw").iterdir()}
+    assert len(drawn) == 2
+    assert _build(src, out, "html", "-E")[0] == 0  # every page re-read: the cache answers
+    assert {p: p.stat().st_mtime_ns for p in (out / ".doctrees" / "netdraw").iterdir()} == drawn
+    (src / "models.py").write_text(MODELS.replace("nn.Linear(16, 4)", "nn.Linear(16, 5)"))
+    assert _build(src, out)[0] == 0  # the page depends on models.py: re-read, one new diagram
+    assert len(list((out / ".doctrees" / "netdraw").iterdir())) == 3
+
+
+def test_fail_on_error_fails_the_build(tmp_path):
+    src = _docs(tmp_path, fail=True)
+    code, warnings = _build(src, tmp_path / "html")
+    assert code != 0
+
+
+def test_latex_build_gets_pdf(tmp_path):
+    src = _docs(tmp_path)
+    code, _ = _build(src, tmp_path / "latex", "latex")
+    assert code == 0
+    tex = next((tmp_path / "latex").glob("*.tex")).read_text()
+    pdfs = re.findall(r"\\sphinxincludegraphics(?:\[[^]]*\])?\{\{([^}]+)\}\.pdf\}", tex)
+    assert len(pdfs) == 2
+    for stem in pdfs:
+        assert (tmp_path / "latex" / f"{stem}.pdf").read_bytes().startswith(b"%PDF")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import re
@@ -65,18 +66,25 @@ def _import_target(target: str) -> Any:
         path = Path(target).resolve()
         if not path.is_file():
             raise NetdrawError(f"{target}: no such file")
-        name = f"netdraw_user_{abs(hash(str(path)))}"
+        # the module is named after the file (classes print as models.ResNet), never after hash(),
+        # which changes from run to run; it sits in sys.modules only while it runs (dataclasses
+        # look it up there), so it shadows nothing afterwards
+        name = path.stem if path.stem.isidentifier() else "netdraw_user"
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
+        previous = sys.modules.get(name)
         sys.path.insert(0, str(path.parent))  # so the file's own sibling imports work
         try:
             sys.modules[name] = module
             spec.loader.exec_module(module)
         except Exception as exc:
-            sys.modules.pop(name, None)
             raise NetdrawError(f"{target}: importing it failed ({type(exc).__name__}: {exc})") from None
         finally:
             sys.path.remove(str(path.parent))
+            if previous is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = previous
         return module
     try:
         return importlib.import_module(target)

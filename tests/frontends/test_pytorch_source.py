@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 
 import numpy as np
@@ -124,3 +126,16 @@ def test_cli_errors(tmp_path, capsys, monkeypatch, args, message):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "x.svg").exists()
+
+
+def test_file_sources_give_the_same_ir_in_every_process(tmp_path):
+    """The module made from file.py is named after the file, never after the per-run hash()."""
+    outs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"m{seed}.json"
+        r = subprocess.run([sys.executable, "-m", "netdraw", "render", f"{MODELS_PY}:LeNet5", "--input", "1x1x32x32",
+                            "-o", str(out)], capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert r.returncode == 0, r.stderr
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    assert json.loads(outs[0])["graph"]["meta"]["model_type"] == "models.LeNet5"

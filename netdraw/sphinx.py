@@ -15,7 +15,9 @@ In a page::
        :alt: ResNet-18 architecture
 
 ``SOURCE`` is anything ``netdraw render`` reads: ``package.module:factory``, ``file.py:factory``
-(relative to the page, else to ``conf.py``), an ``.onnx`` or ``.json`` file.  Files are kept in
+(relative to the page, else to ``conf.py``), an ``.onnx`` or ``.json`` file.  Factories build their
+model on the meta device (no weights: fast, little memory) and again on the CPU only if that
+fails; ``:device: cpu`` asks for the CPU outright.  Files are kept in
 ``<doctrees>/netdraw/`` under a hash of the model's structure and the options
 (:mod:`netdraw.render.cache`), so a rebuild draws only what changed; the page is re-read when the
 model's source file changes.
@@ -71,6 +73,7 @@ class NetdrawDirective(SphinxDirective):
         "renderer": lambda a: directives.choice(a, ("graphviz",)),
         "engine": lambda a: directives.choice(a, ("auto", "native", "wasm")),
         "mode": lambda a: directives.choice(a, ("auto", "meta", "fake", "real")),
+        "device": lambda a: directives.choice(a, ("cpu", "meta")),
         "caption": directives.unchanged,
         "alt": directives.unchanged,
         "width": directives.length_or_percentage_or_unitless,
@@ -120,11 +123,21 @@ class NetdrawDirective(SphinxDirective):
 
     def _render(self, source: str) -> Path:
         from netdraw.cli import _load_source
+        from netdraw.errors import NetdrawError
         from netdraw.render.cache import render_cached
 
         o = self.options
-        graph = _load_source(self._source(source), tuple(_words(o.get("input", ""))),
-                             tuple(_words(o.get("kwarg", ""))), None, o.get("mode"), None, False)
+        resolved = self._source(source)
+        args = (tuple(_words(o.get("input", ""))), tuple(_words(o.get("kwarg", ""))), None, o.get("mode"))
+        factory = ":" in resolved and not resolved.rsplit(":", 1)[0].endswith((".onnx", ".json", ".pt", ".pt2"))
+        device = o.get("device", "meta" if factory else None)
+        try:
+            # a factory builds its model on the meta device: no weights to allocate or initialise
+            graph = _load_source(resolved, *args, device, False)
+        except NetdrawError:
+            if device != "meta" or "device" in o:
+                raise
+            graph = _load_source(resolved, *args, None, False)  # the model needs real weights
         options: dict[str, Any] = dict(self.config.netdraw_default_options)
         for key in ("depth", "label", "theme", "rankdir", "engine"):
             if key in o:

@@ -113,3 +113,15 @@ def test_latex_build_gets_pdf(tmp_path):
     assert len(pdfs) == 2
     for stem in pdfs:
         assert (tmp_path / "latex" / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.transformers
+def test_the_docs_gallery_builds_without_warnings(tmp_path):
+    """docs/ itself: every gallery diagram is drawn by the build (netdraw_fail_on_error is on)."""
+    code, warnings = _build(ROOT / "docs", tmp_path / "html", "html", "-d", str(tmp_path / "doctrees"))
+    assert code == 0 and warnings == "", warnings
+    html = (tmp_path / "html" / "gallery.html").read_text()
+    alts = re.findall(r'<img alt="([^"]*)" src="_images/[^"]+\.svg"', html)
+    assert alts == ["LeNet-5", "ResNet-50 stages", "U-Net", "BERT-base", "GPT-2", "ViT-Base", "ResNet-18 from ONNX"]
+    bert = next((tmp_path / "html" / "_images").glob("gallery_models_bert_base-*.svg")).read_text()
+    assert "layer.0–11 · BertLayer ×12" in bert

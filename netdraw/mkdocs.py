@@ -39,6 +39,7 @@ def render_block(text: str, base: Path) -> str:
     """The inline SVG for the body of one ``netdraw`` block."""
     from netdraw.cli import _load_source
     from netdraw.render import render_bytes
+    from netdraw.render.notebook import inline_svg
 
     spec: dict[str, str] = {}
     for n, line in enumerate(text.splitlines(), 1):
@@ -71,10 +72,7 @@ def render_block(text: str, base: Path) -> str:
         else:
             options[key] = value
     graph = _load_source(source, inputs, kwargs, None, None, None, False)
-    svg = render_bytes(graph, "svg", **options).decode("utf-8")
-    svg = svg[svg.index("<svg"):]
-    return '<div class="netdraw">' + re.sub(r"<svg ", '<svg style="max-width:100%;height:auto" ', svg, count=1) \
-        + "</div>"
+    return '<div class="netdraw">' + inline_svg(render_bytes(graph, "svg", **options)) + "</div>"
 
 
 def on_page_markdown(markdown: str, page: Any = None, config: Any = None, files: Any = None, **_: Any) -> str:

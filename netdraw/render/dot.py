@@ -7,13 +7,11 @@ from typing import Sequence
 from netdraw.errors import check_choice
 from netdraw.ir import Graph
 from netdraw.render.escape import dot_id, dot_label
-from netdraw.render.scene import (DEFAULT_LABEL, LABEL_FIELDS, Box, Cluster, Scene, build_scene, format_count,
-                                  parse_label, shape_text)
+from netdraw.render.scene import (DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, Box, Cluster, Scene, build_scene,
+                                  format_count, parse_label, shape_text)
 from netdraw.render.theme import THEMES, Theme
 
 __all__ = ["to_dot", "RANKDIRS", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label", "format_count", "shape_text"]
-
-RANKDIRS = ("TB", "LR", "BT", "RL")
 
 
 class _Writer:

@@ -7,12 +7,10 @@ from typing import Sequence
 from netdraw.errors import check_choice
 from netdraw.ir import Graph
 from netdraw.render.escape import mermaid_id, mermaid_text
-from netdraw.render.scene import DEFAULT_LABEL, Box, Cluster, build_scene
+from netdraw.render.scene import DEFAULT_LABEL, RANKDIRS, Box, Cluster, build_scene
 from netdraw.render.theme import THEMES, Theme
 
 __all__ = ["to_mermaid"]
-
-RANKDIRS = ("TB", "LR", "BT", "RL")
 
 
 def _id(raw: str) -> str:

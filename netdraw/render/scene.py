@@ -18,7 +18,7 @@ from netdraw.passes.collapse import visible_nodes
 from netdraw.render.escape import shorten
 
 __all__ = ["Scene", "Box", "Cluster", "Edge", "build_scene", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label",
-           "format_count", "shape_text", "FANOUT_LIMIT"]
+           "format_count", "shape_text", "FANOUT_LIMIT", "RANKDIRS"]
 
 #: what a node label can show: ``name`` the module's name as its title (else its class),
 #: ``type`` the class under the name and an op's attributes (kernel, stride...), ``shape`` tensor
@@ -26,6 +26,9 @@ __all__ = ["Scene", "Box", "Cluster", "Edge", "build_scene", "LABEL_FIELDS", "DE
 #: are about twice that, see :mod:`netdraw.passes.flops`)
 LABEL_FIELDS = ("name", "type", "shape", "params", "flops")
 DEFAULT_LABEL = ("name", "type", "shape", "params")
+
+#: the directions a diagram can flow in (top-bottom, left-right...), for every format
+RANKDIRS = ("TB", "LR", "BT", "RL")
 
 #: a node whose results go to more nodes than this gets one real edge and labelled stubs
 FANOUT_LIMIT = 8

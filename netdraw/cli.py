@@ -15,7 +15,10 @@ from netdraw.frontends import load
 from netdraw.ir import format_shape
 from netdraw.passes.collapse import DEFAULT_MAX_NODES
 from netdraw.passes.fold import parse_rules
-from netdraw.render import DEFAULT_MAX_WIDTH, FORMATS, format_for, parse_depth, render_bytes, write_atomic
+from netdraw.render import (DEFAULT_MAX_WIDTH, FORMATS, RENDERERS, format_for, parse_depth, render_bytes,
+                            write_atomic)
+from netdraw.render.latex import LATEX
+from netdraw.render.tikz import STYLES
 from netdraw.render.dot import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, format_count, parse_label
 from netdraw.render.engine import ENGINES
 from netdraw.render.theme import THEMES
@@ -106,10 +109,19 @@ def _load_source(source: str, inputs: tuple[str, ...], kwargs: tuple[str, ...], 
 @click.option("--keep", multiple=True, metavar="PATTERN", help="Draw only the modules or ops matching this.")
 @click.option("--expand", multiple=True, metavar="PATTERN",
               help="Open matching modules one level deeper than --depth ('encoder*' opens all below).")
+@click.option("--renderer", type=click.Choice(RENDERERS), default=None,
+              help="graphviz (svg/png/pdf/dot/mermaid), or tikz: a LaTeX figure (.tex; .pdf compiles it). "
+                   "Default: tikz for .tex, else graphviz.")
+@click.option("--style", type=click.Choice(STYLES), default="auto", show_default=True,
+              help="TikZ style: boxes (3D blocks for CNNs), graph (a flowchart of any model); auto picks.")
+@click.option("--no-preamble", is_flag=True, help="TikZ: write only the tikzpicture, to \\input in a paper.")
+@click.option("--latex", type=click.Choice(LATEX), default="pdflatex", show_default=True,
+              help="TikZ: the program that compiles -o fig.pdf.")
 @source_options
 def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int, max_width: float,
            engine: str, rankdir: str, theme: str, label: str, fold: tuple[str, ...], no_roll: bool, hide: tuple[str, ...],
-           keep: tuple[str, ...], expand: tuple[str, ...], **src: Any) -> None:
+           keep: tuple[str, ...], expand: tuple[str, ...], renderer: str | None, style: str, no_preamble: bool,
+           latex: str, **src: Any) -> None:
     """Render the model in SOURCE to a diagram.
 
     SOURCE is an .onnx file, netdraw's .json IR, a PyTorch model as file.py:factory or
@@ -119,7 +131,8 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
     _check_not_input(source, output)
     options = dict(depth=depth, max_nodes=max_nodes, max_width=max_width, engine=engine, rankdir=rankdir,
                    theme=theme, label=label, fold=list(fold) if fold else None, roll=not no_roll, hide=hide,
-                   keep=keep, expand=expand)
+                   keep=keep, expand=expand, renderer=renderer or ("tikz" if fmt == "tex" else "graphviz"),
+                   style=style, preamble=not no_preamble, latex=latex)
     _check_options(options)  # before a possibly slow capture
     graph = _load_source(source, **src)
     data = render_bytes(graph, fmt, **options)

@@ -17,11 +17,13 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
 def pytest_collection_modifyitems(config, items):
-    if shutil.which("dot") is None:
-        skip = pytest.mark.skip(reason="native Graphviz `dot` is not on PATH")
-        for item in items:
-            if "dot" in item.keywords:
-                item.add_marker(skip)
+    for marker, exe, why in (("dot", "dot", "native Graphviz `dot` is not on PATH"),
+                             ("tex", "pdflatex", "pdflatex is not on PATH (.ci/setup installs TeX Live)")):
+        if shutil.which(exe) is None:
+            skip = pytest.mark.skip(reason=why)
+            for item in items:
+                if marker in item.keywords:
+                    item.add_marker(skip)
 
 
 def check_golden(name: str, text: str) -> None:

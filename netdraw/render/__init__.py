@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sys
@@ -13,6 +14,9 @@ from netdraw.errors import NetdrawError, check_choice
 from netdraw.ir import Graph
 from netdraw.passes.pipeline import PREPARE_OPTIONS, parse_depth
 from netdraw.passes.pipeline import candidates
+from netdraw.passes.pipeline import prepare as _prepare
+from netdraw.render.latex import LATEX, compile_pdf
+from netdraw.render.tikz import STYLES, auto_style, layout_json, to_tikz
 from netdraw.render import engine as _engine
 from netdraw.render.dot import DEFAULT_LABEL, RANKDIRS, parse_label, to_dot
 from netdraw.render.mermaid import to_mermaid
@@ -25,13 +29,14 @@ Graph._repr_svg_ = _repr_svg  # type: ignore[attr-defined]
 __all__ = ["FORMATS", "OPTIONS", "render", "render_bytes", "format_for", "parse_depth", "prepare",
            "write_atomic"]
 
-FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "json")
+FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "tex", "json")
+RENDERERS = ("graphviz", "tikz")
 
 #: with ``depth="auto"``, the widest figure (inches at the theme's 10 pt) before a shallower level
 #: is tried: scaled to the 6.3 in text width of an A4 page its labels stay at 7 pt or more
 DEFAULT_MAX_WIDTH = 9.0
 _SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid",
-             ".mermaid": "mermaid", ".json": "json"}
+             ".mermaid": "mermaid", ".tex": "tex", ".json": "json"}
 
 #: every option ``render`` takes, with its default (see :func:`netdraw.passes.pipeline.prepare`
 #: for the ones that shape the graph)
@@ -43,6 +48,10 @@ OPTIONS: dict[str, Any] = {
     "theme": "paper",
     "label": DEFAULT_LABEL,
     "max_width": DEFAULT_MAX_WIDTH,
+    "renderer": "graphviz",
+    "style": "auto",
+    "preamble": True,
+    "latex": "pdflatex",
 }
 
 
@@ -69,6 +78,9 @@ def _options(options: dict[str, Any]) -> dict[str, Any]:
     check_choice("rankdir", opts["rankdir"], RANKDIRS)
     check_choice("theme", opts["theme"], THEMES)
     opts["label"] = parse_label(opts["label"])
+    check_choice("renderer", opts["renderer"], RENDERERS)
+    check_choice("style", opts["style"], STYLES)
+    check_choice("latex", opts["latex"], LATEX)
     mw = opts["max_width"]
     if mw is not None and (isinstance(mw, bool) or not isinstance(mw, (int, float)) or mw <= 0):
         raise NetdrawError(f"invalid max_width {mw!r}; valid: a width in inches > 0, or None")
@@ -83,11 +95,21 @@ def prepare(graph: Graph, **options: Any) -> Graph:
 
 
 def render_bytes(graph: Graph, fmt: str, **options: Any) -> bytes:
-    """The bytes of ``graph`` rendered in ``fmt`` (svg, png, pdf, dot, mermaid or json)."""
+    """The bytes of ``graph`` rendered in ``fmt`` (svg, png, pdf, dot, mermaid, tex or json).
+
+    ``tex``, and ``pdf`` with ``renderer="tikz"``, go through the TikZ renderer
+    (:mod:`netdraw.render.tikz`; ``style``, ``preamble``, and ``latex`` to compile the PDF)."""
     check_choice("format", fmt, FORMATS)
     opts = _options(options)
     if fmt == "json":  # the IR itself, lossless, whatever the depth
         return graph.to_json().encode("utf-8")
+    if fmt == "tex" or opts["renderer"] == "tikz":
+        if fmt not in ("tex", "pdf"):
+            raise NetdrawError(f"the tikz renderer writes tex and pdf, not {fmt}")
+        source_tex = _tikz(graph, opts, standalone=opts["preamble"] or fmt == "pdf")
+        if fmt == "tex":
+            return source_tex.encode("utf-8")
+        return compile_pdf(source_tex, opts["latex"])[0]
     drawn, source, svg = _fit(graph, opts)
     if fmt == "mermaid":
         return to_mermaid(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"]).encode("utf-8")
@@ -96,6 +118,36 @@ def render_bytes(graph: Graph, fmt: str, **options: Any) -> bytes:
     if fmt == "svg" and svg is not None:
         return svg
     return _engine.layout(source, fmt, opts["engine"])
+
+
+def _tikz(graph: Graph, opts: dict[str, Any], standalone: bool) -> str:
+    """TikZ source: the boxes style draws every block of the op-level graph (folded, not rolled,
+    unless a depth or roll was asked for); the graph style draws what the SVG would."""
+    style = opts["style"]
+    levels = candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS})
+    first = next(levels)
+    if style == "auto":
+        style = auto_style(first)
+    common = dict(theme=opts["theme"], label=opts["label"], rankdir=opts["rankdir"], preamble=standalone,
+                  engine=opts["engine"])
+    if style == "boxes":
+        prep = {k: opts[k] for k in PREPARE_OPTIONS}
+        if prep["depth"] == "auto":
+            prep.update(depth="max", roll=False)
+        return to_tikz(_prepare(graph, **prep), style="boxes", **common)
+    # the graph style: the same level as the SVG would show, measured on the layout it then uses
+    best: tuple[float, Graph, dict] | None = None
+    for drawn in itertools.chain([first], levels):
+        laid = layout_json(drawn, theme=opts["theme"], label=opts["label"], rankdir=opts["rankdir"],
+                           engine=opts["engine"])
+        width = float(laid["bb"].split(",")[2]) / 72
+        if best is None or width < best[0]:
+            best = (width, drawn, laid)
+        if opts["depth"] != "auto" or opts["max_width"] is None or width <= opts["max_width"]:
+            best = (width, drawn, laid)
+            break
+    assert best is not None
+    return to_tikz(best[1], style="graph", layout=best[2], **common)
 
 
 def _fit(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, str, bytes | None]:

@@ -26,7 +26,7 @@ from netdraw.errors import NetdrawError, check_choice
 __all__ = ["ENGINES", "LAYOUT_FORMATS", "resolve", "layout", "native_available", "wasm_available"]
 
 ENGINES = ("auto", "native", "wasm")
-LAYOUT_FORMATS = ("svg", "png", "pdf")
+LAYOUT_FORMATS = ("svg", "png", "pdf", "json")  # json: Graphviz's coordinates, for other renderers
 
 PNG_DPI = 144  # both engines produce the same pixel size: 2 px per point
 _WASM_STACK = 2 * 1024 * 1024  # wasmtime caps this at its async stack size (2 MiB)
@@ -62,11 +62,14 @@ def resolve(engine: str) -> str:
 
 
 def layout(source: str, fmt: str, engine: str = "auto") -> bytes:
-    """Lay out DOT ``source`` and return the image bytes in ``fmt`` (svg, png or pdf)."""
+    """Lay out DOT ``source`` and return the bytes in ``fmt``: an image (svg, png or pdf), or
+    Graphviz's ``json`` with every node's position and size and every edge's spline."""
     check_choice("format", fmt, LAYOUT_FORMATS)
     engine = resolve(engine)
     if engine == "native":
         return _native(source, fmt)
+    if fmt == "json":
+        return _wasm_svg(source, "json")
     svg = _wasm_svg(source)
     if fmt == "svg":
         return svg
@@ -139,7 +142,7 @@ def _release_module() -> None:
             eng.close()
 
 
-def _wasm_render_once(source: str) -> bytes:
+def _wasm_render_once(source: str, fmt: str = "svg") -> bytes:
     import wasmtime
 
     eng, module = _wasm_module()
@@ -157,9 +160,9 @@ def _wasm_render_once(source: str) -> bytes:
         mem.write(store, data, ptr)
         return ptr
 
-    src, fmt, eng_name = cstr(source), cstr("svg"), cstr("dot")
+    src, fmt_ptr, eng_name = cstr(source), cstr(fmt), cstr("dot")
     out_len = malloc(store, 4)
-    res = ex["graphviz_render"](store, src, fmt, eng_name, out_len)
+    res = ex["graphviz_render"](store, src, fmt_ptr, eng_name, out_len)
     if res == 0:
         err_ptr = ex["graphviz_last_error"](store)
         raw = bytes(mem.read(store, err_ptr, err_ptr + 512))
@@ -169,14 +172,14 @@ def _wasm_render_once(source: str) -> bytes:
     return bytes(mem.read(store, res, res + n))
 
 
-def _wasm_svg(source: str) -> bytes:
+def _wasm_svg(source: str, fmt: str = "svg") -> bytes:
     import wasmtime
 
     result: dict[str, Any] = {}
 
     def work() -> None:
         try:
-            result["svg"] = _wasm_render_once(source)
+            result["svg"] = _wasm_render_once(source, fmt)
         except BaseException as exc:  # re-raised in the caller's thread
             result["error"] = exc
 

@@ -7,14 +7,15 @@ through the filter for its format, and nothing else:
 * :func:`dot_label` -- a quoted Graphviz label of one or more lines (HTML-like labels are
   avoided: the WebAssembly Graphviz is built without them);
 * :func:`xml`      -- text in SVG/XML/HTML element content or attribute values;
-* :func:`mermaid_text`, :func:`mermaid_id` -- Mermaid labels and node IDs.
+* :func:`mermaid_text`, :func:`mermaid_id` -- Mermaid labels and node IDs;
+* :func:`tex`      -- text in LaTeX/TikZ (the Jinja2 filter ``tex`` of the TikZ templates).
 """
 
 from __future__ import annotations
 
 import re
 
-__all__ = ["dot_id", "dot_label", "xml", "mermaid_text", "mermaid_id", "shorten"]
+__all__ = ["dot_id", "dot_label", "xml", "mermaid_text", "mermaid_id", "tex", "shorten"]
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9.:/\-]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -69,3 +70,30 @@ def mermaid_id(name: str) -> str:
     """A Mermaid node ID: letters and digits, anything else as ``_hex_`` (never a keyword: the
     raw IDs netdraw passes start with a prefix such as ``n:``)."""
     return _MERMAID_ID_UNSAFE.sub(lambda m: f"_{ord(m.group()):x}_", name)
+
+
+_TEX_SPECIAL = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "^": r"\^{}", "_": r"\_", "%": r"\%", "~": r"\textasciitilde{}", "<": r"\textless{}",
+    ">": r"\textgreater{}", "|": r"\textbar{}", '"': r"\textquotedbl{}", "[": "{[}", "]": "{]}",
+}
+#: characters outside ASCII that pdflatex (utf8 inputenc, T1 fonts) and lualatex both set
+_TEX_TEXT = {"×": r"\texttimes{}", "–": "--", "·": r"\textperiodcentered{}", "…": r"\dots{}",
+             "—": "---", "’": "'"}
+
+
+def tex(text: str) -> str:
+    """Text for a LaTeX document, safe in any argument: the ten special characters (and ``< > |
+    " [ ]``) escaped, so no name can run a command (``\\input``, ``\\write18``) or open a group;
+    Latin letters kept; any other character, control characters included, written as ``?``."""
+    out = []
+    for c in _CONTROL.sub("", re.sub(r"[\r\n\t]+", " ", str(text))):
+        if c in _TEX_SPECIAL:
+            out.append(_TEX_SPECIAL[c])
+        elif c in _TEX_TEXT:
+            out.append(_TEX_TEXT[c])
+        elif " " <= c <= "~" or ("\u00c0" <= c <= "\u00ff" and c not in "\u00d7\u00f7"):
+            out.append(c)
+        else:
+            out.append("?")
+    return "".join(out)

@@ -86,7 +86,7 @@ def test_wasm_renders_many_graphs_in_one_process(scoped_cnn):
 
 
 def test_wasm_trap_becomes_one_line_error(monkeypatch, scoped_cnn):
-    def trap(source):
+    def trap(source, fmt="svg"):
         raise wasmtime.Trap("call stack exhausted")
 
     monkeypatch.setattr(engine, "_wasm_render_once", trap)

@@ -1,0 +1,365 @@
+"""LaTeX/TikZ figures from the IR: data for the Jinja2 templates in ``templates/tikz``.
+
+Two styles:
+
+* ``graph``: a 2D flowchart of any graph, every box, cluster and edge placed at the coordinates
+  Graphviz computed (its ``json`` output), so it looks like the SVG, in the paper's fonts;
+* ``boxes``: PlotNeuralNet-like 3D blocks for CNNs.  Each feature map is a block whose thickness
+  grows with log2(channels) and whose height and depth grow with log2 of the spatial size;
+  pooling is a thin block, dense layers are bars, softmax, addition and concatenation are balls;
+  sizes are written under and beside the blocks; connections to anything but the next block
+  (residuals, U-Net skips) are routed above.  When the resolution rises again after falling (an
+  encoder-decoder), blocks are placed one level lower per halving, so a U-Net is drawn as a U.
+
+Python computes numbers and passes texts raw; the templates write every text through the one
+``tex`` filter (:func:`netdraw.render.escape.tex`).  Colours are named xcolor colours
+(``ndConvFill``, ``ndConvBorder``...) defined with ``\\providecolor``, so a paper can restyle them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+from netdraw.errors import NetdrawError, check_choice
+from netdraw.ir import Graph, Node, Value
+from netdraw.ops import category
+from netdraw.passes.collapse import visible_nodes
+from netdraw.render.escape import dot_id, tex
+from netdraw.render.scene import DEFAULT_LABEL, RANKDIRS, build_scene
+from netdraw.render.theme import THEMES, Theme
+
+__all__ = ["STYLES", "to_tikz", "auto_style", "layout_json"]
+
+STYLES = ("auto", "boxes", "graph")
+_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "tikz"
+
+
+def _env():
+    import jinja2
+
+    if not _TEMPLATES.is_dir():
+        raise NetdrawError(f"the TikZ templates are missing (looked in {_TEMPLATES})")
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(_TEMPLATES)),
+        block_start_string="<%", block_end_string="%>", variable_start_string="<<",
+        variable_end_string=">>", comment_start_string="<#", comment_end_string="#>",
+        autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["tex"] = tex
+    return env
+
+
+def _cname(cat: str) -> str:
+    return "nd" + "".join(p.capitalize() for p in cat.split("_"))
+
+
+def _colors(theme: Theme, cats: set[str]) -> list[dict[str, str]]:
+    out = []
+    for cat in sorted(cats):
+        s = theme.styles[cat]
+        out.append({"name": _cname(cat) + "Fill", "hex": _hex(s.fill)})
+        out.append({"name": _cname(cat) + "Border", "hex": _hex(s.border)})
+    for name, value in (("ndText", theme.text), ("ndMuted", theme.muted), ("ndEdge", theme.edge),
+                        ("ndClusterFill", theme.cluster_fill), ("ndClusterBorder", theme.cluster_border)):
+        out.append({"name": name, "hex": _hex(value)})
+    return out
+
+
+def _hex(color: str) -> str:
+    named = {"white": "FFFFFF", "black": "000000"}
+    return named.get(color.lower(), color.lstrip("#").upper())
+
+
+def _f(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".") if "." in f"{x:.2f}" else f"{x:.2f}"
+
+
+# ------------------------------------------------------------------ graph style
+def layout_json(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str, engine: str) -> dict[str, Any]:
+    """Graphviz's layout of the graph's DOT, as the parsed ``json`` output (``bb`` in points)."""
+    from netdraw.render import engine as layout_engine
+    from netdraw.render.dot import to_dot
+
+    return json.loads(layout_engine.layout(to_dot(graph, rankdir=rankdir, theme=theme, label=label), "json", engine))
+
+
+def _graph_data(graph: Graph, theme: Theme, label: Sequence[str], rankdir: str, engine: str,
+                laid: dict[str, Any] | None) -> dict[str, Any]:
+    scene = build_scene(graph, label)
+    if laid is None:
+        laid = layout_json(graph, theme=theme.name, label=label, rankdir=rankdir, engine=engine)
+    objects = {o["name"]: o for o in laid.get("objects", [])}
+    nodes, cats = [], set()
+    for b in scene.boxes():
+        o = objects.get(dot_id(b.id)[1:-1])
+        if o is None or "pos" not in o:
+            continue
+        x, y = (float(v) for v in o["pos"].split(","))
+        if b.kind != "stub":
+            cats.add(b.category)
+        nodes.append({"x": _f(x), "y": _f(y), "w": _f(float(o["width"]) * 72) + "pt",
+                      "h": _f(float(o["height"]) * 72) + "pt", "lines": b.lines, "color": _cname(b.category),
+                      "stub": b.kind == "stub"})
+    clusters = []
+    titles = {}
+
+    def walk(c):
+        for ch in c.children:
+            titles[dot_id(ch.id)[1:-1]] = ch.title
+            walk(ch)
+
+    walk(scene.root)
+    for o in laid.get("objects", []):
+        if o["name"] in titles and "bb" in o:
+            x0, y0, x1, y1 = (float(v) for v in o["bb"].split(","))
+            clusters.append({"x0": _f(x0), "y0": _f(y0), "x1": _f(x1), "y1": _f(y1), "title": titles[o["name"]]})
+    names = [o["name"] for o in laid.get("objects", [])]
+    labels = {(dot_id(e.src)[1:-1], dot_id(e.dst)[1:-1]): e for e in scene.edges}
+    edges = []
+    for e in laid.get("edges", []):
+        tail, head = names[e["tail"]], names[e["head"]]
+        se = labels.get((tail, head))
+        path = _spline(e.get("pos", ""))
+        if not path:
+            continue
+        item = {"path": path, "dashed": bool(se and se.stub), "label": se.label if se else "", "lx": "0", "ly": "0"}
+        if item["label"] and "lp" in e:
+            lx, ly = (float(v) for v in e["lp"].split(","))
+            # Graphviz centres the label at lp for its own font; anchor our narrower text at its left end
+            item["lx"], item["ly"] = _f(lx - 2.2 * len(item["label"])), _f(ly)
+        edges.append(item)
+    return {"nodes": nodes, "clusters": clusters, "edges": edges, "colors": _colors(theme, cats)}
+
+
+def _spline(pos: str) -> str:
+    """Graphviz's ``e,x,y p0 p1 p2 p3 ...`` as a TikZ path of Bezier segments ending at the arrow tip."""
+    end = None
+    pts = []
+    for tok in pos.split():
+        if tok.startswith("e,"):
+            end = tok[2:]
+        elif tok.startswith("s,"):
+            continue
+        else:
+            pts.append(tok)
+    if len(pts) < 4:
+        return ""
+    out = [f"({pts[0]})"]
+    for i in range(1, len(pts) - 2, 3):
+        out.append(f".. controls ({pts[i]}) and ({pts[i + 1]}) .. ({pts[i + 2]})")
+    if end:
+        out.append(f"-- ({end})")
+    return " ".join(out)
+
+
+# ------------------------------------------------------------------ boxes style
+def auto_style(graph: Graph) -> str:
+    """``boxes`` for a CNN (mostly 4D feature maps, no attention), else ``graph``."""
+    nodes = visible_nodes(graph)
+    if not nodes:
+        return "graph"
+    cats = [category(_base(n)) for n in nodes]
+    if "attention" in cats or "recurrent" in cats or any(n.subgraphs for n in nodes):
+        return "graph"
+    convs = sum(c == "conv" for c in cats)
+    return "boxes" if convs >= 2 and convs >= len(nodes) // 6 else "graph"
+
+
+def _base(n: Node) -> str:
+    fold = n.meta.get("fold")
+    return fold["ops"][0] if fold and fold.get("rule") != "index ops" else n.op_type
+
+
+def _kind(n: Node) -> str | None:
+    cat = category(_base(n))
+    op = _base(n).lower()
+    if cat == "conv":
+        return "conv"
+    if cat == "pool":
+        return "pool"
+    if cat == "resize" or op.startswith("conv_transpose") or op.startswith("convtranspose"):
+        return "conv"
+    if cat == "linear" and n.outputs and n.outputs[0].shape is not None and len(n.outputs[0].shape) == 2:
+        return "dense"
+    if cat == "softmax":
+        return "softmax"
+    if op in ("add", "iadd", "sum") or n.op_type.startswith("Add"):
+        return "add"
+    if op in ("cat", "concat"):
+        return "cat"
+    return None
+
+
+def _dims(v: Value) -> tuple[int, int, int] | None:
+    s = v.shape
+    if s is None or any(not isinstance(d, int) for d in s[1:]):
+        return None
+    if len(s) == 4:
+        return s[1], s[2], s[3]
+    if len(s) == 3:
+        return s[1], s[2], 1
+    if len(s) == 2:
+        return s[1], 1, 1
+    return None
+
+
+def _log(x: int) -> float:
+    return math.log2(max(x, 1))
+
+
+def _boxes_data(graph: Graph, theme: Theme) -> dict[str, Any]:
+    nodes = visible_nodes(graph)
+    drawn: list[tuple[Node, str]] = [(n, k) for n in nodes if (k := _kind(n)) is not None]
+    index = {n: i for i, (n, _) in enumerate(drawn)}
+    # which drawn blocks feed each one, looking through the ops that are not drawn (flatten, relu...)
+    feeds: dict[Node, list[int]] = {}
+    memo: dict[Value, list[int]] = {}
+
+    def sources(v: Value | None) -> list[int]:
+        if v is None or v.kind == "param" or v.producer is None:
+            return [-1] if v is not None and v in graph.inputs else []
+        if v in memo:
+            return memo[v]
+        p = v.producer
+        if p in index:
+            out = [index[p]]
+        else:
+            out = sorted({s for w in p.inputs for s in sources(w)})
+        memo[v] = out
+        return out
+
+    for n, _ in drawn:
+        feeds[n] = sorted({s for v in n.inputs for s in sources(v)})
+
+    inp = graph.inputs[0] if graph.inputs else None
+    in_dims = _dims(inp) if inp is not None else None
+    heights = [d[1] for n, _ in drawn if n.outputs and (d := _dims(n.outputs[0])) and d[1] > 1]
+    if in_dims and in_dims[1] > 1:
+        heights.insert(0, in_dims[1])
+    # an encoder-decoder: the resolution rises again after it fell
+    lowest, u_shape = None, False
+    for h in heights:
+        if lowest is not None and h > lowest:
+            u_shape = True
+        lowest = h if lowest is None else min(lowest, h)
+    top = max(heights, default=1)
+
+    blocks: list[dict[str, Any]] = []
+    cats: set[str] = set()
+    x = 0.0
+    prev_hw: tuple[int, int] | None = None
+    pos: list[dict[str, float]] = []  # per drawn index: left, right, y, top
+
+    def place(kind: str, dims: tuple[int, int, int] | None, cat: str, title: str = "") -> dict[str, Any]:
+        nonlocal x, prev_hw
+        c, h, w = dims or (1, 1, 1)
+        level = _log(top) - _log(h) if (u_shape and h > 1) else 0.0
+        y = -1.1 * level
+        if kind == "pool" and blocks and blocks[-1]["kind"] == "box":
+            y = float(blocks[-1]["y"])  # drawn against the block it pools, at that block's level
+        b: dict[str, Any] = {"kind": "box", "color": _cname(cat), "above": title}
+        if kind in ("softmax", "add", "cat"):
+            r = 0.22
+            b.update(kind="ball", cx=x + r, y=y, r=r, symbol={"softmax": "S", "add": "+", "cat": "c"}[kind])
+            b.update(x=x, w=2 * r, h=2 * r, d=0, ylow=y - r - 0.05, ytop=y + r + 0.05, below="", side="")
+            x += 2 * r + 0.45
+        else:
+            if kind == "dense":
+                bw, bh, bd = 0.22, 0.35 + 0.32 * _log(c), 0.22
+                below, side = f"{c}", ""
+            else:
+                bw = 0.12 if kind == "pool" else 0.14 + 0.09 * _log(c)
+                bh = 0.3 + 0.26 * _log(h)
+                bd = 0.3 + 0.26 * _log(w)
+                below = "" if kind == "pool" else f"{c}"
+                side = "" if prev_hw == (h, w) or kind == "pool" else f"{h}×{w}"
+                if kind != "pool":  # a pooled size is written on the block that follows
+                    prev_hw = (h, w)
+            b.update(x=x, y=y, w=bw, h=bh, d=bd, ylow=y - bh / 2 - 0.05, ytop=y + bh / 2 + 0.4 * bd + 0.05,
+                     below=below, side=side, cx=x + bw / 2)
+            x += bw + 0.5 + 0.55 * bd  # past the block's receding side, and a gap
+        cats.add(cat)
+        return b
+
+    if in_dims:
+        b = place("input", in_dims, "input")
+        b["above"] = "input"
+        blocks.append(b)
+        input_pos = {"l": b["x"], "r": b["x"] + b["w"], "y": b["y"], "t": b["ytop"]}
+    else:
+        input_pos = None
+    for n, kind in drawn:
+        d = _dims(n.outputs[0]) if n.outputs else None
+        cat = {"conv": "conv", "pool": "pool", "dense": "linear", "softmax": "softmax", "add": "merge",
+               "cat": "merge"}[kind]
+        if kind == "conv" and category(_base(n)) == "resize":
+            cat = "resize"
+        # a pooling block sits right against the block it pools
+        if kind == "pool" and blocks and blocks[-1]["kind"] == "box":
+            x -= 0.45
+        b = place(kind, d, cat)
+        blocks.append(b)
+        pos.append({"l": b["x"], "r": b["x"] + b["w"], "y": b["y"], "t": b["ytop"]})
+    links = []
+    lane: list[tuple[float, float, float]] = []  # skip arcs already drawn: (from x, to x, height)
+    for i, (n, kind) in enumerate(drawn):
+        for s in feeds[n]:
+            src = input_pos if s == -1 else pos[s]
+            if src is None:
+                continue
+            dst = pos[i]
+            if s == i - 1 or (s == -1 and i == 0):  # the next block: a short arrow, none for a pooling block
+                if dst["l"] - src["r"] > 0.05:
+                    links.append({"path": f"({_f(src['r'])}, {_f(src['y'])}) -- ({_f(dst['l'])}, {_f(dst['y'])})"})
+                continue
+            # a skip: up from the source's top, across above everything between, down into the target
+            span = [p for p in pos[max(s, 0):i]] + [dst]
+            h = max(p["t"] for p in span) + 0.35
+            for a, bx, hh in lane:
+                if not (bx <= src["r"] or a >= dst["l"]) and abs(hh - h) < 0.25:
+                    h = hh + 0.3
+            lane.append((src["r"], dst["l"], h))
+            sx = (src["l"] + src["r"]) / 2
+            dx = (dst["l"] + dst["r"]) / 2
+            links.append({"path": f"({_f(sx)}, {_f(src['t'])}) -- ({_f(sx)}, {_f(h)}) -- ({_f(dx)}, {_f(h)}) "
+                                  f"-- ({_f(dx)}, {_f(dst['t'])})"})
+    for b in blocks:
+        for k in ("x", "y", "w", "h", "d", "cx", "r", "ylow", "ytop"):
+            if k in b and isinstance(b[k], float):
+                b[k] = _f(b[k])
+    return {"blocks": blocks, "links": links, "colors": _colors(theme, cats)}
+
+
+def to_tikz(graph: Graph, *, style: str = "auto", theme: str = "paper", label: str | Sequence[str] = DEFAULT_LABEL,
+            rankdir: str = "TB", preamble: bool = True, engine: str = "auto",
+            layout: dict[str, Any] | None = None) -> str:
+    """A LaTeX document (``preamble=True``) or an includable ``tikzpicture`` of a prepared graph.
+
+    The ``graph`` style lays the graph out with Graphviz (``engine``), or takes the parsed
+    :func:`layout_json` of it as ``layout``; ``boxes`` needs no layout.
+    """
+    check_choice("style", style, STYLES)
+    check_choice("theme", theme, THEMES)
+    check_choice("rankdir", rankdir, RANKDIRS)
+    if style == "auto":
+        style = auto_style(graph)
+    env = _env()
+    t = THEMES[theme]
+    if style == "graph":
+        data = _graph_data(graph, t, label, rankdir, engine, layout)
+    else:
+        data = _boxes_data(graph, t)
+        if not data["blocks"]:
+            raise NetdrawError("the boxes style found no convolution, pooling or dense layer to draw; "
+                               "use --style graph")
+    body = env.get_template(f"{style}.tex.j2").render(**data)
+    if not preamble:
+        return body
+    from netdraw import __version__
+
+    return env.get_template("standalone.tex.j2").render(body=body.rstrip("\n"), version=__version__,
+                                                        title=graph.name)

@@ -1,0 +1,124 @@
+"""TikZ figures: the escape filter, golden .tex, and real pdflatex/lualatex runs with clean logs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+import netdraw
+from netdraw.errors import NetdrawError
+from netdraw.frontends.pytorch import InputSpec
+from netdraw.render import prepare, render_bytes
+from netdraw.render.escape import tex
+from netdraw.render.latex import compile_pdf
+from netdraw.render.tikz import auto_style, to_tikz
+from tests.conftest import ROOT, check_golden
+from tests.render.test_dot import hostile_graph
+
+sys.path.insert(0, str(ROOT / "examples"))
+import models as cnn  # noqa: E402
+
+CNNS = ["lenet5", "alexnet", "vgg16", "resnet18", "unet"]
+
+
+def _cnn(name):
+    f, shape = cnn.MODELS[name]
+    return netdraw.trace(f(), (InputSpec(shape),))
+
+
+def test_tex_filter_neutralises_every_special_character():
+    assert tex(r"\ { } $ & # ^ _ % ~") == (r"\textbackslash{} \{ \} \$ \& \# \^{} \_ \% \textasciitilde{}")
+    assert tex(r"\input{/etc/passwd}") == r"\textbackslash{}input\{/etc/passwd\}"
+    assert tex(r"\write18{rm -rf /}") == r"\textbackslash{}write18\{rm -rf /\}"
+    assert tex("1×64×56×56 · layer.0–11 …") == r"1\texttimes{}64\texttimes{}56\texttimes{}56 \textperiodcentered{} layer.0--11 \dots{}"
+    assert tex("Zürich 名前\x00\nx") == "Zürich ?? x"
+    # nothing a name becomes can contain an unescaped backslash command or brace
+    for s in [r"\def\x{}", "}{", "$$", "^^5c"]:
+        out = tex(s)
+        assert not re.search(r"(?<!\\)[{}$]", out.replace(r"\{", "").replace(r"\}", "").replace("{}", "")), out
+
+
+def test_style_choice(scoped_cnn):
+    assert auto_style(prepare(_cnn("resnet18"), depth="max", roll=False)) == "boxes"
+    assert auto_style(prepare(netdraw.load(scoped_cnn), depth="max")) == "boxes"  # a small CNN too
+    assert auto_style(prepare(hostile_graph(), depth="max")) == "graph"  # no convolutions
+    with pytest.raises(NetdrawError, match="invalid style 'cubes'; valid: auto, boxes, graph"):
+        render_bytes(netdraw.load(scoped_cnn), "tex", style="cubes")
+    with pytest.raises(NetdrawError, match="the tikz renderer writes tex and pdf, not svg"):
+        render_bytes(netdraw.load(scoped_cnn), "svg", renderer="tikz")
+
+
+def test_golden_boxes_and_graph(scoped_cnn):
+    check_golden("lenet5_boxes.tex", render_bytes(_cnn("lenet5"), "tex").decode())
+    check_golden("scoped_graph.tex", render_bytes(netdraw.load(scoped_cnn), "tex", style="graph", engine="wasm",
+                                                  depth="max").decode())
+
+
+def test_boxes_structure_of_a_unet():
+    text = render_bytes(_cnn("unet"), "tex", preamble=False).decode()
+    assert "\\documentclass" not in text and text.rstrip().endswith("\\end{tikzpicture}")
+    ys = [float(y) for y in re.findall(r"\\ndbox\{[-\d.]+\}\{([-\d.]+)\}", text)]
+    # an encoder-decoder: down five levels (256 -> 16) and back up to the top
+    assert ys[0] == 0 and min(ys) == pytest.approx(-1.1 * 4) and ys[-1] == 0
+    assert text.count("circle") == 4  # the four concatenations, as balls
+    skips = [p for p in re.findall(r"\\draw\[nd link\] (.*);", text) if p.count("--") == 3]
+    assert len(skips) == 4  # each encoder level feeds its decoder level, routed above
+
+
+def _clean(log: str) -> None:
+    assert not re.search(r"^! ", log, re.M), re.search(r"^! .*", log, re.M).group()
+    assert "Overfull" not in log and "Underfull" not in log
+    assert not re.search(r"Missing character", log)
+
+
+@pytest.mark.tex
+@pytest.mark.parametrize("program", ["pdflatex", "lualatex"])
+@pytest.mark.parametrize("name", CNNS)
+def test_cnn_boxes_compile_cleanly(name, program):
+    pdf, log = compile_pdf(render_bytes(_cnn(name), "tex").decode(), program)
+    assert pdf.startswith(b"%PDF")
+    _clean(log)
+
+
+@pytest.mark.tex
+@pytest.mark.transformers
+@pytest.mark.parametrize("program", ["pdflatex", "lualatex"])
+def test_bert_graph_compiles_cleanly(program):
+    from tests.frontends.hf_suite import build
+
+    model, args, kwargs = build("BertModel")
+    g = netdraw.trace(model, args, kwargs)
+    source = render_bytes(g, "tex")
+    assert b"\\node[nd node" in source  # a transformer gets the flowchart style
+    pdf, log = compile_pdf(source.decode(), program)
+    _clean(log)
+
+
+@pytest.mark.tex
+def test_hostile_names_compile_and_print_as_text(tmp_path):
+    source = to_tikz(prepare(hostile_graph(), depth="max"), style="graph", engine="wasm")
+    source = source.replace("% netdraw", "% names: \\input{/etc/passwd} \\write18{touch pwned}\n% netdraw", 1)
+    pdf, log = compile_pdf(source)
+    _clean(log)
+    assert "/etc/passwd" not in log and not (tmp_path / "pwned").exists()
+    (tmp_path / "h.pdf").write_bytes(pdf)
+    text = subprocess.run(["pdftotext", str(tmp_path / "h.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "digraph evil" in text and "back\\slash\\" in text  # drawn as the characters they are
+
+
+@pytest.mark.tex
+def test_pdf_is_deterministic_and_includable(tmp_path):
+    g = _cnn("lenet5")
+    a = render_bytes(g, "pdf", renderer="tikz")
+    assert a == render_bytes(g, "pdf", renderer="tikz")
+    body = render_bytes(g, "tex", preamble=False).decode()
+    (tmp_path / "fig.tex").write_text(body)
+    paper = ("\\documentclass{article}\\usepackage{tikz}\\usetikzlibrary{arrows.meta}\n"
+             "\\begin{document}\\noindent\\resizebox{\\linewidth}{!}{\\input{fig.tex}}\\end{document}\n")
+    (tmp_path / "paper.tex").write_text(paper)
+    r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout[-2000:]

@@ -14,6 +14,9 @@ In a page::
        :caption: ResNet-18, stages collapsed.
        :alt: ResNet-18 architecture
 
+:renderer: tikz gives the LaTeX builder the TikZ figure (compiled with pdflatex, ``:style:`` boxes
+or graph) and HTML builders the Graphviz SVG.
+
 ``SOURCE`` is anything ``netdraw render`` reads: ``package.module:factory``, ``file.py:factory``
 (relative to the page, else to ``conf.py``), an ``.onnx`` or ``.json`` file.  Factories build their
 model on the meta device (no weights: fast, little memory) and again on the CPU only if that
@@ -70,7 +73,8 @@ class NetdrawDirective(SphinxDirective):
         "theme": directives.unchanged,
         "rankdir": directives.unchanged,
         "format": lambda a: directives.choice(a, ("svg", "png")),
-        "renderer": lambda a: directives.choice(a, ("graphviz",)),
+        "renderer": lambda a: directives.choice(a, ("graphviz", "tikz")),
+        "style": lambda a: directives.choice(a, ("auto", "boxes", "graph")),
         "engine": lambda a: directives.choice(a, ("auto", "native", "wasm")),
         "mode": lambda a: directives.choice(a, ("auto", "meta", "fake", "real")),
         "device": lambda a: directives.choice(a, ("cpu", "meta")),
@@ -152,6 +156,8 @@ class NetdrawDirective(SphinxDirective):
             if key in o:
                 options[key] = _words(o[key])
         fmt = "pdf" if _STATE["format"] == "latex" else o.get("format", "svg")
+        if o.get("renderer") == "tikz" and fmt == "pdf":  # the LaTeX builder gets the TikZ figure
+            options.update(renderer="tikz", style=o.get("style", "auto"))
         folder = Path(_STATE["doctreedir"]) / "netdraw"
         stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.rsplit("/", 1)[-1])[:60]
         path, hit = render_cached(graph, folder, stem, fmt, **options)

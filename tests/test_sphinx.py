@@ -42,6 +42,7 @@ Models
 .. netdraw:: {onnx}
    :depth: 1
    :theme: dark
+   :renderer: tikz
 
 .. netdraw:: models.py:broken
    :input: 1x8
@@ -104,6 +105,7 @@ def test_fail_on_error_fails_the_build(tmp_path):
     assert code != 0
 
 
+@pytest.mark.tex
 def test_latex_build_gets_pdf(tmp_path):
     src = _docs(tmp_path)
     code, _ = _build(src, tmp_path / "latex", "latex")
@@ -113,6 +115,10 @@ def test_latex_build_gets_pdf(tmp_path):
     assert len(pdfs) == 2
     for stem in pdfs:
         assert (tmp_path / "latex" / f"{stem}.pdf").read_bytes().startswith(b"%PDF")
+    # :renderer: tikz: the ONNX ResNet's figure is the TikZ one, compiled by pdflatex (a PDF 1.5 with
+    # pdfTeX as its producer), the MLP's is Graphviz's
+    onnx_pdf = next(p for p in pdfs if "resnet18" in p)
+    assert b"pdfTeX" in (tmp_path / "latex" / f"{onnx_pdf}.pdf").read_bytes()
 
 
 @pytest.mark.transformers

@@ -75,7 +75,9 @@ def _hex(color: str) -> str:
 
 
 def _f(x: float) -> str:
-    return f"{x:.2f}".rstrip("0").rstrip(".") if "." in f"{x:.2f}" else f"{x:.2f}"
+    """A coordinate as written: two decimals at most, no trailing zeros, never ``-0``."""
+    text = f"{x:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 # ------------------------------------------------------------------ graph style

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = ["CATEGORIES", "category", "is_constant", "label_fields", "op_aliases", "norm_op", "short_name"]
@@ -64,6 +65,7 @@ _TABLE: dict[str, tuple[str, ...]] = {
 CATEGORIES: tuple[str, ...] = ("input", "output", "module", *_TABLE, "other")
 
 
+@functools.lru_cache(maxsize=4096)
 def _norm(op_type: str) -> str:
     s = op_type.rsplit("::", 1)[-1].lower()
     s = s.rstrip("_")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, Iterable, Iterator
 
 from netdraw.errors import NetdrawError
@@ -105,11 +106,13 @@ def candidates(graph: Graph, **options: Any) -> Iterator[Graph]:
     if sel:
         sel.check_used("expand", g)
     deepest = max_depth(g)
-    levels: list[int | str | None]
+    levels: Iterable[int | str | None]
     if depth == "auto":
         first = auto_depth(g, opts["max_nodes"], sel)
         top = deepest if first in (None, LEAVES) else first - 1  # type: ignore[operator]
-        levels = [first, *(d for d in range(top, 0, -1) if count_visible(g, d, sel) <= opts["max_nodes"])]
+        # shallower levels within the budget, counted only if the caller asks for them
+        levels = itertools.chain([first], (d for d in range(top, 0, -1)
+                                           if count_visible(g, d, sel) <= opts["max_nodes"]))
     elif depth == LEAVES:
         levels = [LEAVES if deepest else None]
     else:

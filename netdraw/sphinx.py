@@ -41,6 +41,8 @@ from sphinx.errors import ExtensionError
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
+from netdraw.errors import NetdrawError
+
 __all__ = ["NetdrawDirective", "setup"]
 
 logger = logging.getLogger(__name__)
@@ -89,7 +91,7 @@ class NetdrawDirective(SphinxDirective):
             path = self._render(source)
         except Exception as exc:  # any failure, the model's own code included: one line, named
             reason = " ".join(str(exc).split()) or type(exc).__name__
-            if not isinstance(exc, _known_errors()):
+            if not isinstance(exc, NetdrawError):
                 reason = f"{type(exc).__name__}: {reason}"
             message = f"netdraw: cannot draw {source}: {reason}"
             if self.config.netdraw_fail_on_error:
@@ -127,7 +129,6 @@ class NetdrawDirective(SphinxDirective):
 
     def _render(self, source: str) -> Path:
         from netdraw.cli import _load_source
-        from netdraw.errors import NetdrawError
         from netdraw.render.cache import render_cached
 
         o = self.options
@@ -163,12 +164,6 @@ class NetdrawDirective(SphinxDirective):
         path, hit = render_cached(graph, folder, stem, fmt, **options)
         _STATE["cached" if hit else "rendered"] += 1
         return path
-
-
-def _known_errors() -> tuple[type[BaseException], ...]:
-    from netdraw.errors import NetdrawError
-
-    return (NetdrawError,)
 
 
 def _module_file(dotted: str) -> str | None:

@@ -8,7 +8,7 @@ import re
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from netdraw.errors import NetdrawError, check_choice
 from netdraw.ir import Graph
@@ -16,7 +16,8 @@ from netdraw.passes.pipeline import PREPARE_OPTIONS, parse_depth
 from netdraw.passes.pipeline import candidates
 from netdraw.passes.pipeline import prepare as _prepare
 from netdraw.render.latex import LATEX, compile_pdf
-from netdraw.render.tikz import STYLES, auto_style, layout_json, to_tikz
+from netdraw.render.layout import layout_json
+from netdraw.render.tikz import STYLES, auto_style, to_tikz
 from netdraw.render import engine as _engine
 from netdraw.render.dot import DEFAULT_LABEL, RANKDIRS, parse_label, to_dot
 from netdraw.render.mermaid import to_mermaid
@@ -136,40 +137,52 @@ def _tikz(graph: Graph, opts: dict[str, Any], standalone: bool) -> str:
             prep.update(depth="max", roll=False)
         return to_tikz(_prepare(graph, **prep), style="boxes", **common)
     # the graph style: the same level as the SVG would show, measured on the layout it then uses
-    best: tuple[float, Graph, dict] | None = None
-    for drawn in itertools.chain([first], levels):
+    drawn, laid = _choose(itertools.chain([first], levels), opts, _json_width(opts))
+    return to_tikz(drawn, style="graph", layout=laid, **common)
+
+
+def _json_width(opts: dict[str, Any]):
+    """A measure for :func:`_choose`: Graphviz's json layout and its width in inches."""
+    def measure(drawn: Graph) -> tuple[float, dict[str, Any]]:
         laid = layout_json(drawn, theme=opts["theme"], label=opts["label"], rankdir=opts["rankdir"],
                            engine=opts["engine"])
-        width = float(laid["bb"].split(",")[2]) / 72
+        return float(laid["bb"].split(",")[2]) / 72, laid
+    return measure
+
+
+def _choose(levels: Iterator[Graph], opts: dict[str, Any], measure: Callable[[Graph], tuple[float, Any]]
+            ) -> tuple[Graph, Any]:
+    """The level to draw and what ``measure`` made of it (None when nothing was measured).
+
+    With ``depth="auto"`` and a ``max_width``, levels are measured from the deepest within the node
+    budget upwards until one is at most ``max_width`` inches wide; if none is, the narrowest.
+    Otherwise the first (only) level, unmeasured.
+    """
+    if opts["depth"] != "auto" or opts["max_width"] is None:
+        return next(levels), None
+    best: tuple[float, Graph, Any] | None = None
+    for drawn in levels:
+        width, made = measure(drawn)
+        if width <= opts["max_width"]:
+            return drawn, made
         if best is None or width < best[0]:
-            best = (width, drawn, laid)
-        if opts["depth"] != "auto" or opts["max_width"] is None or width <= opts["max_width"]:
-            best = (width, drawn, laid)
-            break
+            best = (width, drawn, made)
     assert best is not None
-    return to_tikz(best[1], style="graph", layout=best[2], **common)
+    return best[1], best[2]
 
 
 def _fit(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, str, bytes | None]:
-    """The graph to draw, its DOT source, and its SVG when it was laid out to measure it.
-
-    With ``depth="auto"`` and a ``max_width``, levels are laid out from the deepest within the
-    node budget upwards until one is at most ``max_width`` inches wide; if none is, the narrowest.
-    """
-    fitting = opts["depth"] == "auto" and opts["max_width"] is not None
-    best: tuple[float, Graph, str, bytes | None] | None = None
-    for drawn in candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}):
+    """The graph to draw, its DOT source, and its SVG when it was laid out to measure it
+    (see :func:`_choose`)."""
+    def measure(drawn: Graph) -> tuple[float, tuple[str, bytes]]:
         source = to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"])
-        if not fitting:
-            return drawn, source, None
         svg = _engine.layout(source, "svg", opts["engine"])
-        width = svg_size(svg)[0] / 72
-        if best is None or width < best[0]:
-            best = (width, drawn, source, svg)
-        if width <= opts["max_width"]:
-            return drawn, source, svg
-    assert best is not None
-    return best[1], best[2], best[3]
+        return svg_size(svg)[0] / 72, (source, svg)
+
+    drawn, made = _choose(candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}), opts, measure)
+    if made is None:
+        return drawn, to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"]), None
+    return drawn, made[0], made[1]
 
 
 def svg_size(svg: bytes) -> tuple[float, float]:

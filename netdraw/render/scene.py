@@ -18,7 +18,7 @@ from netdraw.passes.collapse import visible_nodes
 from netdraw.render.escape import shorten
 
 __all__ = ["Scene", "Box", "Cluster", "Edge", "build_scene", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label",
-           "format_count", "shape_text", "FANOUT_LIMIT", "RANKDIRS"]
+           "format_count", "shape_text", "base_op", "FANOUT_LIMIT", "RANKDIRS"]
 
 #: what a node label can show: ``name`` the module's name as its title (else its class),
 #: ``type`` the class under the name and an op's attributes (kernel, stride...), ``shape`` tensor
@@ -72,7 +72,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _UNNAMED = re.compile(r"unk__\d+")  # what onnx shape inference calls a dim it could not name
 
 
-def _base_op(node: Node) -> str:
+def base_op(node: Node) -> str:
     """The op type whose category and attributes a node shows (a folded node: its first op)."""
     fold = node.meta.get("fold")
     return fold["ops"][0] if fold and fold.get("rule") != "index ops" else node.op_type
@@ -80,7 +80,7 @@ def _base_op(node: Node) -> str:
 
 def _attr_text(node: Node) -> str:
     parts = []
-    for key, short, collapse_equal, hide_ones in label_fields(_base_op(node)):
+    for key, short, collapse_equal, hide_ones in label_fields(base_op(node)):
         val = node.attrs.get(key)
         if val is None or isinstance(val, dict):
             continue
@@ -252,7 +252,7 @@ class _Builder:
         return lines
 
     def box(self, n: Node, module: tuple[str, ...] | None = None) -> Box:
-        cat = category(_base_op(n))
+        cat = category(base_op(n))
         if n.meta.get("group") and cat == "other":  # a container; a collapsed Conv2d keeps conv colours
             cat = "module"
         title = module[-1] if module else (n.scope[-1] if n.meta.get("group") and n.scope else n.op_type)

@@ -18,7 +18,6 @@ Python computes numbers and passes texts raw; the templates write every text thr
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any, Sequence
@@ -27,11 +26,12 @@ from netdraw.errors import NetdrawError, check_choice
 from netdraw.ir import Graph, Node, Value
 from netdraw.ops import category
 from netdraw.passes.collapse import visible_nodes
-from netdraw.render.escape import dot_id, tex
-from netdraw.render.scene import DEFAULT_LABEL, RANKDIRS, build_scene
+from netdraw.render.escape import tex
+from netdraw.render.layout import layout_json, place
+from netdraw.render.scene import DEFAULT_LABEL, RANKDIRS, base_op, build_scene
 from netdraw.render.theme import THEMES, Theme
 
-__all__ = ["STYLES", "to_tikz", "auto_style", "layout_json"]
+__all__ = ["STYLES", "to_tikz", "auto_style"]
 
 STYLES = ("auto", "boxes", "graph")
 _TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "tikz"
@@ -81,81 +81,33 @@ def _f(x: float) -> str:
 
 
 # ------------------------------------------------------------------ graph style
-def layout_json(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str, engine: str) -> dict[str, Any]:
-    """Graphviz's layout of the graph's DOT, as the parsed ``json`` output (``bb`` in points)."""
-    from netdraw.render import engine as layout_engine
-    from netdraw.render.dot import to_dot
-
-    return json.loads(layout_engine.layout(to_dot(graph, rankdir=rankdir, theme=theme, label=label), "json", engine))
+def _pt(p: tuple[float, float]) -> str:
+    """A spline point as Graphviz wrote it (three decimals at most)."""
+    return "(" + ",".join(f"{v:.3f}".rstrip("0").rstrip(".") for v in p) + ")"
 
 
 def _graph_data(graph: Graph, theme: Theme, label: Sequence[str], rankdir: str, engine: str,
                 laid: dict[str, Any] | None) -> dict[str, Any]:
-    scene = build_scene(graph, label)
     if laid is None:
         laid = layout_json(graph, theme=theme.name, label=label, rankdir=rankdir, engine=engine)
-    objects = {o["name"]: o for o in laid.get("objects", [])}
-    nodes, cats = [], set()
-    for b in scene.boxes():
-        o = objects.get(dot_id(b.id)[1:-1])
-        if o is None or "pos" not in o:
-            continue
-        x, y = (float(v) for v in o["pos"].split(","))
-        if b.kind != "stub":
-            cats.add(b.category)
-        nodes.append({"x": _f(x), "y": _f(y), "w": _f(float(o["width"]) * 72) + "pt",
-                      "h": _f(float(o["height"]) * 72) + "pt", "lines": b.lines, "color": _cname(b.category),
-                      "stub": b.kind == "stub"})
-    clusters = []
-    titles = {}
-
-    def walk(c):
-        for ch in c.children:
-            titles[dot_id(ch.id)[1:-1]] = ch.title
-            walk(ch)
-
-    walk(scene.root)
-    for o in laid.get("objects", []):
-        if o["name"] in titles and "bb" in o:
-            x0, y0, x1, y1 = (float(v) for v in o["bb"].split(","))
-            clusters.append({"x0": _f(x0), "y0": _f(y0), "x1": _f(x1), "y1": _f(y1), "title": titles[o["name"]]})
-    names = [o["name"] for o in laid.get("objects", [])]
-    labels = {(dot_id(e.src)[1:-1], dot_id(e.dst)[1:-1]): e for e in scene.edges}
+    placed = place(build_scene(graph, label), laid)
+    nodes = [{"x": _f(p.x), "y": _f(p.y), "w": _f(p.w) + "pt", "h": _f(p.h) + "pt", "lines": p.box.lines,
+              "color": _cname(p.box.category), "stub": p.box.kind == "stub"} for p in placed.boxes]
+    clusters = [{"x0": _f(c.x0), "y0": _f(c.y0), "x1": _f(c.x1), "y1": _f(c.y1), "title": c.title}
+                for c in placed.clusters]
     edges = []
-    for e in laid.get("edges", []):
-        tail, head = names[e["tail"]], names[e["head"]]
-        se = labels.get((tail, head))
-        path = _spline(e.get("pos", ""))
-        if not path:
-            continue
-        item = {"path": path, "dashed": bool(se and se.stub), "label": se.label if se else "", "lx": "0", "ly": "0"}
-        if item["label"] and "lp" in e:
-            lx, ly = (float(v) for v in e["lp"].split(","))
+    for e in placed.edges:
+        pts = [_pt(p) for p in e.points]
+        path = [pts[0]] + [f".. controls {pts[i]} and {pts[i + 1]} .. {pts[i + 2]}" for i in range(1, len(pts), 3)]
+        if e.end:
+            path.append(f"-- {_pt(e.end)}")
+        item = {"path": " ".join(path), "dashed": e.dashed, "label": e.label, "lx": "0", "ly": "0"}
+        if e.label_at:
             # Graphviz centres the label at lp for its own font; anchor our narrower text at its left end
-            item["lx"], item["ly"] = _f(lx - 2.2 * len(item["label"])), _f(ly)
+            item["lx"], item["ly"] = _f(e.label_at[0] - 2.2 * len(e.label)), _f(e.label_at[1])
         edges.append(item)
+    cats = {p.box.category for p in placed.boxes if p.box.kind != "stub"}
     return {"nodes": nodes, "clusters": clusters, "edges": edges, "colors": _colors(theme, cats)}
-
-
-def _spline(pos: str) -> str:
-    """Graphviz's ``e,x,y p0 p1 p2 p3 ...`` as a TikZ path of Bezier segments ending at the arrow tip."""
-    end = None
-    pts = []
-    for tok in pos.split():
-        if tok.startswith("e,"):
-            end = tok[2:]
-        elif tok.startswith("s,"):
-            continue
-        else:
-            pts.append(tok)
-    if len(pts) < 4:
-        return ""
-    out = [f"({pts[0]})"]
-    for i in range(1, len(pts) - 2, 3):
-        out.append(f".. controls ({pts[i]}) and ({pts[i + 1]}) .. ({pts[i + 2]})")
-    if end:
-        out.append(f"-- ({end})")
-    return " ".join(out)
 
 
 # ------------------------------------------------------------------ boxes style
@@ -164,21 +116,16 @@ def auto_style(graph: Graph) -> str:
     nodes = visible_nodes(graph)
     if not nodes:
         return "graph"
-    cats = [category(_base(n)) for n in nodes]
+    cats = [category(base_op(n)) for n in nodes]
     if "attention" in cats or "recurrent" in cats or any(n.subgraphs for n in nodes):
         return "graph"
     convs = sum(c == "conv" for c in cats)
     return "boxes" if convs >= 2 and convs >= len(nodes) // 6 else "graph"
 
 
-def _base(n: Node) -> str:
-    fold = n.meta.get("fold")
-    return fold["ops"][0] if fold and fold.get("rule") != "index ops" else n.op_type
-
-
 def _kind(n: Node) -> str | None:
-    cat = category(_base(n))
-    op = _base(n).lower()
+    cat = category(base_op(n))
+    op = base_op(n).lower()
     if cat == "conv":
         return "conv"
     if cat == "pool":
@@ -298,7 +245,7 @@ def _boxes_data(graph: Graph, theme: Theme) -> dict[str, Any]:
         d = _dims(n.outputs[0]) if n.outputs else None
         cat = {"conv": "conv", "pool": "pool", "dense": "linear", "softmax": "softmax", "add": "merge",
                "cat": "merge"}[kind]
-        if kind == "conv" and category(_base(n)) == "resize":
+        if kind == "conv" and category(base_op(n)) == "resize":
             cat = "resize"
         # a pooling block sits right against the block it pools
         if kind == "pool" and blocks and blocks[-1]["kind"] == "box":

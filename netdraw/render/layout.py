@@ -1,0 +1,108 @@
+"""Graphviz's coordinates for a scene: where each box, cluster and edge spline goes (in points).
+
+Renderers that draw themselves (TikZ, matplotlib) lay the graph out once with Graphviz's ``json``
+output and read positions from here, so they match the SVG.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from netdraw.ir import Graph
+from netdraw.render.escape import dot_id
+from netdraw.render.scene import Box, Cluster, Scene
+
+__all__ = ["layout_json", "place", "Placed", "PlacedBox", "PlacedCluster", "PlacedEdge"]
+
+Point = tuple[float, float]
+
+
+def layout_json(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str, engine: str) -> dict[str, Any]:
+    """Graphviz's layout of the graph's DOT, as the parsed ``json`` output (``bb`` in points)."""
+    from netdraw.render import engine as layout_engine
+    from netdraw.render.dot import to_dot
+
+    return json.loads(layout_engine.layout(to_dot(graph, rankdir=rankdir, theme=theme, label=label), "json", engine))
+
+
+@dataclass
+class PlacedBox:
+    box: Box
+    x: float  # centre
+    y: float
+    w: float  # size in points
+    h: float
+
+
+@dataclass
+class PlacedCluster:
+    title: str
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+@dataclass
+class PlacedEdge:
+    points: list[Point]  # start, then three Bezier control points per segment
+    end: Point | None    # the arrow tip
+    label: str
+    label_at: Point | None
+    dashed: bool         # to a stub standing for a far-away source
+
+
+@dataclass
+class Placed:
+    boxes: list[PlacedBox]
+    clusters: list[PlacedCluster]
+    edges: list[PlacedEdge]
+    bb: tuple[float, float, float, float]
+
+
+def _xy(text: str) -> Point:
+    x, y = text.split(",")
+    return float(x), float(y)
+
+
+def place(scene: Scene, laid: dict[str, Any]) -> Placed:
+    """Match a scene's boxes, clusters and edges with Graphviz's ``json`` layout of its DOT."""
+    objects = {o["name"]: o for o in laid.get("objects", [])}
+    key = lambda raw: dot_id(raw)[1:-1]  # noqa: E731  (the name Graphviz reports for a DOT id)
+    boxes = []
+    for b in scene.boxes():
+        o = objects.get(key(b.id))
+        if o is not None and "pos" in o:
+            x, y = _xy(o["pos"])
+            boxes.append(PlacedBox(b, x, y, float(o["width"]) * 72, float(o["height"]) * 72))
+    clusters = []
+
+    def walk(c: Cluster) -> None:
+        for ch in c.children:
+            o = objects.get(key(ch.id))
+            if o is not None and "bb" in o:
+                clusters.append(PlacedCluster(ch.title, *(float(v) for v in o["bb"].split(","))))
+            walk(ch)
+
+    walk(scene.root)
+    names = [o["name"] for o in laid.get("objects", [])]
+    by_ends = {(key(e.src), key(e.dst)): e for e in scene.edges}
+    edges = []
+    for e in laid.get("edges", []):
+        points: list[Point] = []
+        end = None
+        for tok in e.get("pos", "").split():
+            if tok.startswith("e,"):
+                end = _xy(tok[2:])
+            elif not tok.startswith("s,"):
+                points.append(_xy(tok))
+        if len(points) < 4:
+            continue
+        se = by_ends.get((names[e["tail"]], names[e["head"]]))
+        text = se.label if se else ""
+        edges.append(PlacedEdge(points[:1 + 3 * ((len(points) - 1) // 3)], end, text,
+                                _xy(e["lp"]) if text and "lp" in e else None, bool(se and se.stub)))
+    bb = tuple(float(v) for v in laid["bb"].split(","))
+    return Placed(boxes, clusters, edges, bb)  # type: ignore[arg-type]

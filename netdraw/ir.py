@@ -442,24 +442,29 @@ class Graph:
                 self._value_names.release(v.name)
         self._nodes = [n for n in self._nodes if n not in members]
 
-    def bypass(self, nodes: Iterable[Node]) -> None:
+    def bypass(self, nodes: Iterable[Node], *, keep_feeding: bool = False) -> set[Node]:
         """Remove ``nodes``, handing each use of their outputs to the removed node's first
         non-parameter input (followed through other removed nodes), so the graph stays connected;
-        a use with no such input becomes ``None``.  Refused for a graph output that would have no
-        producer left."""
+        a use with no such input becomes ``None``.  A graph output that would have no producer left
+        is refused, or, with ``keep_feeding=True``, its producer is kept.  Returns the removed nodes."""
         members = set(self._check_members(nodes))
-        src: dict[Value, Value | None] = {}
-        for n in self._nodes:
-            if n not in members:
-                continue
-            s = next((v for v in n._inputs if v is not None and v.kind != "param"), None)
-            if s is not None and s in src:
-                s = src[s]
-            for v in n._outputs:
-                src[v] = s
-        for v in self.outputs:
-            if v in src and src[v] is None:
+        while True:
+            src: dict[Value, Value | None] = {}
+            for n in self._nodes:
+                if n not in members:
+                    continue
+                s = next((v for v in n._inputs if v is not None and v.kind != "param"), None)
+                if s is not None and s in src:
+                    s = src[s]
+                for v in n._outputs:
+                    src[v] = s
+            stuck = {v.producer for v in self.outputs if v in src and src[v] is None}
+            if not stuck:
+                break
+            if not keep_feeding:
+                v = next(v for v in self.outputs if v in src and src[v] is None)
                 raise IRError(f"cannot bypass {v.producer.name!r}: graph output {v.name!r} would have no source")
+            members -= stuck  # type: ignore[arg-type]
         for v, s in src.items():
             for u in list(v._users):
                 if top_node(u, self) in members:
@@ -475,6 +480,7 @@ class Graph:
                 del self._values[v.name]
                 self._value_names.release(v.name)
         self._nodes = [n for n in self._nodes if n not in members]
+        return members
 
     def fuse(
         self,

@@ -208,6 +208,7 @@ def test_bypass_reconnects_users_to_the_first_activation_input():
         k = g2.add_node("Identity", [w], name="k")
         g2.outputs = [k.outputs[0]]
         g2.bypass([k])
+    assert g2.bypass([k], keep_feeding=True) == set() and g2.nodes == (k,)  # kept: it alone feeds the output
 
 
 def test_remove_nodes_refuses_outside_users():

@@ -70,24 +70,12 @@ class Selector:
 
 def _bypass(graph: Graph, doomed: set[Node]) -> int:
     """Bypass ``doomed`` nodes, keeping those whose removal would leave a graph output unfed."""
-    while True:
-        src: dict = {}
-        for n in graph.nodes:
-            if n in doomed:
-                s = next((v for v in n.inputs if v is not None and v.kind != "param"), None)
-                s = src.get(s, s) if s is not None else None
-                for v in n.outputs:
-                    src[v] = s
-        stuck = {v.producer for v in graph.outputs if v in src and src[v] is None}
-        if not stuck:
-            break
-        doomed -= stuck
     names = [v.name for v in graph.outputs]
-    graph.bypass(doomed)
+    removed = graph.bypass(doomed, keep_feeding=True)
     for v, name in zip(graph.outputs, names):  # an output keeps the name the model gives it
         if v.name != name and v.producer is not None and graph.outputs.count(v) == 1:
             graph.rename_value(v, name)
-    return len(doomed)
+    return len(removed)
 
 
 def hide(graph: Graph, patterns: Iterable[str] | str) -> int:

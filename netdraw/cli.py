@@ -10,6 +10,7 @@ from typing import Any, Sequence
 import click
 
 from netdraw import __version__
+from netdraw.analysis.images import ImagePrep, is_image, parse_floats, parse_size
 from netdraw.errors import NetdrawError
 from netdraw.frontends import load
 from netdraw.ir import format_shape
@@ -22,6 +23,9 @@ from netdraw.render.tikz import STYLES
 from netdraw.render.dot import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, format_count, parse_label
 from netdraw.render.engine import ENGINES
 from netdraw.render.theme import THEMES
+
+RANKS = ("max", "mean")      # netdraw.analysis.reduce (imports torch, so not imported here)
+TOKENS = ("auto", "matrix", "grid")
 
 __all__ = ["main", "run"]
 
@@ -55,16 +59,62 @@ def source_options(f):
                      help="Record the run eagerly (default) or through torch.export.")(f)
     f = click.option("--kwarg", "kwargs", multiple=True, metavar="NAME=SPEC",
                      help="A keyword input, e.g. input_ids=1x16:int64.")(f)
+    f = click.option("--nhwc", is_flag=True, help="Image input: channels last (NHWC) instead of NCHW.")(f)
+    f = click.option("--bgr", is_flag=True, help="Image input: BGR channel order (OpenCV-trained models).")(f)
+    f = click.option("--pixel-range", type=click.Choice(("1", "255")), default="1", show_default=True,
+                     help="Image input: pixels scaled to 0..1 before mean/std, or kept in 0..255.")(f)
+    f = click.option("--std", default=None, metavar="S[,S,S]",
+                     help="Image input: per-channel std (default ImageNet's 0.229,0.224,0.225).")(f)
+    f = click.option("--mean", default=None, metavar="M[,M,M]",
+                     help="Image input: per-channel mean (default ImageNet's 0.485,0.456,0.406; 0 skips).")(f)
+    f = click.option("--resize", type=click.Choice(("crop", "stretch")), default="crop", show_default=True,
+                     help="Image input: resize the shorter side and centre-crop, or stretch.")(f)
+    f = click.option("--image-size", default=None, metavar="N|HxW",
+                     help="Image input: size fed to the model (default: the model's fixed input size, else 224).")(f)
     f = click.option("--input", "inputs", multiple=True, metavar="SPEC",
-                     help="An example input: a shape such as 1x3x224x224[:dtype] or a .pt/.npy file.")(f)
+                     help="An example input: a shape such as 1x3x224x224[:dtype], a .pt/.npy file, or an "
+                          "image file (.jpg/.png...: resized and normalised, see --image-size, --mean, --std).")(f)
     return f
 
 
+def thumbnail_options(f):
+    """Options of the activation-thumbnail run (render, export)."""
+    f = click.option("--tokens", type=click.Choice(TOKENS), default="auto", show_default=True,
+                     help="Thumbnails of token sequences: a TxD matrix, or a grid of tokens when their count is square.")(f)
+    f = click.option("--cmap", default="viridis", show_default=True,
+                     help="Thumbnails: a matplotlib colormap (viridis, magma, cividis, gray...).")(f)
+    f = click.option("--rank", type=click.Choice(RANKS), default="max", show_default=True,
+                     help="Thumbnails: rank channels by their max or mean activation.")(f)
+    f = click.option("--top-k", type=click.IntRange(1, 64), default=4, show_default=True,
+                     help="Thumbnails: how many channels each node shows.")(f)
+    f = click.option("--thumbnails", is_flag=True,
+                     help="Run the model on --input (e.g. an image) and show each node's output as a thumbnail.")(f)
+    return f
+
+
+def _image_prep(image_size: str | None, resize: str, mean: str | None, std: str | None, pixel_range: str,
+                bgr: bool, nhwc: bool) -> ImagePrep:
+    kw: dict[str, Any] = dict(size=parse_size(image_size) if image_size else None, resize=resize,
+                              pixel_range=int(pixel_range), bgr=bgr, nhwc=nhwc)
+    if mean is not None:
+        kw["mean"] = parse_floats("mean", mean)
+    if std is not None:
+        kw["std"] = parse_floats("std", std)
+    return ImagePrep(**kw)
+
+
 def _load_source(source: str, inputs: tuple[str, ...], kwargs: tuple[str, ...], capture: str | None,
-                 mode: str | None, device: str | None, trust: bool):
+                 mode: str | None, device: str | None, trust: bool, image_size: str | None = None,
+                 resize: str = "crop", mean: str | None = None, std: str | None = None, pixel_range: str = "1",
+                 bgr: bool = False, nhwc: bool = False, thumbnails: dict[str, Any] | None = None):
     options: dict[str, Any] = {}
+    prep = _image_prep(image_size, resize, mean, std, pixel_range, bgr, nhwc)
     if inputs:
         options["inputs"] = list(inputs)
+        if any(is_image(x) for x in inputs) or prep != ImagePrep():
+            options["image"] = prep
+    if thumbnails is not None:
+        options["thumbnails"] = thumbnails
     if kwargs:
         pairs = {}
         for item in kwargs:
@@ -117,11 +167,12 @@ def _load_source(source: str, inputs: tuple[str, ...], kwargs: tuple[str, ...], 
 @click.option("--no-preamble", is_flag=True, help="TikZ: write only the tikzpicture, to \\input in a paper.")
 @click.option("--latex", type=click.Choice(LATEX), default="pdflatex", show_default=True,
               help="TikZ: the program that compiles -o fig.pdf.")
+@thumbnail_options
 @source_options
 def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int, max_width: float,
            engine: str, rankdir: str, theme: str, label: str, fold: tuple[str, ...], no_roll: bool, hide: tuple[str, ...],
            keep: tuple[str, ...], expand: tuple[str, ...], renderer: str | None, style: str, no_preamble: bool,
-           latex: str, **src: Any) -> None:
+           latex: str, thumbnails: bool, top_k: int, rank: str, cmap: str, tokens: str, **src: Any) -> None:
     """Render the model in SOURCE to a diagram.
 
     SOURCE is an .onnx file, netdraw's .json IR, a PyTorch model as file.py:factory or
@@ -132,14 +183,19 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
     options = dict(depth=depth, max_nodes=max_nodes, max_width=max_width, engine=engine, rankdir=rankdir,
                    theme=theme, label=label, fold=list(fold) if fold else None, roll=not no_roll, hide=hide,
                    keep=keep, expand=expand, renderer=renderer or ("tikz" if fmt == "tex" else "graphviz"),
-                   style=style, preamble=not no_preamble, latex=latex)
+                   style=style, preamble=not no_preamble, latex=latex, cmap=cmap)
     _check_options(options)  # before a possibly slow capture
+    if thumbnails:
+        src["thumbnails"] = {"k": top_k, "rank": rank, "tokens": tokens}
     graph = _load_source(source, **src)
     data = render_bytes(graph, fmt, **options)
     write_atomic(output, data)
 
 
 def _check_options(options: dict[str, Any]) -> None:
+    from netdraw.render.thumbs import check_cmap
+
+    check_cmap(options["cmap"])
     parse_depth(options["depth"])
     parse_label(options["label"])
     parse_rules(options["fold"])

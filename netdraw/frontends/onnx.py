@@ -25,8 +25,13 @@ def match(path: Path, head: bytes) -> bool:
     return path.suffix.lower() == ".onnx"
 
 
-def load(path: Path, *, shape_inference: bool = True) -> Graph:
-    """Read an ONNX file without touching external weight files."""
+def load(path: Path, *, shape_inference: bool = True, inputs: Iterable[Any] = (), image: Any = None,
+         thumbnails: Any = None) -> Graph:
+    """Read an ONNX file without touching external weight files.
+
+    ``thumbnails`` (True or options) runs the model in onnxruntime on ``inputs`` (image files,
+    ``.npy`` arrays or shapes, one per graph input, in order; images preprocessed as ``image``
+    says) and stores activation records (see :mod:`netdraw.analysis.activations`)."""
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
@@ -40,6 +45,16 @@ def load(path: Path, *, shape_inference: bool = True) -> Graph:
         raise NetdrawError(f"{path}: not a valid ONNX model (no IR version or no graph)")
     g = from_model(model, shape_inference=shape_inference)
     g.meta["source"] = {"format": "onnx", "path": Path(path).name}
+    if thumbnails:
+        from netdraw.analysis.activations import onnx_activations, onnx_feeds
+
+        model = onnx.ModelProto()
+        model.ParseFromString(raw)
+        if any(t.data_location == TensorProto.EXTERNAL for t in model.graph.initializer):
+            onnx.load_external_data_for_model(model, str(Path(path).resolve().parent))
+        onnx_activations(model, g, onnx_feeds(g, list(inputs), image), thumbnails)
+    elif inputs:
+        raise NetdrawError("inputs for an ONNX model are used only with thumbnails (its shapes are in the file)")
     return g
 
 
@@ -362,4 +377,4 @@ def _toposort(nodes: Iterable[onnx.NodeProto], available: set[str]) -> list[onnx
     return ordered
 
 
-register("onnx", match=match, load=load, description=".onnx (ONNX)")
+register("onnx", match=match, load=load, description=".onnx (ONNX)", options=("inputs", "image", "thumbnails"))

@@ -20,7 +20,7 @@ import inspect
 import math
 import weakref
 from contextlib import ExitStack
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import torch
 from torch import nn
@@ -236,6 +236,11 @@ class _Recorder:
         self.leaf_calls = 0
         #: in a meta capture, the device the model really lives on (what "meta" stands for)
         self.meta_as: str | None = None
+        #: ``observe(value, tensor)`` is called with every new activation right after the op that
+        #: made it (before any later in-place op changes it): the activation-thumbnail hook
+        self.observe: Callable[[Value, torch.Tensor], None] | None = None
+        #: ``on_output(path, scope, output)`` is called when a module call returns
+        self.on_output: Callable[[str, tuple[str, ...], Any], None] | None = None
 
     # values ------------------------------------------------------------
     def bind(self, t: torch.Tensor, v: Value) -> None:
@@ -306,6 +311,8 @@ class _Recorder:
         if not self.stack:
             return
         frame = self.stack.pop()
+        if self.on_output is not None:
+            self.on_output(frame.path, frame.scope, output)
         if frame.leaf and self.ops == frame.ops_at_entry:
             # a leaf module that called no tensor op (nn.Identity): still one node for its call
             outs = _tensors(output)
@@ -371,6 +378,9 @@ class _Recorder:
             node.meta["inplace"] = True
         for t, v in zip(outs, node.outputs):
             self.bind(t, v)
+        if self.observe is not None:
+            for t, v in zip(outs, node.outputs):
+                self.observe(v, t)
         self.ops += 1
 
 
@@ -430,7 +440,8 @@ def _dtype(t: torch.Tensor) -> str:
 
 # ------------------------------------------------------------------ public entry
 def trace(model: nn.Module, args: Any = (), kwargs: dict[str, Any] | None = None, *,
-          capture: str = "eager", mode: str = "auto", train: bool = False, grad: bool = False) -> Graph:
+          capture: str = "eager", mode: str = "auto", train: bool = False, grad: bool = False,
+          thumbnails: Any = None) -> Graph:
     """Capture ``model(*args, **kwargs)`` as a netdraw :class:`~netdraw.ir.Graph`.
 
     ``args``/``kwargs`` hold tensors, :class:`InputSpec` shapes, or any nest of them;
@@ -442,6 +453,10 @@ def trace(model: nn.Module, args: Any = (), kwargs: dict[str, Any] | None = None
     * ``"real"`` -- the model runs for real (needed for data-dependent control flow);
     * ``"auto"`` (default) -- meta, then fake, then real, each only if the one before failed.
 
+    ``thumbnails`` (True, a dict of options or :class:`~netdraw.analysis.reduce.ThumbnailOptions`)
+    runs the model for real once and stores a thumbnail record of every activation in
+    ``Value.meta["activation"]`` (see :mod:`netdraw.analysis.activations`).
+
     The model is left as it was: training flags, parameters, buffers, ``requires_grad``, hooks.
     """
     check_choice("capture", capture, CAPTURES)
@@ -451,6 +466,12 @@ def trace(model: nn.Module, args: Any = (), kwargs: dict[str, Any] | None = None
     if not isinstance(args, tuple):
         args = (args,)
     kwargs = dict(kwargs or {})
+    if thumbnails is not None and thumbnails is not False:
+        from netdraw.analysis.activations import trace_activations
+
+        if capture != "eager" or mode not in ("auto", "real"):
+            raise NetdrawError("thumbnails need a real eager run of the model (capture='eager', mode='real')")
+        return trace_activations(model, args, kwargs, thumbnails, train=train)
     if capture == "export":
         from netdraw.frontends.pytorch_export import trace_export
 
@@ -538,9 +559,12 @@ def _prune(graph: Graph) -> None:
 
 
 def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool, grad: bool,
-         failures: list[str]) -> Graph:
+         failures: list[str], observe: Callable[[Value, torch.Tensor], None] | None = None,
+         on_output: Callable[[str, tuple[str, ...], Any], None] | None = None) -> Graph:
     graph = Graph(type(model).__name__)
     rec = _Recorder(model, graph)
+    rec.observe = observe
+    rec.on_output = on_output
     flags = [(m, m.training) for m in model.modules()]
     with ExitStack() as stack:
         call = model
@@ -578,6 +602,8 @@ def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool,
             for path, t in _leaves(obj, name):
                 graph_input = graph.add_input(path, tuple(t.shape), _dtype(t), rename=True)
                 rec.bind(t, graph_input)
+                if observe is not None:
+                    observe(graph_input, t)
             attrs.update(_non_tensors(obj, name))
         if kind == "fake":
             stack.enter_context(fake_mode)

@@ -30,14 +30,18 @@ def is_spec(source: str) -> bool:
     return bool(_SPEC.match(source)) and not Path(source).exists()
 
 
-def parse_input(text: str) -> Any:
-    """``1x3x224x224``, ``1x16:int64``, or a ``.pt``/``.npy`` tensor file."""
+def parse_input(text: str, image: Any = None) -> Any:
+    """``1x3x224x224``, ``1x16:int64``, a ``.pt``/``.npy`` tensor file, or an image file
+    (preprocessed as ``image``, an :class:`~netdraw.analysis.images.ImagePrep`, says)."""
     import torch
 
+    from netdraw.analysis.images import is_image, load_image
     from netdraw.frontends.pytorch import InputSpec
 
     text = text.strip()
     path = Path(text)
+    if is_image(text):
+        return torch.from_numpy(load_image(path, image))
     if path.suffix in (".pt", ".pth", ".npy") and not _SHAPE.match(text):
         if not path.is_file():
             raise NetdrawError(f"{text}: no such input tensor file")
@@ -168,14 +172,18 @@ def load_file_model(path: Path, *, trust: bool) -> Any:
 
 
 def load_source(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, Any] | None = None,
-                capture: str = "eager", mode: str = "auto", device: str = "cpu", trust: bool = False) -> Graph:
-    """Load and trace a PyTorch source as the CLI names it."""
+                capture: str = "eager", mode: str = "auto", device: str = "cpu", trust: bool = False,
+                image: Any = None, thumbnails: Any = None) -> Graph:
+    """Load and trace a PyTorch source as the CLI names it; ``thumbnails`` runs it for real and
+    keeps activation records (see :mod:`netdraw.analysis.activations`)."""
     import torch
 
     from netdraw.frontends.pytorch import trace
 
     path = Path(source)
     if path.suffix == ".pt2" and path.is_file():
+        if thumbnails:
+            raise NetdrawError(f"{path}: thumbnails need a Python model; give it as file.py:factory")
         from netdraw.frontends.pytorch_export import from_exported
 
         try:
@@ -185,18 +193,25 @@ def load_source(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, An
         g = from_exported(ep, path.stem)
         g.meta["source"]["path"] = path.name
         return g
-    args = tuple(parse_input(x) if isinstance(x, str) else x for x in inputs)
-    kw = {k: parse_input(v) if isinstance(v, str) else v for k, v in (kwargs or {}).items()}
+    args = tuple(parse_input(x, image) if isinstance(x, str) else x for x in inputs)
+    kw = {k: parse_input(v, image) if isinstance(v, str) else v for k, v in (kwargs or {}).items()}
     if path.suffix in TORCH_SUFFIXES and path.is_file():
         model = load_file_model(path, trust=trust)
         if isinstance(model, torch.jit.ScriptModule):
+            if thumbnails:
+                raise NetdrawError(f"{path}: thumbnails need a Python model (TorchScript runs outside "
+                                   "netdraw's hooks); give it as file.py:factory")
             return _script_graph(model, args, kw, path)
     else:
         model = load_module(source, device=device)
     if not args and not kw:
         raise NetdrawError("a PyTorch model needs example inputs: --input 1x3x224x224 (shape[:dtype]) or a "
                            ".pt/.npy tensor file, and --kwarg name=... for keyword inputs")
-    g = trace(model, args, kw, capture=capture, mode=mode)
+    if thumbnails and mode in ("meta", "fake"):
+        raise NetdrawError(f"thumbnails run the model for real; --mode {mode} cannot give them")
+    if thumbnails and device == "meta":
+        raise NetdrawError("thumbnails need the model's real weights; --device meta builds it without them")
+    g = trace(model, args, kw, capture=capture, mode=mode, thumbnails=thumbnails or None)
     g.meta["source"]["path"] = source
     return g
 
@@ -232,4 +247,5 @@ def _script_graph(model: Any, args: tuple, kwargs: dict, path: Path) -> Graph:
 register("pytorch", match=lambda path, head: path.suffix.lower() in TORCH_SUFFIXES,
          load=lambda source, **options: load_source(str(source), **options),
          description="file.py:factory, package.module:factory, .pt (TorchScript), .pt2 (torch.export)",
-         options=("inputs", "kwargs", "capture", "mode", "device", "trust"), match_source=is_spec)
+         options=("inputs", "kwargs", "capture", "mode", "device", "trust", "image", "thumbnails"),
+         match_source=is_spec)

@@ -14,6 +14,7 @@ from netdraw.passes.fold import fold as fold_pass
 from netdraw.passes.fold import parse_rules
 from netdraw.passes.roll import roll as roll_pass
 from netdraw.passes.select import Selector, hide as hide_pass, keep as keep_pass
+from netdraw.passes.thumbnails import attach as attach_thumbnails, has_activations
 
 __all__ = ["prepare", "candidates", "parse_depth", "PREPARE_OPTIONS"]
 
@@ -88,6 +89,9 @@ def candidates(graph: Graph, **options: Any) -> Iterator[Graph]:
        with at most ``max_nodes`` nodes, starting from ``"leaves"``: every op, but each leaf module
        of two or more ops as one node), opening the modules ``expand`` matches one level further.
 
+    6. when the graph carries activation records (``meta["thumbnails"]``), each shown node gets its
+       ``meta["thumbnail"]`` (see :mod:`netdraw.passes.thumbnails`).
+
     Each graph's ``meta["collapse"]`` records ``{"depth", "auto"}``.
     """
     opts = _check(options)
@@ -120,6 +124,8 @@ def candidates(graph: Graph, **options: Any) -> Iterator[Graph]:
     for d in levels:
         out = collapse(g, d, sel) if d is not None else g
         out.meta["collapse"] = {"depth": d, "auto": depth == "auto"}
+        if has_activations(out):
+            attach_thumbnails(out)
         yield out
 
 

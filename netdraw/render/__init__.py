@@ -19,7 +19,8 @@ from netdraw.render.latex import LATEX, compile_pdf
 from netdraw.render.layout import layout_json
 from netdraw.render.tikz import STYLES, auto_style, to_tikz
 from netdraw.render import engine as _engine
-from netdraw.render.dot import DEFAULT_LABEL, RANKDIRS, parse_label, to_dot
+from netdraw.render.dot import DEFAULT_LABEL, RANKDIRS, parse_label, thumbnail_ids, to_dot
+from netdraw.render.thumbs import embed_svg
 from netdraw.render.mermaid import to_mermaid
 from netdraw.render.notebook import repr_svg as _repr_svg
 from netdraw.render.theme import THEMES
@@ -53,6 +54,8 @@ OPTIONS: dict[str, Any] = {
     "style": "auto",
     "preamble": True,
     "latex": "pdflatex",
+    "thumbnails": True,
+    "cmap": "viridis",
 }
 
 
@@ -82,6 +85,9 @@ def _options(options: dict[str, Any]) -> dict[str, Any]:
     check_choice("renderer", opts["renderer"], RENDERERS)
     check_choice("style", opts["style"], STYLES)
     check_choice("latex", opts["latex"], LATEX)
+    if not isinstance(opts["thumbnails"], bool):
+        raise NetdrawError(f"invalid thumbnails {opts['thumbnails']!r}; valid: True (draw the activation "
+                           "thumbnails a graph carries) or False")
     mw = opts["max_width"]
     if mw is not None and (isinstance(mw, bool) or not isinstance(mw, (int, float)) or mw <= 0):
         raise NetdrawError(f"invalid max_width {mw!r}; valid: a width in inches > 0, or None")
@@ -116,6 +122,12 @@ def render_bytes(graph: Graph, fmt: str, **options: Any) -> bytes:
         return to_mermaid(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"]).encode("utf-8")
     if fmt == "dot":
         return source.encode("utf-8")
+    thumbs = thumbnail_ids(drawn, opts["thumbnails"])
+    if thumbs:
+        # the images go into the SVG as data URIs; PNG and PDF are converted from that SVG
+        svg = embed_svg(svg if svg is not None else _engine.layout(source, "svg", opts["engine"]), thumbs,
+                        opts["cmap"])
+        return svg if fmt == "svg" else _engine.convert_svg(svg, fmt)
     if fmt == "svg" and svg is not None:
         return svg
     return _engine.layout(source, fmt, opts["engine"])
@@ -175,13 +187,15 @@ def _fit(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, str, bytes | None]:
     """The graph to draw, its DOT source, and its SVG when it was laid out to measure it
     (see :func:`_choose`)."""
     def measure(drawn: Graph) -> tuple[float, tuple[str, bytes]]:
-        source = to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"])
+        source = to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"],
+                        thumbnails=opts["thumbnails"])
         svg = _engine.layout(source, "svg", opts["engine"])
         return svg_size(svg)[0] / 72, (source, svg)
 
     drawn, made = _choose(candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}), opts, measure)
     if made is None:
-        return drawn, to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"]), None
+        return drawn, to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"],
+                             thumbnails=opts["thumbnails"]), None
     return drawn, made[0], made[1]
 
 

@@ -10,8 +10,9 @@ from netdraw.render.escape import dot_id, dot_label
 from netdraw.render.scene import (DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, Box, Cluster, Scene, build_scene,
                                   format_count, parse_label, shape_text)
 from netdraw.render.theme import THEMES, Theme
+from netdraw.render.thumbs import PAD, display_size
 
-__all__ = ["to_dot", "RANKDIRS", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label", "format_count", "shape_text"]
+__all__ = ["to_dot", "thumbnail_ids", "RANKDIRS", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label", "format_count", "shape_text"]
 
 
 class _Writer:
@@ -29,6 +30,7 @@ class _Writer:
         extra = ", peripheries=2" if b.subgraphs else ""
         if ind == "\t" and b.kind == "node":  # keep the main chain straight (in clusters, dot 2.43 rejects groups)
             extra += ", group=main"
+        extra += _room(b)
         self.lines.append(f"{ind}{dot_id(b.id)} [label={dot_label(*b.lines)}, {self.style(b.category, extra)}];")
 
     def emit(self) -> str:
@@ -42,7 +44,7 @@ class _Writer:
         add(f'\tedge [fontname="{t.font}", fontsize=8, fontcolor="{t.muted}", color="{t.edge}", '
             f'arrowsize=0.6, penwidth=0.9];')
         for b in self.s.inputs:
-            add(f"\t{dot_id(b.id)} [label={dot_label(*b.lines)}, {self.style('input')}];")
+            add(f"\t{dot_id(b.id)} [label={dot_label(*b.lines)}, {self.style('input', _room(b))}];")
         self.cluster_body(self.s.root, "\t")
         for b in self.s.outputs:
             add(f"\t{dot_id(b.id)} [label={dot_label(*b.lines)}, {self.style('output')}];")
@@ -71,9 +73,28 @@ class _Writer:
             self.lines.append(f"{ind}}}")
 
 
+def _room(b: Box) -> str:
+    """Node attributes that leave room for a thumbnail under the label (text at the top);
+    :func:`netdraw.render.thumbs.embed_svg` puts the image there."""
+    if not b.thumbnail:
+        return ""
+    w, h = display_size(b.thumbnail)
+    text_h = 12.0 * len(b.lines) + 2 * 3.6  # 10 pt lines and the node's vertical margin
+    return (f", labelloc=t, height={(text_h + h + 2 * PAD) / 72:.3f}, "
+            f"width={(w + 2 * PAD + 8.64) / 72:.3f}")
+
+
 def to_dot(graph: Graph, *, rankdir: str = "TB", theme: str = "paper",
-           label: str | Sequence[str] = DEFAULT_LABEL) -> str:
-    """The DOT source of an (already prepared) graph."""
+           label: str | Sequence[str] = DEFAULT_LABEL, thumbnails: bool = True) -> str:
+    """The DOT source of an (already prepared) graph; nodes with thumbnails get room for them."""
     check_choice("rankdir", rankdir, RANKDIRS)
     check_choice("theme", theme, THEMES)
-    return _Writer(build_scene(graph, label), THEMES[theme], rankdir).emit()
+    return _Writer(build_scene(graph, label, thumbnails=thumbnails), THEMES[theme], rankdir).emit()
+
+
+def thumbnail_ids(graph: Graph, thumbnails: bool = True) -> dict[str, dict]:
+    """{node ID as Graphviz writes it in SVG titles: finished record} for the boxes with thumbnails."""
+    if not thumbnails:
+        return {}
+    scene = build_scene(graph, ("name",), thumbnails=True)
+    return {dot_id(b.id)[1:-1]: b.thumbnail for b in scene.boxes() if b.thumbnail}

@@ -23,7 +23,7 @@ from typing import Any
 
 from netdraw.errors import NetdrawError, check_choice
 
-__all__ = ["ENGINES", "LAYOUT_FORMATS", "resolve", "layout", "native_available", "wasm_available"]
+__all__ = ["ENGINES", "LAYOUT_FORMATS", "resolve", "layout", "convert_svg", "native_available", "wasm_available"]
 
 ENGINES = ("auto", "native", "wasm")
 LAYOUT_FORMATS = ("svg", "png", "pdf", "json")  # json: Graphviz's coordinates, for other renderers
@@ -202,6 +202,13 @@ def _wasm_svg(source: str, fmt: str = "svg") -> bytes:
         raise NetdrawError(f"the embedded Graphviz (WebAssembly) failed on this graph ({first}); "
                            f"{_INSTALL_HINT}") from None
     raise exc
+
+
+def convert_svg(svg: bytes, fmt: str) -> bytes:
+    """An SVG (one netdraw post-processed, e.g. with embedded images) as PNG or PDF, with the
+    converters the wasm path uses (resvg, svglib): the same result whichever engine laid it out."""
+    check_choice("format", fmt, ("png", "pdf"))
+    return _svg_to_png(svg) if fmt == "png" else _svg_to_pdf(svg)
 
 
 # ------------------------------------------------------------------ conversions

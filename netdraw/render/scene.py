@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from netdraw.errors import check_choice
+from netdraw.analysis.records import finish
 from netdraw.ir import Graph, Node, Value
 from netdraw.ops import category, label_fields
 from netdraw.passes.collapse import visible_nodes
@@ -114,6 +115,7 @@ class Box:
     subgraphs: bool = False    # owns subgraphs (drawn with a double border)
     kind: str = "node"         # node | input | output | stub
     node: Node | None = None
+    thumbnail: dict[str, Any] | None = None  # a finished activation record (netdraw.passes.thumbnails)
 
 
 @dataclass
@@ -157,8 +159,9 @@ class Scene:
 
 
 class _Builder:
-    def __init__(self, graph: Graph, label: tuple[str, ...]) -> None:
+    def __init__(self, graph: Graph, label: tuple[str, ...], thumbnails: bool = True) -> None:
         self.g = graph
+        self.thumbnails = thumbnails
         self.fields = set(label)
         self.modules = graph.meta.get("modules", {})
         self.visible = visible_nodes(graph)
@@ -257,13 +260,16 @@ class _Builder:
             cat = "module"
         title = module[-1] if module else (n.scope[-1] if n.meta.get("group") and n.scope else n.op_type)
         self.titles[self.nid(n)] = title
-        return Box(self.nid(n), self.node_lines(n, module), cat, title, bool(n.subgraphs), "node", n)
+        thumb = n.meta.get("thumbnail") if self.thumbnails else None
+        return Box(self.nid(n), self.node_lines(n, module), cat, title, bool(n.subgraphs), "node", n, thumb)
 
     def build(self) -> Scene:
         inputs = []
         for v in self.g.inputs:
             self.titles[self.iid(v)] = f"input {v.name}"
-            inputs.append(Box(self.iid(v), self.io_lines("input", v), "input", f"input {v.name}", kind="input"))
+            rec = v.meta.get("activation") if self.thumbnails else None
+            inputs.append(Box(self.iid(v), self.io_lines("input", v), "input", f"input {v.name}", kind="input",
+                              thumbnail=finish(rec) if rec else None))
         # a tree of module paths; each node sits in the cluster of its enclosing module
         tree: dict[tuple[str, ...], dict[str, Any]] = {(): {"nodes": [], "children": []}}
         for n in self.visible:
@@ -341,6 +347,7 @@ class _Builder:
         return out
 
 
-def build_scene(graph: Graph, label: str | Sequence[str] = DEFAULT_LABEL) -> Scene:
-    """The scene of an (already prepared) graph."""
-    return _Builder(graph, parse_label(label)).build()
+def build_scene(graph: Graph, label: str | Sequence[str] = DEFAULT_LABEL, *, thumbnails: bool = True) -> Scene:
+    """The scene of an (already prepared) graph; ``thumbnails``: boxes carry the activation
+    thumbnails the graph has."""
+    return _Builder(graph, parse_label(label), thumbnails).build()

@@ -1,0 +1,1 @@
+"""Analyses that run a model on real inputs: activation thumbnails (and, later, Zeiler & Fergus)."""

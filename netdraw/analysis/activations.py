@@ -1,0 +1,231 @@
+"""Run a model once on a real input and keep a thumbnail of every activation.
+
+PyTorch models run under netdraw's eager recorder (:mod:`netdraw.frontends.pytorch`): right
+after each op, and before any later in-place op (``ReLU(inplace=True)``) can change its result,
+the output is reduced to a small record (:mod:`netdraw.analysis.reduce`) stored in
+``Value.meta["activation"]``; the full tensor is never kept, so peak memory stays that of the
+forward pass.  A module called twice gives two values, each with its own record.  The model runs
+in eval mode under ``no_grad`` and is left as it was (mode, parameters, buffers, grad state).
+
+ONNX models run in onnxruntime with the wanted intermediate values added as graph outputs.
+
+:func:`layer_activations` returns full activations of chosen modules (one tensor per call, cloned
+when the module returns, as captum's ``LayerActivation`` does); the tests hold both paths to it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import sys
+from typing import Any, Iterable
+
+import torch
+
+from netdraw.analysis.reduce import ThumbnailOptions, reduce_tensor
+from netdraw.errors import NetdrawError
+from netdraw.ir import Graph, Value
+
+__all__ = ["trace_activations", "layer_activations", "onnx_activations", "onnx_feeds", "ACTIVATION_KEY"]
+
+#: where a value's thumbnail record lives
+ACTIVATION_KEY = "activation"
+
+
+class _Progress:
+    """A tqdm bar on stderr that appears only if the run takes more than a second."""
+
+    def __init__(self, desc: str, total: int | None, unit: str, enabled: bool | None) -> None:
+        self.bar = None
+        if enabled is False:
+            return
+        try:
+            from tqdm import tqdm
+        except ImportError:
+            return
+        self.bar = tqdm(total=total, desc=desc, unit=unit, delay=1.0, leave=False, file=sys.stderr,
+                        disable=None if enabled is None else not enabled, dynamic_ncols=True)
+
+    def update(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _record_meta(graph: Graph, opts: ThumbnailOptions, runner: str) -> None:
+    graph.meta["thumbnails"] = {"k": opts.k, "rank": opts.rank, "size": opts.size, "tokens": opts.tokens,
+                                "runner": runner}
+
+
+def trace_activations(model: torch.nn.Module, args: tuple, kwargs: dict[str, Any] | None = None,
+                      thumbnails: Any = True, *, train: bool = False, progress: bool | None = None) -> Graph:
+    """Capture ``model(*args, **kwargs)`` for real, with a thumbnail record on every activation."""
+    from netdraw.frontends.pytorch import _first_line, _run
+
+    opts = ThumbnailOptions.of(thumbnails)
+    bar = _Progress("thumbnails", None, "op", progress)
+
+    def observe(v: Value, t: torch.Tensor) -> None:
+        rec = reduce_tensor(t, opts, rgb=v.kind == "input")
+        if rec is not None:
+            v.meta[ACTIVATION_KEY] = rec
+        bar.update()
+
+    if not isinstance(args, tuple):
+        args = (args,)
+    on_meta = any(t.is_meta for t in (*model.parameters(), *model.buffers()))
+    if on_meta:
+        raise NetdrawError("thumbnails need the model's real weights, but it was built on the meta device")
+    try:
+        graph = _run(model, args, dict(kwargs or {}), kind="real", train=train, grad=False, failures=[],
+                     observe=observe)
+    except NetdrawError:
+        raise
+    except Exception as exc:
+        raise NetdrawError(f"the model failed to run on the input: {_first_line(exc)}") from None
+    finally:
+        bar.close()
+    _record_meta(graph, opts, "torch")
+    return graph
+
+
+def layer_activations(model: torch.nn.Module, args: Any, kwargs: dict[str, Any] | None = None, *,
+                      layers: Iterable[str]) -> dict[str, list[torch.Tensor]]:
+    """Full outputs of the modules whose dotted path matches one of ``layers`` (globs allowed):
+    ``{path: [output of call 1, call 2, ...]}``, each cloned when the call returns."""
+    from netdraw.frontends.pytorch import _first_line, _run
+
+    patterns = list(layers)
+    names = {name for name, _ in model.named_modules()}
+    for p in patterns:
+        if not any(fnmatch.fnmatchcase(n, p) for n in names):
+            raise NetdrawError(f"no module matches {p!r}")
+    out: dict[str, list[torch.Tensor]] = {}
+
+    def on_output(path: str, scope: tuple[str, ...], output: Any) -> None:
+        if any(fnmatch.fnmatchcase(path, p) for p in patterns) and isinstance(output, torch.Tensor):
+            out.setdefault(path, []).append(output.detach().clone())
+
+    if not isinstance(args, tuple):
+        args = (args,)
+    try:
+        _run(model, args, dict(kwargs or {}), kind="real", train=False, grad=False, failures=[],
+             on_output=on_output)
+    except NetdrawError:
+        raise
+    except Exception as exc:
+        raise NetdrawError(f"the model failed to run on the input: {_first_line(exc)}") from None
+    return out
+
+
+def onnx_activations(model: Any, graph: Graph, feeds: dict[str, Any], thumbnails: Any = True, *,
+                     progress: bool | None = None) -> Graph:
+    """Run the ONNX ``model`` (a path or ``ModelProto``) in onnxruntime on ``feeds`` (input name ->
+    numpy array) and store a thumbnail record on each top-level value of ``graph`` (its IR, as
+    :func:`netdraw.frontends.onnx.load` made it); returns ``graph``."""
+    import numpy as np
+    import onnx
+
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise NetdrawError("thumbnails of ONNX models need onnxruntime (pip install onnxruntime)") from None
+    opts = ThumbnailOptions.of(thumbnails)
+    if not isinstance(model, onnx.ModelProto):
+        try:
+            model = onnx.load(str(model))
+        except Exception as exc:
+            raise NetdrawError(f"{model}: cannot load for onnxruntime ({_line(exc)})") from None
+    produced = [o for n in model.graph.node for o in n.output if o]
+    existing = {o.name for o in model.graph.output}
+    wanted = [name for name in produced if name in graph._values and graph._values[name].kind == "activation"]
+    for name in wanted:
+        if name not in existing:
+            model.graph.output.append(onnx.ValueInfoProto(name=name))
+    sess_opts = ort.SessionOptions()
+    sess_opts.log_severity_level = 3
+    try:
+        sess = ort.InferenceSession(model.SerializeToString(), sess_opts, providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise NetdrawError(f"onnxruntime cannot load the model: {_line(exc)}") from None
+    inputs = {i.name: i for i in sess.get_inputs()}
+    missing = sorted(set(inputs) - set(feeds))
+    if missing:
+        raise NetdrawError(f"no input given for {missing[0]!r}; inputs: {', '.join(inputs)}")
+    unknown = sorted(set(feeds) - set(inputs))
+    if unknown:
+        raise NetdrawError(f"the model has no input {unknown[0]!r}; inputs: {', '.join(inputs)}")
+    typed = {}
+    for name, arr in feeds.items():
+        want = inputs[name].type  # e.g. tensor(float)
+        arr = np.asarray(arr)
+        if want == "tensor(float)" and arr.dtype != np.float32:
+            arr = arr.astype(np.float32)
+        typed[name] = arr
+    bar = _Progress("thumbnails", len(wanted) + len(typed), "value", progress)
+    try:
+        results = sess.run(wanted, typed)
+    except Exception as exc:
+        raise NetdrawError(f"onnxruntime failed to run the model: {_line(exc)}") from None
+    try:
+        for name, arr in typed.items():
+            _store(graph, name, arr, opts)
+            bar.update()
+        for name, arr in zip(wanted, results):
+            _store(graph, name, arr, opts)
+            bar.update()
+    finally:
+        bar.close()
+    _record_meta(graph, opts, "onnxruntime")
+    return graph
+
+
+def onnx_feeds(graph: Graph, inputs: list[Any], image: Any = None) -> dict[str, Any]:
+    """Input arrays for the graph inputs of an ONNX graph, in order, from image files (preprocessed
+    as ``image``, a :class:`~netdraw.analysis.images.ImagePrep`, says, at the input's own size when
+    it is fixed), ``.npy`` files, numpy arrays, or shapes (``1x3x224x224[:dtype]``: seeded noise)."""
+    import numpy as np
+
+    from netdraw.analysis.images import is_image, load_image
+
+    if not inputs:
+        raise NetdrawError("thumbnails need an input to run the model on: --input image.jpg (or a .npy file)")
+    if len(inputs) != len(graph.inputs):
+        raise NetdrawError(f"the model has {len(graph.inputs)} inputs ({', '.join(v.name for v in graph.inputs)}); "
+                           f"{len(inputs)} given")
+    feeds = {}
+    for v, x in zip(graph.inputs, inputs):
+        if isinstance(x, str) and is_image(x):
+            x = load_image(x, image, shape=v.shape)
+        elif isinstance(x, str) and x.endswith(".npy"):
+            try:
+                x = np.load(x, allow_pickle=False)
+            except (OSError, ValueError) as exc:
+                raise NetdrawError(f"{x}: not a numpy array file ({exc})") from None
+        elif isinstance(x, str):
+            from netdraw.frontends.pytorch_source import parse_input
+
+            spec = parse_input(x)
+            x = spec.make().numpy() if hasattr(spec, "make") else spec.numpy()
+        elif hasattr(x, "numpy") and not isinstance(x, np.ndarray):
+            x = x.numpy()
+        feeds[v.name] = np.asarray(x)
+    return feeds
+
+
+def _store(graph: Graph, name: str, arr: Any, opts: ThumbnailOptions) -> None:
+    import numpy as np
+
+    v = graph._values.get(name)
+    if v is None or not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
+        return
+    rec = reduce_tensor(torch.from_numpy(np.ascontiguousarray(arr)), opts, rgb=v.kind == "input")
+    if rec is not None:
+        v.meta[ACTIVATION_KEY] = rec
+
+
+def _line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__

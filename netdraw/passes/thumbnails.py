@@ -1,0 +1,36 @@
+"""Attach activation thumbnails to the nodes a diagram shows (the last pass).
+
+A node's thumbnail is the record (:mod:`netdraw.analysis.records`) of its first output that has
+one, finished (normalised to uint8) and written to ``node.meta["thumbnail"]`` with the value's
+name under ``"value"``: for a collapsed module or a folded chain, the output of the whole block
+(a Conv-BN-ReLU shows what its ReLU returned).  Only the shown nodes are finished, so a capture
+can keep raw records of every value cheaply.
+"""
+
+from __future__ import annotations
+
+from netdraw.analysis.records import finish
+from netdraw.ir import Graph
+
+__all__ = ["attach", "has_activations", "KEY"]
+
+#: where the finished record goes
+KEY = "thumbnail"
+
+
+def has_activations(graph: Graph) -> bool:
+    return "thumbnails" in graph.meta
+
+
+def attach(graph: Graph) -> int:
+    """Set ``node.meta["thumbnail"]`` on every top-level node whose output has a record; returns
+    how many nodes got one."""
+    count = 0
+    for node in graph.nodes:
+        for v in node.outputs:
+            rec = v.meta.get("activation")
+            if rec is not None:
+                node.meta[KEY] = {**finish(rec), "value": v.name}
+                count += 1
+                break
+    return count

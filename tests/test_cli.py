@@ -149,3 +149,24 @@ def test_real_process_has_no_traceback(tmp_path):
     assert ok.returncode == 0, ok.stderr
     assert ok.stderr == ""  # no warnings, no finaliser noise at exit
     assert (tmp_path / "r.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_thumbnails_from_an_image(tmp_path, capsys):
+    out = tmp_path / "fig.svg"
+    cat = ROOT / "examples" / "images" / "chelsea.jpg"
+    model = ROOT / "examples" / "resnet18.onnx"
+    assert run(["render", str(model), "--input", str(cat), "--thumbnails", "--top-k", "2", "--depth", "1",
+                "-o", str(out)]) == 0
+    svg = out.read_text()
+    assert svg.count("<image ") == 10  # input, conv1 (Conv-ReLU), maxpool, layer1..4, avgpool, flatten, fc
+    assert run(["render", str(model), "--input", str(cat), "--thumbnails", "--cmap", "nope", "-o",
+                str(tmp_path / "x.svg")]) == 2
+    assert "unknown colormap 'nope'" in capsys.readouterr().err
+    assert run(["render", str(model), "--thumbnails", "-o", str(tmp_path / "y.svg")]) == 2
+    assert "thumbnails need an input" in capsys.readouterr().err
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG broken")
+    assert run(["render", str(model), "--input", str(bad), "--thumbnails", "-o", str(tmp_path / "z.svg")]) == 2
+    err = capsys.readouterr().err
+    assert "not an image" in err and err.count("\n") == 1
+    assert not (tmp_path / "x.svg").exists() and not (tmp_path / "z.svg").exists()

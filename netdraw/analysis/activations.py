@@ -138,9 +138,14 @@ def onnx_activations(model: Any, graph: Graph, feeds: dict[str, Any], thumbnails
             model = onnx.load(str(model))
         except Exception as exc:
             raise NetdrawError(f"{model}: cannot load for onnxruntime ({_line(exc)})") from None
+    # only values that depend on the inputs: not weights reshaped or cast at run time
+    live = {id(v) for v in graph.inputs}
+    for node in graph.nodes:
+        if any(v is not None and id(v) in live for v in node.inputs):
+            live.update(id(v) for v in node.outputs)
     produced = [o for n in model.graph.node for o in n.output if o]
     existing = {o.name for o in model.graph.output}
-    wanted = [name for name in produced if name in graph._values and graph._values[name].kind == "activation"]
+    wanted = [name for name in produced if name in graph._values and id(graph._values[name]) in live]
     for name in wanted:
         if name not in existing:
             model.graph.output.append(onnx.ValueInfoProto(name=name))

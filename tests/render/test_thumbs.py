@@ -1,0 +1,92 @@
+"""Thumbnails in the diagram: the picture of a record, and its embedding in SVG, PNG and PDF."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import netdraw
+from netdraw.analysis.records import decode, finish
+from netdraw.analysis.reduce import ThumbnailOptions, reduce_tensor
+from netdraw.render import prepare, render_bytes
+from netdraw.render.thumbs import _lut, display_size, image, png
+from tests.analysis.test_activations import make
+
+IMAGE = re.compile(rb'<image x="([\d.-]+)" y="([\d.-]+)" width="([\d.]+)" height="([\d.]+)"[^>]*'
+                   rb'xlink:href="data:image/png;base64,([^"]+)"')
+
+
+def test_a_grid_of_maps_in_the_colormap():
+    t = torch.randn(1, 6, 7, 7, generator=torch.Generator().manual_seed(0))
+    rec = finish(reduce_tensor(t, ThumbnailOptions(k=4)))
+    img = image(rec)
+    # 2×2 tiles of 7×7 enlarged ×4 (to >= 24 px), 1 px gaps
+    assert img.shape == (57, 57, 4)
+    assert display_size(rec) == (57.0, 57.0)
+    maps = decode(rec)
+    lut = _lut("viridis")
+    assert np.array_equal(img[0:28:4, 0:28:4], lut[maps[0]])
+    assert np.array_equal(img[29:57:4, 29:57:4], lut[maps[3]])
+    assert (img[28, :, 3] == 0).all() and (img[:, 28, 3] == 0).all()  # transparent gaps
+    assert png(rec) == png(rec)
+
+
+def test_strips_and_matrices():
+    strip = finish(reduce_tensor(torch.randn(1, 1000), ThumbnailOptions()))
+    assert image(strip).shape == (8, 64, 4)
+    matrix = finish(reduce_tensor(torch.randn(1, 16, 768), ThumbnailOptions()))
+    assert image(matrix).shape == (16, 64, 4)  # tokens × features (768 averaged into 64)
+
+
+def drawn_graph():
+    m, x = make()
+    return netdraw.trace(m, (x,), thumbnails={"k": 4, "size": 16})
+
+
+@pytest.mark.parametrize("engine", [pytest.param("native", marks=pytest.mark.dot), "wasm"])
+def test_svg_embeds_one_image_per_shown_node(engine):
+    g = drawn_graph()
+    svg = render_bytes(g, "svg", engine=engine, depth=1)
+    drawn = prepare(g, depth=1)
+    shown = {n.name: n.meta["thumbnail"] for n in drawn.nodes if "thumbnail" in n.meta}
+    found = IMAGE.findall(svg)
+    assert len(found) == len(shown) + 1  # and the input image
+    pngs = {base64.b64decode(f[4]) for f in found}
+    assert pngs == {png(rec) for rec in shown.values()} | {png(finish(g.inputs[0].meta["activation"]))}
+    assert svg == render_bytes(g, "svg", engine=engine, depth=1)  # deterministic
+    assert b"<image" not in render_bytes(g, "svg", engine=engine, depth=1, thumbnails=False)
+
+
+def test_png_shows_the_thumbnails():
+    g = drawn_graph()
+    svg = render_bytes(g, "svg", engine="wasm", depth=1)
+    x, y, w, h, data = IMAGE.findall(svg)[1]
+    picture = np.asarray(Image.open(io.BytesIO(base64.b64decode(data))).convert("RGBA"))
+    out = np.asarray(Image.open(io.BytesIO(render_bytes(g, "png", engine="wasm", depth=1))).convert("RGBA"))
+    # 2 px per point; the SVG's origin is moved by Graphviz's translate(4 H-4)
+    height_pt = float(re.search(rb'<svg width="[\d.]+pt" height="([\d.]+)pt"', svg).group(1))
+    tx, ty = 4.0, height_pt - 4.0
+    px = lambda v: int(round(v * 2))  # noqa: E731
+    cx, cy = float(x) + tx + 0.25 * float(w), float(y) + ty + 0.25 * float(h)
+    got = out[px(cy), px(cx), :3].astype(int)
+    want = picture[int(0.25 * picture.shape[0]), int(0.25 * picture.shape[1]), :3].astype(int)
+    assert np.abs(got - want).max() <= 8
+
+
+@pytest.mark.skipif(shutil.which("pdfimages") is None, reason="poppler-utils (pdfimages) is not installed")
+def test_pdf_holds_the_thumbnails(tmp_path):
+    g = drawn_graph()
+    pdf = tmp_path / "fig.pdf"
+    pdf.write_bytes(render_bytes(g, "pdf", engine="wasm", depth=1))
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    images = [line for line in listing.splitlines()[2:] if line.strip() and " image " in line]
+    drawn = prepare(g, depth=1)
+    assert len(images) == sum("thumbnail" in n.meta for n in drawn.nodes) + 1

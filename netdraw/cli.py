@@ -16,8 +16,8 @@ from netdraw.frontends import load
 from netdraw.ir import format_shape
 from netdraw.passes.collapse import DEFAULT_MAX_NODES
 from netdraw.passes.fold import parse_rules
-from netdraw.render import (DEFAULT_MAX_WIDTH, FORMATS, RENDERERS, format_for, parse_depth, render_bytes,
-                            write_atomic)
+from netdraw.render import (DEFAULT_MAX_WIDTH, FORMATS, RENDERERS, format_for, parse_depth, render_files,
+                            write_with_files)
 from netdraw.render.latex import LATEX
 from netdraw.render.tikz import STYLES
 from netdraw.render.dot import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, format_count, parse_label
@@ -59,6 +59,7 @@ def source_options(f):
                      help="Record the run eagerly (default) or through torch.export.")(f)
     f = click.option("--kwarg", "kwargs", multiple=True, metavar="NAME=SPEC",
                      help="A keyword input, e.g. input_ids=1x16:int64.")(f)
+    f = click.option("--grayscale", is_flag=True, help="Image input: one grey channel.")(f)
     f = click.option("--nhwc", is_flag=True, help="Image input: channels last (NHWC) instead of NCHW.")(f)
     f = click.option("--bgr", is_flag=True, help="Image input: BGR channel order (OpenCV-trained models).")(f)
     f = click.option("--pixel-range", type=click.Choice(("1", "255")), default="1", show_default=True,
@@ -93,9 +94,9 @@ def thumbnail_options(f):
 
 
 def _image_prep(image_size: str | None, resize: str, mean: str | None, std: str | None, pixel_range: str,
-                bgr: bool, nhwc: bool) -> ImagePrep:
+                bgr: bool, nhwc: bool, grayscale: bool) -> ImagePrep:
     kw: dict[str, Any] = dict(size=parse_size(image_size) if image_size else None, resize=resize,
-                              pixel_range=int(pixel_range), bgr=bgr, nhwc=nhwc)
+                              pixel_range=int(pixel_range), bgr=bgr, nhwc=nhwc, grayscale=grayscale)
     if mean is not None:
         kw["mean"] = parse_floats("mean", mean)
     if std is not None:
@@ -106,9 +107,10 @@ def _image_prep(image_size: str | None, resize: str, mean: str | None, std: str 
 def _load_source(source: str, inputs: tuple[str, ...], kwargs: tuple[str, ...], capture: str | None,
                  mode: str | None, device: str | None, trust: bool, image_size: str | None = None,
                  resize: str = "crop", mean: str | None = None, std: str | None = None, pixel_range: str = "1",
-                 bgr: bool = False, nhwc: bool = False, thumbnails: dict[str, Any] | None = None):
+                 bgr: bool = False, nhwc: bool = False, grayscale: bool = False,
+                 thumbnails: dict[str, Any] | None = None):
     options: dict[str, Any] = {}
-    prep = _image_prep(image_size, resize, mean, std, pixel_range, bgr, nhwc)
+    prep = _image_prep(image_size, resize, mean, std, pixel_range, bgr, nhwc, grayscale)
     if inputs:
         options["inputs"] = list(inputs)
         if any(is_image(x) for x in inputs) or prep != ImagePrep():
@@ -188,8 +190,9 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
     if thumbnails:
         src["thumbnails"] = {"k": top_k, "rank": rank, "tokens": tokens}
     graph = _load_source(source, **src)
-    data = render_bytes(graph, fmt, **options)
-    write_atomic(output, data)
+    folder = None if output == "-" else f"{os.path.splitext(os.path.basename(output))[0]}-thumbs"
+    data, files = render_files(graph, fmt, images=folder, **options)
+    write_with_files(output, data, files)
 
 
 def _check_options(options: dict[str, Any]) -> None:

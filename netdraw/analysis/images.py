@@ -7,7 +7,8 @@
 3. Pixels are divided by 255 (``pixel_range=1``, default) or kept in 0..255 (``pixel_range=255``),
    then normalised per channel: ``(x - mean) / std`` (ImageNet's mean and std by default; give
    ``mean=(0,), std=(1,)`` to skip it).
-4. Channel order RGB, or BGR (``bgr=True``, for models trained on OpenCV-decoded images).
+4. Channel order RGB, or BGR (``bgr=True``, for models trained on OpenCV-decoded images); one
+   grey channel with ``grayscale=True`` or when the model's input has one channel.
 5. Layout NCHW with a batch of one, or NHWC (``nhwc=True``); float32.
 
 ``size`` defaults to the model's input height and width when they are fixed (ONNX), else 224×224.
@@ -43,6 +44,7 @@ class ImagePrep:
     pixel_range: int = 1
     bgr: bool = False
     nhwc: bool = False
+    grayscale: bool = False
 
     def __post_init__(self) -> None:
         check_choice("resize", self.resize, ("crop", "stretch"))
@@ -82,7 +84,7 @@ def parse_floats(name: str, text: str) -> tuple[float, ...]:
 def _target(prep: ImagePrep, shape: Sequence[Any] | None) -> tuple[tuple[int, int], int, bool]:
     """(height, width), channels and NHWC-ness from the model's input shape where it is fixed."""
     nhwc = prep.nhwc
-    size, channels = prep.size, 3
+    size, channels = prep.size, 1 if prep.grayscale else 3
     if shape is not None and len(shape) == 4:
         c_axis, hw = (3, (1, 2)) if nhwc else (1, (2, 3))
         if not nhwc and isinstance(shape[3], int) and shape[3] in (1, 3) and not (isinstance(shape[1], int)

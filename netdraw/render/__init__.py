@@ -17,7 +17,7 @@ from netdraw.passes.pipeline import candidates
 from netdraw.passes.pipeline import prepare as _prepare
 from netdraw.render.latex import LATEX, compile_pdf
 from netdraw.render.layout import layout_json
-from netdraw.render.tikz import STYLES, auto_style, to_tikz
+from netdraw.render.tikz import STYLES, auto_style, to_tikz_files
 from netdraw.render import engine as _engine
 from netdraw.render.dot import DEFAULT_LABEL, RANKDIRS, parse_label, thumbnail_ids, to_dot
 from netdraw.render.thumbs import embed_svg
@@ -28,8 +28,8 @@ from netdraw.render.theme import THEMES
 # Jupyter shows a Graph inline (the IR itself imports nothing of netdraw's, so the hook is set here)
 Graph._repr_svg_ = _repr_svg  # type: ignore[attr-defined]
 
-__all__ = ["FORMATS", "OPTIONS", "render", "render_bytes", "format_for", "parse_depth", "prepare",
-           "write_atomic"]
+__all__ = ["FORMATS", "OPTIONS", "render", "render_bytes", "render_files", "format_for", "parse_depth", "prepare",
+           "write_atomic", "write_with_files"]
 
 FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "tex", "json")
 RENDERERS = ("graphviz", "tikz")
@@ -105,59 +105,71 @@ def render_bytes(graph: Graph, fmt: str, **options: Any) -> bytes:
     """The bytes of ``graph`` rendered in ``fmt`` (svg, png, pdf, dot, mermaid, tex or json).
 
     ``tex``, and ``pdf`` with ``renderer="tikz"``, go through the TikZ renderer
-    (:mod:`netdraw.render.tikz`; ``style``, ``preamble``, and ``latex`` to compile the PDF)."""
+    (:mod:`netdraw.render.tikz`; ``style``, ``preamble``, and ``latex`` to compile the PDF).  A
+    ``tex`` figure's thumbnails are image files: :func:`render` and :func:`render_files` write them."""
+    return render_files(graph, fmt, images=None, **options)[0]
+
+
+def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
+                 **options: Any) -> tuple[bytes, dict[str, bytes]]:
+    """As :func:`render_bytes`, and the files a ``tex`` figure includes (its thumbnails, as
+    ``{images/001.png: bytes}``; empty for every other format, which embed them)."""
     check_choice("format", fmt, FORMATS)
     opts = _options(options)
     if fmt == "json":  # the IR itself, lossless, whatever the depth
-        return graph.to_json().encode("utf-8")
+        return graph.to_json().encode("utf-8"), {}
     if fmt == "tex" or opts["renderer"] == "tikz":
         if fmt not in ("tex", "pdf"):
             raise NetdrawError(f"the tikz renderer writes tex and pdf, not {fmt}")
-        source_tex = _tikz(graph, opts, standalone=opts["preamble"] or fmt == "pdf")
+        folder = "thumbs" if fmt == "pdf" else images
+        source_tex, files = _tikz(graph, opts, standalone=opts["preamble"] or fmt == "pdf", images=folder)
         if fmt == "tex":
-            return source_tex.encode("utf-8")
-        return compile_pdf(source_tex, opts["latex"])[0]
+            return source_tex.encode("utf-8"), files
+        return compile_pdf(source_tex, opts["latex"], files=files)[0], {}
     drawn, source, svg = _fit(graph, opts)
     if fmt == "mermaid":
-        return to_mermaid(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"]).encode("utf-8")
+        return to_mermaid(drawn, rankdir=opts["rankdir"], theme=opts["theme"],
+                          label=opts["label"]).encode("utf-8"), {}
     if fmt == "dot":
-        return source.encode("utf-8")
+        return source.encode("utf-8"), {}
     thumbs = thumbnail_ids(drawn, opts["thumbnails"])
     if thumbs:
         # the images go into the SVG as data URIs; PNG and PDF are converted from that SVG
         svg = embed_svg(svg if svg is not None else _engine.layout(source, "svg", opts["engine"]), thumbs,
                         opts["cmap"])
-        return svg if fmt == "svg" else _engine.convert_svg(svg, fmt)
+        return (svg if fmt == "svg" else _engine.convert_svg(svg, fmt)), {}
     if fmt == "svg" and svg is not None:
-        return svg
-    return _engine.layout(source, fmt, opts["engine"])
+        return svg, {}
+    return _engine.layout(source, fmt, opts["engine"]), {}
 
 
-def _tikz(graph: Graph, opts: dict[str, Any], standalone: bool) -> str:
-    """TikZ source: the boxes style draws every block of the op-level graph (folded, not rolled,
-    unless a depth or roll was asked for); the graph style draws what the SVG would."""
+def _tikz(graph: Graph, opts: dict[str, Any], standalone: bool, images: str | None) -> tuple[str, dict[str, bytes]]:
+    """TikZ source and its image files: the boxes style draws every block of the op-level graph
+    (folded, not rolled, unless a depth or roll was asked for); the graph style draws what the SVG
+    would."""
     style = opts["style"]
     levels = candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS})
     first = next(levels)
     if style == "auto":
         style = auto_style(first)
+    images = images if opts["thumbnails"] else None
     common = dict(theme=opts["theme"], label=opts["label"], rankdir=opts["rankdir"], preamble=standalone,
-                  engine=opts["engine"])
+                  engine=opts["engine"], images=images, cmap=opts["cmap"])
     if style == "boxes":
         prep = {k: opts[k] for k in PREPARE_OPTIONS}
         if prep["depth"] == "auto":
             prep.update(depth="max", roll=False)
-        return to_tikz(_prepare(graph, **prep), style="boxes", **common)
+        return to_tikz_files(_prepare(graph, **prep), style="boxes", **common)
     # the graph style: the same level as the SVG would show, measured on the layout it then uses
-    drawn, laid = _choose(itertools.chain([first], levels), opts, _json_width(opts))
-    return to_tikz(drawn, style="graph", layout=laid, **common)
+    drawn, laid = _choose(itertools.chain([first], levels), opts, _json_width(opts, images is not None))
+    return to_tikz_files(drawn, style="graph", layout=laid, **common)
 
 
-def _json_width(opts: dict[str, Any]):
+def _json_width(opts: dict[str, Any], thumbnails: bool):
     """A measure for :func:`_choose`: Graphviz's json layout and its width in inches."""
     def measure(drawn: Graph) -> tuple[float, dict[str, Any]]:
         laid = layout_json(drawn, theme=opts["theme"], label=opts["label"], rankdir=opts["rankdir"],
-                           engine=opts["engine"])
+                           engine=opts["engine"], thumbnails=thumbnails)
         return float(laid["bb"].split(",")[2]) / 72, laid
     return measure
 
@@ -240,8 +252,21 @@ def _umask() -> int:
 
 
 def render(graph: Graph, path: str | os.PathLike[str], **options: Any) -> Path | None:
-    """Render ``graph`` to ``path`` (``-`` = stdout); the format comes from the suffix or ``format=``."""
+    """Render ``graph`` to ``path`` (``-`` = stdout); the format comes from the suffix or ``format=``.
+    A ``.tex`` figure with thumbnails gets its PNGs in the folder ``<name>-thumbs`` beside it."""
     fmt = format_for(path, options.pop("format", None))
-    data = render_bytes(graph, fmt, **options)
-    write_atomic(path, data)
+    folder = None if str(path) == "-" else f"{Path(path).stem}-thumbs"
+    data, files = render_files(graph, fmt, images=folder, **options)
+    write_with_files(path, data, files)
     return None if str(path) == "-" else Path(path)
+
+
+def write_with_files(path: str | os.PathLike[str], data: bytes, files: dict[str, bytes]) -> None:
+    """Write ``data`` to ``path`` and ``files`` (paths relative to its folder) beside it, each
+    atomically; the main file goes last, so a failure never leaves it pointing at missing images."""
+    parent = Path(path).parent if str(path) != "-" else Path(".")
+    for rel, blob in sorted(files.items()):
+        target = parent / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, blob)
+    write_atomic(path, data)

@@ -21,15 +21,23 @@ def latex_available(program: str = "pdflatex") -> bool:
     return shutil.which(program) is not None
 
 
-def compile_pdf(source: str, program: str = "pdflatex", *, timeout: float = 300) -> tuple[bytes, str]:
+def compile_pdf(source: str, program: str = "pdflatex", *, timeout: float = 300,
+                files: dict[str, bytes] | None = None) -> tuple[bytes, str]:
     """Compile a standalone document; returns the PDF and the log.  The same source gives the
-    same bytes (SOURCE_DATE_EPOCH pins the dates and the document ID).  A LaTeX error is one line."""
+    same bytes (SOURCE_DATE_EPOCH pins the dates and the document ID).  A LaTeX error is one line.
+    ``files`` (relative path -> bytes) are written beside the document first (its images)."""
     check_choice("latex", program, LATEX)
     exe = shutil.which(program)
     if exe is None:
         raise NetdrawError(f"{program} is not on PATH; {_INSTALL}, or write a .tex file")
     with tempfile.TemporaryDirectory(prefix="netdraw-tex-") as tmp:
         (Path(tmp) / "figure.tex").write_text(source, encoding="utf-8")
+        for rel, data in (files or {}).items():
+            target = (Path(tmp) / rel).resolve()
+            if Path(tmp).resolve() not in target.parents:
+                raise NetdrawError(f"refusing to write {rel!r} outside the LaTeX folder")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
         env = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1", "openout_any": "p",
                "shell_escape": "f"}
         try:

@@ -19,12 +19,14 @@ __all__ = ["layout_json", "place", "Placed", "PlacedBox", "PlacedCluster", "Plac
 Point = tuple[float, float]
 
 
-def layout_json(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str, engine: str) -> dict[str, Any]:
+def layout_json(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str, engine: str,
+                thumbnails: bool = True) -> dict[str, Any]:
     """Graphviz's layout of the graph's DOT, as the parsed ``json`` output (``bb`` in points)."""
     from netdraw.render import engine as layout_engine
     from netdraw.render.dot import to_dot
 
-    return json.loads(layout_engine.layout(to_dot(graph, rankdir=rankdir, theme=theme, label=label), "json", engine))
+    dot = to_dot(graph, rankdir=rankdir, theme=theme, label=label, thumbnails=thumbnails)
+    return json.loads(layout_engine.layout(dot, "json", engine))
 
 
 @dataclass

@@ -22,6 +22,7 @@ from netdraw.ir import Graph
 from netdraw.render.layout import place
 from netdraw.render.scene import build_scene
 from netdraw.render.theme import THEMES
+from netdraw.render.thumbs import PAD, display_size, image
 
 __all__ = ["draw"]
 
@@ -39,10 +40,11 @@ def draw(graph: Graph, ax: Any = None, **options: Any) -> Any:
     from netdraw.passes.pipeline import candidates
 
     opts = _options(options)
-    drawn, laid = _choose(candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}), opts, _json_width(opts))
+    measure = _json_width(opts, opts["thumbnails"])
+    drawn, laid = _choose(candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}), opts, measure)
     if laid is None:
-        laid = _json_width(opts)(drawn)[1]
-    placed = place(build_scene(drawn, opts["label"]), laid)
+        laid = measure(drawn)[1]
+    placed = place(build_scene(drawn, opts["label"], thumbnails=opts["thumbnails"]), laid)
     theme = THEMES[opts["theme"]]
     if ax is None:
         _, ax = plt.subplots()
@@ -73,6 +75,17 @@ def draw(graph: Graph, ax: Any = None, **options: Any) -> Any:
             s = theme.styles[b.category]
             ax.add_patch(FancyBboxPatch((p.x - p.w / 2, p.y - p.h / 2), p.w, p.h, boxstyle="round,pad=0,rounding_size=3",
                                         facecolor=s.fill, edgecolor=s.border, lw=0.9, zorder=5))
+        if b.thumbnail:
+            # as in the SVG: the text at the top, the picture at the bottom, one pixel per point
+            w, h = display_size(b.thumbnail)
+            bottom = p.y - p.h / 2 + PAD
+            ax.imshow(image(b.thumbnail, opts["cmap"]), extent=(p.x - w / 2, p.x + w / 2, bottom, bottom + h),
+                      interpolation="nearest", zorder=6)
+            ax.text(p.x, p.y + p.h / 2 - 3, "\n".join(b.lines), ha="center", va="top", fontsize=9 * pt,
+                    color=theme.text, zorder=6, linespacing=1.15)
+            continue
         ax.text(p.x, p.y, "\n".join(b.lines), ha="center", va="center", fontsize=(9 if b.kind != "stub" else 7) * pt,
                 color=theme.text if b.kind != "stub" else theme.muted, zorder=6, linespacing=1.15)
+    ax.set_xlim(x0 - 2, x1 + 2)  # imshow resets the limits
+    ax.set_ylim(y0 - 2, y1 + 2)
     return ax

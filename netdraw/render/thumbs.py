@@ -59,9 +59,11 @@ def _factor(h: int, w: int, minimum: int) -> int:
     return max(1, math.ceil(minimum / max(1, min(h, w)))) if max(h, w) < minimum * 2 else 1
 
 
-def image(record: dict[str, Any], cmap: str = CMAP) -> np.ndarray:
-    """The thumbnail of a record as an (H, W, 4) uint8 RGBA array."""
+def image(record: dict[str, Any], cmap: str = CMAP, *, first: bool = False) -> np.ndarray:
+    """The thumbnail of a record as an (H, W, 4) uint8 RGBA array (``first``: only its strongest map)."""
     maps = decode(record)  # (count, h, w) uint8
+    if first:
+        maps = maps[:1]
     layout = record.get("layout")
     if layout == "rgb":
         rgb = np.moveaxis(maps[:3], 0, -1)
@@ -93,12 +95,12 @@ def _enlarge(a: np.ndarray, minimum: int) -> np.ndarray:
     return a.repeat(f, axis=0).repeat(f, axis=1) if f > 1 else a
 
 
-def png(record: dict[str, Any], cmap: str = CMAP) -> bytes:
+def png(record: dict[str, Any], cmap: str = CMAP, *, first: bool = False) -> bytes:
     """The thumbnail as PNG bytes (deterministic: no timestamps)."""
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(image(record, cmap), "RGBA").save(buf, format="PNG", optimize=False, compress_level=9)
+    Image.fromarray(image(record, cmap, first=first), "RGBA").save(buf, format="PNG", optimize=False, compress_level=9)
     return buf.getvalue()
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from netdraw.errors import NetdrawError, check_choice
+from netdraw.analysis.records import finish
 from netdraw.ir import Graph, Node, Value
 from netdraw.ops import category
 from netdraw.passes.collapse import visible_nodes
@@ -30,8 +31,9 @@ from netdraw.render.escape import tex
 from netdraw.render.layout import layout_json, place
 from netdraw.render.scene import DEFAULT_LABEL, RANKDIRS, base_op, build_scene
 from netdraw.render.theme import THEMES, Theme
+from netdraw.render.thumbs import PAD, display_size, png
 
-__all__ = ["STYLES", "to_tikz", "auto_style"]
+__all__ = ["STYLES", "to_tikz", "to_tikz_files", "auto_style"]
 
 STYLES = ("auto", "boxes", "graph")
 _TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "tikz"
@@ -87,12 +89,20 @@ def _pt(p: tuple[float, float]) -> str:
 
 
 def _graph_data(graph: Graph, theme: Theme, label: Sequence[str], rankdir: str, engine: str,
-                laid: dict[str, Any] | None) -> dict[str, Any]:
+                laid: dict[str, Any] | None, images: "_Images") -> dict[str, Any]:
     if laid is None:
-        laid = layout_json(graph, theme=theme.name, label=label, rankdir=rankdir, engine=engine)
-    placed = place(build_scene(graph, label), laid)
-    nodes = [{"x": _f(p.x), "y": _f(p.y), "w": _f(p.w) + "pt", "h": _f(p.h) + "pt", "lines": p.box.lines,
-              "color": _cname(p.box.category), "stub": p.box.kind == "stub"} for p in placed.boxes]
+        laid = layout_json(graph, theme=theme.name, label=label, rankdir=rankdir, engine=engine,
+                           thumbnails=images.enabled)
+    placed = place(build_scene(graph, label, thumbnails=images.enabled), laid)
+    nodes = []
+    for p in placed.boxes:
+        item = {"x": _f(p.x), "y": _f(p.y), "w": _f(p.w) + "pt", "h": _f(p.h) + "pt", "lines": p.box.lines,
+                "color": _cname(p.box.category), "stub": p.box.kind == "stub", "image": None}
+        if p.box.thumbnail:
+            iw, ih = display_size(p.box.thumbnail)
+            item.update(image=images.add(p.box.thumbnail), iw=_f(iw) + "pt", ih=_f(ih) + "pt",
+                        top=_f(p.y + p.h / 2 - 3), bottom=_f(p.y - p.h / 2 + PAD))
+        nodes.append(item)
     clusters = [{"x0": _f(c.x0), "y0": _f(c.y0), "x1": _f(c.x1), "y1": _f(c.y1), "title": c.title}
                 for c in placed.clusters]
     edges = []
@@ -160,7 +170,7 @@ def _log(x: int) -> float:
     return math.log2(max(x, 1))
 
 
-def _boxes_data(graph: Graph, theme: Theme) -> dict[str, Any]:
+def _boxes_data(graph: Graph, theme: Theme, images: "_Images") -> dict[str, Any]:
     nodes = visible_nodes(graph)
     drawn: list[tuple[Node, str]] = [(n, k) for n in nodes if (k := _kind(n)) is not None]
     index = {n: i for i, (n, _) in enumerate(drawn)}
@@ -210,7 +220,7 @@ def _boxes_data(graph: Graph, theme: Theme) -> dict[str, Any]:
         y = -1.1 * level
         if kind == "pool" and blocks and blocks[-1]["kind"] == "box":
             y = float(blocks[-1]["y"])  # drawn against the block it pools, at that block's level
-        b: dict[str, Any] = {"kind": "box", "color": _cname(cat), "above": title}
+        b: dict[str, Any] = {"kind": "box", "color": _cname(cat), "above": title, "image": None}
         if kind in ("softmax", "add", "cat"):
             r = 0.22
             b.update(kind="ball", cx=x + r, y=y, r=r, symbol={"softmax": "S", "add": "+", "cat": "c"}[kind])
@@ -237,6 +247,9 @@ def _boxes_data(graph: Graph, theme: Theme) -> dict[str, Any]:
     if in_dims:
         b = place("input", in_dims, "input")
         b["above"] = "input"
+        rec = inp.meta.get("activation") if images.enabled and inp is not None else None
+        if rec and rec.get("layout") in ("rgb", "maps"):
+            b["image"] = images.add(finish(rec), first=rec.get("layout") != "rgb")
         blocks.append(b)
         input_pos = {"l": b["x"], "r": b["x"] + b["w"], "y": b["y"], "t": b["ytop"]}
     else:
@@ -251,6 +264,10 @@ def _boxes_data(graph: Graph, theme: Theme) -> dict[str, Any]:
         if kind == "pool" and blocks and blocks[-1]["kind"] == "box":
             x -= 0.45
         b = place(kind, d, cat)
+        thumb = n.meta.get("thumbnail") if images.enabled else None
+        if thumb and b["kind"] == "box" and thumb.get("layout") in ("maps", "grid", "matrix"):
+            # the strongest map on the block's side face, the one that stands for height × width
+            b["image"] = images.add(thumb, first=True)
         blocks.append(b)
         pos.append({"l": b["x"], "r": b["x"] + b["w"], "y": b["y"], "t": b["ytop"]})
     links = []
@@ -277,19 +294,48 @@ def _boxes_data(graph: Graph, theme: Theme) -> dict[str, Any]:
             links.append({"path": f"({_f(sx)}, {_f(src['t'])}) -- ({_f(sx)}, {_f(h)}) -- ({_f(dx)}, {_f(h)}) "
                                   f"-- ({_f(dx)}, {_f(dst['t'])})"})
     for b in blocks:
+        if b.get("image"):  # the side face: from (x + w, y - h/2), up h, receding (0.55 d, 0.4 d)
+            b["face"] = {"x": _f(b["x"] + b["w"]), "y": _f(b["y"] - b["h"] / 2), "dx": _f(0.55 * b["d"]),
+                         "dy": _f(0.4 * b["d"]), "h": _f(b["h"])}
         for k in ("x", "y", "w", "h", "d", "cx", "r", "ylow", "ytop"):
             if k in b and isinstance(b[k], float):
                 b[k] = _f(b[k])
     return {"blocks": blocks, "links": links, "colors": _colors(theme, cats)}
 
 
-def to_tikz(graph: Graph, *, style: str = "auto", theme: str = "paper", label: str | Sequence[str] = DEFAULT_LABEL,
-            rankdir: str = "TB", preamble: bool = True, engine: str = "auto",
-            layout: dict[str, Any] | None = None) -> str:
-    """A LaTeX document (``preamble=True``) or an includable ``tikzpicture`` of a prepared graph.
+class _Images:
+    """The PNG files a figure includes: ``folder/001.png``..., in drawing order."""
+
+    def __init__(self, folder: str | None, cmap: str) -> None:
+        self.enabled = folder is not None
+        self.folder = folder or ""
+        self.cmap = cmap
+        self.files: dict[str, bytes] = {}
+
+    def add(self, record: dict[str, Any], first: bool = False) -> str:
+        data = png(record, self.cmap, first=first)
+        name = f"{self.folder}/{len(self.files) + 1:03d}.png"
+        self.files[name] = data
+        return name
+
+
+def to_tikz(graph: Graph, **options: Any) -> str:
+    """A LaTeX document (``preamble=True``) or an includable ``tikzpicture`` of a prepared graph
+    (options as :func:`to_tikz_files`; thumbnails are left out: they need files)."""
+    return to_tikz_files(graph, **options, images=None)[0]
+
+
+def to_tikz_files(graph: Graph, *, style: str = "auto", theme: str = "paper",
+                  label: str | Sequence[str] = DEFAULT_LABEL, rankdir: str = "TB", preamble: bool = True,
+                  engine: str = "auto", layout: dict[str, Any] | None = None, images: str | None = "thumbs",
+                  cmap: str = "viridis") -> tuple[str, dict[str, bytes]]:
+    """The TikZ source of a prepared graph and the image files it includes (``{relative path: PNG
+    bytes}``, in the folder ``images``; None leaves thumbnails out).
 
     The ``graph`` style lays the graph out with Graphviz (``engine``), or takes the parsed
-    :func:`layout_json` of it as ``layout``; ``boxes`` needs no layout.
+    :func:`layout_json` of it as ``layout``; ``boxes`` needs no layout.  Thumbnails go into the
+    ``graph`` style's nodes as in the SVG, and onto the ``boxes`` style's blocks (the strongest
+    map on the face that stands for height × width).
     """
     check_choice("style", style, STYLES)
     check_choice("theme", theme, THEMES)
@@ -298,17 +344,19 @@ def to_tikz(graph: Graph, *, style: str = "auto", theme: str = "paper", label: s
         style = auto_style(graph)
     env = _env()
     t = THEMES[theme]
+    has = any("thumbnail" in n.meta for n in graph.nodes) or any("activation" in v.meta for v in graph.inputs)
+    imgs = _Images(images if has else None, cmap)
     if style == "graph":
-        data = _graph_data(graph, t, label, rankdir, engine, layout)
+        data = _graph_data(graph, t, label, rankdir, engine, layout, imgs)
     else:
-        data = _boxes_data(graph, t)
+        data = _boxes_data(graph, t, imgs)
         if not data["blocks"]:
             raise NetdrawError("the boxes style found no convolution, pooling or dense layer to draw; "
                                "use --style graph")
     body = env.get_template(f"{style}.tex.j2").render(**data)
     if not preamble:
-        return body
+        return body, imgs.files
     from netdraw import __version__
 
     return env.get_template("standalone.tex.j2").render(body=body.rstrip("\n"), version=__version__,
-                                                        title=graph.name)
+                                                        title=graph.name, graphics=bool(imgs.files)), imgs.files

@@ -58,3 +58,14 @@ def test_svg_from_matplotlib_is_byte_identical():
             return buf.getvalue()
 
     assert once() == once()
+
+
+def test_thumbnails_are_drawn_as_images():
+    from tests.render.test_thumbs import drawn_graph
+
+    g = drawn_graph()
+    fig, ax = plt.subplots(figsize=(4, 8))
+    draw(g, ax, engine="wasm", depth=1)
+    drawn = prepare(g, depth=1)
+    assert len(ax.images) == sum("thumbnail" in n.meta for n in drawn.nodes) + 1  # and the input
+    plt.close(fig)

@@ -11,7 +11,7 @@ import pytest
 import netdraw
 from netdraw.errors import NetdrawError
 from netdraw.frontends.pytorch import InputSpec
-from netdraw.render import prepare, render_bytes
+from netdraw.render import prepare, render_bytes, render_files
 from netdraw.render.escape import tex
 from netdraw.render.latex import compile_pdf
 from netdraw.render.tikz import auto_style, to_tikz
@@ -122,3 +122,54 @@ def test_pdf_is_deterministic_and_includable(tmp_path):
     r = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "paper.tex"], cwd=tmp_path,
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stdout[-2000:]
+
+
+def _with_thumbnails(name):
+    from netdraw.analysis.images import ImagePrep, load_image
+
+    f, shape = cnn.MODELS[name]
+    import torch
+
+    torch.manual_seed(0)
+    prep = ImagePrep(size=shape[2:], grayscale=shape[1] == 1)
+    x = torch.from_numpy(load_image(ROOT / "examples" / "images" / "chelsea.jpg", prep))
+    return netdraw.trace(f(), (x,), thumbnails={"k": 2, "size": 16})
+
+
+@pytest.mark.parametrize("style", ["boxes", "graph"])
+def test_thumbnails_become_png_files_beside_the_tex(tmp_path, style):
+    g = _with_thumbnails("lenet5")
+    out = tmp_path / "fig.tex"
+    netdraw.render(g, out, style=style, depth="max" if style == "graph" else "auto", max_width=None)
+    text = out.read_text()
+    included = re.findall(r"\\includegraphics\[[^\]]*\]\{([^}]+)\}", text)
+    files = sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "fig-thumbs").iterdir())
+    assert sorted(included) == files
+    drawn = prepare(g, depth="max", roll=False) if style == "boxes" else prepare(g, depth="max", max_width=None)
+    if style == "boxes":  # the input image and every conv and pool block (the dense bars have none)
+        assert len(files) == 1 + sum(k in ("conv2d", "max_pool2d") for k in
+                                     (n.meta.get("fold", {}).get("ops", [n.op_type])[0] for n in drawn.nodes))
+    else:  # every node with a thumbnail and the input
+        assert len(files) == 1 + sum("thumbnail" in n.meta for n in drawn.nodes)
+    assert "\\usepackage{graphicx}" in text
+    # without thumbnails: no images, no graphicx
+    plain = render_bytes(g, "tex", style=style, thumbnails=False).decode()
+    assert "includegraphics" not in plain and "graphicx" not in plain
+
+
+@pytest.mark.tex
+@pytest.mark.parametrize("program", ["pdflatex", "lualatex"])
+def test_thumbnail_figures_compile_cleanly_with_their_images(tmp_path, program):
+    import shutil
+
+    g = _with_thumbnails("resnet18")
+    for style in ("boxes", "graph"):
+        pdf = tmp_path / f"{style}.pdf"
+        pdf.write_bytes(render_bytes(g, "pdf", renderer="tikz", style=style, latex=program))
+        source, files = render_files(g, "tex", style=style)
+        _clean(compile_pdf(source.decode(), program, files=files)[1])
+        if shutil.which("pdfimages"):
+            listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True,
+                                     check=True).stdout
+            types = [line.split()[2] for line in listing.splitlines()[2:] if line.strip()]
+            assert types.count("image") == len(files)

@@ -81,6 +81,8 @@ def format_shape(shape: Shape, sep: str = ", ") -> str:
 def _check_shape(shape: Any) -> Shape:
     if shape is None:
         return None
+    if type(shape) is tuple and all(type(d) is int for d in shape):
+        return shape  # the common case: already a tuple of ints
     out = []
     for d in shape:
         if d is None or isinstance(d, str):

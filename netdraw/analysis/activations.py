@@ -21,7 +21,7 @@ from typing import Any, Iterable
 
 import torch
 
-from netdraw.analysis.reduce import ThumbnailOptions, reduce_tensor
+from netdraw.analysis.reduce import MONOTONE, Pending, ThumbnailOptions, complete, derive, reduce_tensor, start
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph, Value
 
@@ -67,20 +67,37 @@ def trace_activations(model: torch.nn.Module, args: tuple, kwargs: dict[str, Any
     opts = ThumbnailOptions.of(thumbnails)
     bar = _Progress("thumbnails", None, "op", progress)
 
+    # The hook takes what it must from each tensor before later ops change it (scores, the top-k
+    # maps copied out); downsampling and encoding are done afterwards, for many values at once
+    taken: list[tuple[Value, Any]] = []
+    pending: dict[int, Pending] = {}  # id(Value) -> its pending record, for derive()
+
     def observe(v: Value, t: torch.Tensor) -> None:
-        rec = reduce_tensor(t, opts, rgb=v.kind == "input")
-        if rec is not None:
-            v.meta[ACTIVATION_KEY] = rec
+        part = None
+        node = v.producer
+        if node is not None and node.op_type in MONOTONE and node.inputs and node.outputs[0] is v:
+            # relu(y) after conv/bn: y's channels and maps, through relu, without reading relu(y)
+            src = pending.get(id(node.inputs[0]))
+            if src is not None and list(t.shape) == src.record["shape"]:
+                part = derive(src, node.op_type)
+        if part is None:
+            part = start(t, opts, rgb=v.kind == "input")
+        if part is not None:
+            taken.append((v, part))
+            if isinstance(part, Pending):
+                pending[id(v)] = part
         bar.update()
 
     if not isinstance(args, tuple):
         args = (args,)
-    on_meta = any(t.is_meta for t in (*model.parameters(), *model.buffers()))
-    if on_meta:
+    first = next(model.parameters(), None)
+    if first is not None and first.is_meta:
         raise NetdrawError("thumbnails need the model's real weights, but it was built on the meta device")
     try:
         graph = _run(model, args, dict(kwargs or {}), kind="real", train=train, grad=False, failures=[],
                      observe=observe)
+        for (v, _), rec in zip(taken, complete([p for _, p in taken])):
+            v.meta[ACTIVATION_KEY] = rec
     except NetdrawError:
         raise
     except Exception as exc:

@@ -63,13 +63,14 @@ def finish(record: dict[str, Any]) -> dict[str, Any]:
         return record
     h, w = record["tile"]
     maps = np.frombuffer(base64.b64decode(record["raw"]), dtype=record["raw_dtype"]).astype(np.float32)
-    maps = maps.reshape(-1, h, w)
+    maps = np.nan_to_num(maps.reshape(-1, h, w), nan=0.0, posinf=65504.0, neginf=-65504.0)
     if record.get("layout") == "rgb":
         u8, scales = normalise(maps.reshape(1, -1, w))
         u8 = u8.reshape(maps.shape)
     else:
         u8, scales = normalise(maps)
     out = {k: v for k, v in record.items() if k not in ("raw", "raw_dtype")}
+    out["scores"] = [num(x) for x in record.get("scores", [])]
     out["scale"] = scales
     out["data"] = base64.b64encode(u8.tobytes()).decode("ascii")
     return out

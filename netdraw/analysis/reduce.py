@@ -22,16 +22,16 @@ from __future__ import annotations
 import base64
 import dataclasses
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from netdraw.analysis.records import num as _num
 from netdraw.errors import NetdrawError, check_choice
 
-__all__ = ["ThumbnailOptions", "RANKS", "TOKENS", "LAYOUTS", "reduce_tensor"]
+__all__ = ["ThumbnailOptions", "RANKS", "TOKENS", "LAYOUTS", "reduce_tensor", "start", "complete", "derive", "Pending",
+           "MONOTONE"]
 
 RANKS = ("max", "mean")
 TOKENS = ("auto", "matrix", "grid")
@@ -81,98 +81,200 @@ def _fit(h: int, w: int, size: int) -> tuple[int, int]:
     return max(1, round(h * s)), max(1, round(w * s))
 
 
+def _downsample(maps: torch.Tensor, size: int) -> torch.Tensor:
+    """(k, H, W) -> area averages with the longer side at most ``size``: an ``avg_pool2d`` with a
+    whole factor when both sides divide by one (56 -> 28, 112 -> 28: the usual CNN sizes; it is
+    several times cheaper than the general kernel on these small tensors), else adaptive."""
+    h, w = maps.shape[1], maps.shape[2]
+    big = max(h, w)
+    if big <= size:
+        return maps
+    need = -(-big // size)
+    for f in range(need, min(2 * need, big) + 1):
+        if h % f == 0 and w % f == 0:
+            return F.avg_pool2d(maps, f)
+    return F.adaptive_avg_pool2d(maps, _fit(h, w, size))
+
+
 def _square(n: int) -> int:
     r = math.isqrt(n)
     return r if r * r == n else 0
 
 
-def _top(x: torch.Tensor, k: int, rank: str) -> tuple[torch.Tensor, list[float]]:
-    """Indices and scores of the ``k`` strongest channels of (C, H, W) ``x``, strongest first;
-    ties go to the lower index (``topk`` alone does not promise that, so a tie at the cut, or a
-    NaN, falls back to a stable sort)."""
+def _top(x: torch.Tensor, k: int, rank: str) -> tuple[torch.Tensor, list[float], float | None]:
+    """Indices and scores of the ``k`` strongest channels of (C, H, W) ``x``, strongest first,
+    and the score of the next one (None when there is none, or on the slow path); ties go to the
+    lower index (``topk`` alone does not promise that, so a tie at the cut, or a NaN, falls back
+    to a stable sort)."""
     scores = x.amax(dim=(1, 2)) if rank == "max" else x.mean(dim=(1, 2))
     n = scores.shape[0]
     if n > k:
         vals, idx = torch.topk(scores, k + 1)
         v = vals.tolist()
         if all(a > b for a, b in zip(v, v[1:])):  # strictly decreasing: no tie, no NaN
-            return idx[:k], v[:k]
+            return idx[:k], v[:k], v[k]
     scores = torch.nan_to_num(scores, nan=-math.inf)
     order = torch.sort(scores, descending=True, stable=True).indices[:k]
-    return order, scores[order].tolist()
+    return order, scores[order].tolist(), None
+
+
+#: elementwise ops that never reverse an order (f(a) >= f(b) when a >= b): the top-k channels by
+#: max of f(y) are those of y, and its maps are f of y's, as long as f keeps the scores apart
+MONOTONE: dict[str, Callable[..., torch.Tensor]] = {
+    "relu": torch.relu, "relu_": torch.relu, "sigmoid": torch.sigmoid, "sigmoid_": torch.sigmoid,
+    "tanh": torch.tanh, "tanh_": torch.tanh, "relu6": F.relu6, "hardsigmoid": F.hardsigmoid,
+}
+
+
+def derive(p: "Pending", op: str) -> "Pending | None":
+    """The pending record of ``op(y)`` from ``y``'s, without reading ``op(y)``: for a monotone
+    elementwise op (:data:`MONOTONE`) with ``rank="max"``, amax commutes with it, so the same
+    channels are the strongest unless the op makes two of the scores equal (then None: the caller
+    reduces the output itself).  Equal, bit for bit, to reducing ``op(y)`` directly."""
+    f = MONOTONE.get(op)
+    if f is None or p.record.get("rank") != "max" or not p.scores:
+        return None
+    full = p.scores if p.next is None else [*p.scores, p.next]
+    if p.next is None and len(p.scores) < p.channels:
+        return None  # came from the stable-sort path: a tie or a NaN somewhere
+    new = f(torch.tensor(full, dtype=torch.float32)).tolist()
+    if not all(a > b for a, b in zip(new, new[1:])):
+        return None
+    return Pending(dict(p.record), f(p.maps), p.order, new[:len(p.scores)], p.size,
+                   new[-1] if p.next is not None else None, p.channels)
+
+
+def _start(t: torch.Tensor, opts: ThumbnailOptions, rgb: bool) -> dict[str, Any] | Pending | None:
+    """It runs once per op of a forward pass, so the common case (a float32 (N, C, H, W) map on
+    the CPU) takes a short path of a few tensor calls."""
+    if not isinstance(t, torch.Tensor) or t.is_meta or not t.is_floating_point():
+        return None
+    nd = t.dim()
+    if nd == 0 or t.numel() == 0:
+        return None
+    x = t.detach() if t.requires_grad else t
+    if nd >= 2:
+        x = x[0]  # the first sample of the batch
+    record: dict[str, Any] = {"shape": list(t.shape), "dtype": _DTYPES.get(t.dtype) or str(t.dtype)[6:]}
+    if nd == 4 and not rgb and x.dtype == torch.float32 and x.is_cpu and x.shape[1] * x.shape[2] > 1:
+        record["layout"] = "maps"
+        return _maps(x, opts, record)
+    if x.dtype != torch.float32:
+        x = x.float()
+    if not x.is_cpu and x.numel() * 4 <= 1 << 16:
+        x = x.cpu()
+    if rgb and x.dim() == 3 and 3 in (x.shape[0], x.shape[2]):
+        if x.shape[0] != 3:
+            x = x.permute(2, 0, 1)  # channels-last input
+        maps = _downsample(x, 2 * opts.size)
+        record["layout"] = "rgb"
+        return _raw(record, maps, torch.arange(3), None)
+    if x.dim() == 4:  # (C, D, H, W): the maps averaged over depth
+        x = x.mean(dim=1)
+    if x.dim() == 3 and x.shape[1] * x.shape[2] == 1:  # (C, 1, 1) after global pooling: a vector
+        x = x.reshape(-1)
+    if x.dim() == 1:
+        n = min(x.shape[0], 2 * opts.size)
+        record["layout"] = "strip"
+        maps = F.adaptive_avg_pool1d(x[None, None], n)[0][:, None, :]  # (1, 1, n)
+        return _raw(record, maps, None, None)
+    if x.dim() == 2:
+        t_count, d = x.shape
+        side, skip = _square(t_count), 0
+        if not side and t_count > 1:
+            side, skip = _square(t_count - 1), 1
+        grid = opts.tokens == "grid" or (opts.tokens == "auto" and side >= 4 and (skip or side >= 7))
+        if not (grid and side >= 2):
+            h, w = min(t_count, opts.size), min(d, 2 * opts.size)
+            record["layout"] = "matrix"
+            maps = F.adaptive_avg_pool2d(x[None, None], (h, w))[0]  # (1, h, w)
+            return _raw(record, maps, None, None)
+        x = x[skip:].T.reshape(d, side, side)  # channels over a √T×√T grid of tokens
+        record.update(layout="grid", skipped_tokens=skip)
+    elif x.dim() == 3:
+        record["layout"] = "maps"
+    else:
+        return None
+    return _maps(x, opts, record)
+
+
+class Pending:
+    """The top-k maps :func:`start` copied out of an activation, at full resolution: downsampling
+    and encoding wait for :func:`complete`, which does them for many values at once."""
+
+    __slots__ = ("record", "maps", "order", "scores", "size", "next", "channels")
+
+    def __init__(self, record: dict[str, Any], maps: torch.Tensor, order: torch.Tensor, scores: list[float],
+                 size: int, next_score: float | None, channels: int) -> None:
+        self.record, self.maps, self.order, self.scores, self.size = record, maps, order, scores, size
+        self.next = next_score  # the (k+1)-th score, when the fast path knew it
+        self.channels = channels  # how many channels the activation has
+
+
+def _maps(x: torch.Tensor, opts: ThumbnailOptions, record: dict[str, Any]) -> Pending:
+    """The top-k maps of (C, H, W) ``x`` (a copy: later in-place ops do not reach it)."""
+    record["rank"] = opts.rank
+    order, scores, nxt = _top(x, opts.k, opts.rank)
+    return Pending(record, torch.index_select(x, 0, order), order, scores, opts.size, nxt, x.shape[0])
+
+
+def complete(items: list[dict[str, Any] | Pending | None]) -> list[dict[str, Any] | None]:
+    """Finish what :func:`start` returned: maps of the same size are downsampled and converted
+    together (one call per size instead of several per value)."""
+    out: list[dict[str, Any] | None] = [None if isinstance(it, Pending) else it for it in items]
+    groups: dict[tuple, list[int]] = {}
+    for i, it in enumerate(items):
+        if isinstance(it, Pending):
+            key = (tuple(it.maps.shape), it.size, it.maps.device, it.record.get("rank"))
+            groups.setdefault(key, []).append(i)
+    for (shape, size, _, rank), idx in groups.items():
+        k = shape[0]
+        stacked = torch.cat([items[i].maps for i in idx]) if len(idx) > 1 else items[idx[0]].maps
+        small = _downsample(stacked, size)
+        small = small if small.is_cpu else small.cpu()
+        # with rank="max" the maps hold nothing above the first score: float16 is safe below its range
+        if rank == "max" and all(items[i].scores and items[i].scores[0] < 65000.0 for i in idx):
+            arr, dtype = small.half().numpy(), "float16"
+        else:
+            lo, hi = torch.aminmax(small)
+            fits = -65000.0 < float(lo) and float(hi) < 65000.0  # NaN fails: stays float32
+            arr, dtype = (small.half().numpy(), "float16") if fits else (small.numpy(), "float32")
+        for j, i in enumerate(idx):
+            it = items[i]
+            out[i] = _store(it.record, arr[j * k:(j + 1) * k], it.order, it.scores, dtype)
+    return out
+
+
+def start(t: torch.Tensor, opts: ThumbnailOptions, *, rgb: bool = False) -> dict[str, Any] | Pending | None:
+    """What the hook must take from ``t`` before a later op can change it (see
+    :func:`reduce_tensor`); :func:`complete` finishes it."""
+    return _start(t, opts, rgb)
 
 
 def reduce_tensor(t: torch.Tensor, opts: ThumbnailOptions, *, rgb: bool = False) -> dict[str, Any] | None:
-    """The raw record of one activation: what the hook takes from the full tensor (scores,
-    top-k channels, downsampled maps as float16 in ``raw``), before any later op can change
-    it; None for what has no picture (integers, booleans, scalars, empty tensors).
-    :func:`~netdraw.analysis.records.finish` normalises it into the picture's uint8 maps, for the
-    values a diagram shows.  ``rgb``: a 3-channel image (a model input) is kept as a colour image."""
-    if not isinstance(t, torch.Tensor) or t.is_meta or t.numel() == 0 or t.dim() == 0:
-        return None
-    if not t.is_floating_point():
-        return None
-    record: dict[str, Any] = {"shape": list(t.shape), "dtype": _DTYPES.get(t.dtype) or str(t.dtype)[6:]}
-    if True:  # detached: nothing here is recorded by autograd
-        x = t.detach()
-        if x.dim() >= 2:
-            x = x[0]  # the first sample of the batch
-        if x.dtype != torch.float32:
-            x = x.float()
-        if not x.is_cpu and x.numel() * 4 <= 1 << 16:
-            x = x.cpu()
-        if rgb and x.dim() == 3 and 3 in (x.shape[0], x.shape[2]) and min(x.shape) >= 1:
-            if x.shape[0] != 3:
-                x = x.permute(2, 0, 1)  # channels-last input
-            h, w = _fit(x.shape[1], x.shape[2], 2 * opts.size)
-            maps = F.adaptive_avg_pool2d(x, (h, w)) if (h, w) != tuple(x.shape[1:]) else x
-            record["layout"] = "rgb"
-            return _raw(record, maps, torch.arange(3), None)
-        if x.dim() == 4:  # (C, D, H, W): the maps averaged over depth
-            x = x.mean(dim=1)
-        if x.dim() == 3 and x.shape[1] * x.shape[2] == 1:  # (C, 1, 1) after global pooling: a vector
-            x = x.reshape(-1)
-        if x.dim() == 1:
-            n = min(x.shape[0], 2 * opts.size)
-            record["layout"] = "strip"
-            maps = F.adaptive_avg_pool1d(x[None, None], n)[0][:, None, :]  # (1, 1, n)
-            return _raw(record, maps, None, None)
-        if x.dim() == 2:
-            t_count, d = x.shape
-            side, skip = _square(t_count), 0
-            if not side and t_count > 1:
-                side, skip = _square(t_count - 1), 1
-            grid = opts.tokens == "grid" or (opts.tokens == "auto" and side >= 4 and (skip or side >= 7))
-            if not (grid and side >= 2):
-                h, w = min(t_count, opts.size), min(d, 2 * opts.size)
-                record["layout"] = "matrix"
-                maps = F.adaptive_avg_pool2d(x[None, None], (h, w))[0]  # (1, h, w)
-                return _raw(record, maps, None, None)
-            x = x[skip:].T.reshape(d, side, side)  # channels over a √T×√T grid of tokens
-            record.update(layout="grid", skipped_tokens=skip)
-        elif x.dim() == 3:
-            record["layout"] = "maps"
-        else:
-            return None
-        record["rank"] = opts.rank
-        order, scores = _top(x, opts.k, opts.rank)
-        maps = torch.index_select(x, 0, order)
-        h, w = _fit(maps.shape[1], maps.shape[2], opts.size)
-        if (h, w) != tuple(maps.shape[1:]):
-            maps = F.adaptive_avg_pool2d(maps, (h, w))
-        return _raw(record, maps, order, scores)
+    """The raw record of one activation: the top-k channels and their scores, the maps
+    downsampled and stored as float16 in ``raw``; None for what has no picture (integers,
+    booleans, scalars, empty tensors).  :func:`~netdraw.analysis.records.finish` normalises it
+    into the picture's uint8 maps, for the values a diagram shows.  ``rgb``: a 3-channel image (a
+    model input) is kept as a colour image."""
+    return complete([_start(t, opts, rgb)])[0]
 
 
 def _raw(record: dict[str, Any], maps: torch.Tensor, order: torch.Tensor | None,
          scores: list[float] | None) -> dict[str, Any]:
+    """Store the maps as float16 when they fit (values below its range become -inf, which
+    :func:`~netdraw.analysis.records.finish` clips), else float32."""
     maps = maps if maps.is_cpu else maps.cpu()
     lo, hi = torch.aminmax(maps)
-    if -65000.0 < float(lo) and float(hi) < 65000.0:  # float16 holds it (NaN fails, stays float32)
-        a, dtype = maps.half().numpy(), "float16"
-    else:
-        a, dtype = maps.numpy(), "float32"
+    if -65000.0 < float(lo) and float(hi) < 65000.0:  # NaN fails: stays float32
+        return _store(record, maps.half().numpy(), order, scores, "float16")
+    return _store(record, maps.numpy(), order, scores, "float32")
+
+
+def _store(record: dict[str, Any], a: Any, order: torch.Tensor | None, scores: list[float] | None,
+           dtype: str) -> dict[str, Any]:
     record["channels"] = [] if order is None else order.tolist()
-    record["scores"] = [] if scores is None else [_num(s) for s in scores]
+    record["scores"] = [] if scores is None else scores  # rounded when finished
     record["tile"] = [int(a.shape[1]), int(a.shape[2])]
     record["raw"] = base64.b64encode(a.tobytes()).decode("ascii")
     record["raw_dtype"] = dtype

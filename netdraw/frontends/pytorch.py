@@ -169,6 +169,11 @@ def _leaves(obj: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, A
                 yield from _leaves(v, join(k), depth + 1)
 
 
+def _flat_scalars(x: Any) -> bool:
+    """A short tuple or list of numbers (a stride, a padding, a shape): no tensor in it."""
+    return type(x) in (tuple, list, torch.Size) and len(x) <= 8 and all(type(v) in (int, float, bool) for v in x)
+
+
 def _tensors(obj: Any) -> list[torch.Tensor]:
     """The tensors in ``obj``, with fast paths for a tensor and a flat tuple or list."""
     if isinstance(obj, torch.Tensor):
@@ -178,7 +183,7 @@ def _tensors(obj: Any) -> list[torch.Tensor]:
         for x in obj:
             if isinstance(x, torch.Tensor):
                 out.append(x)
-            elif not isinstance(x, _SCALARS):
+            elif not isinstance(x, _SCALARS) and not _flat_scalars(x):
                 out.extend(t for _, t in _leaves(x))
         return out
     return [t for _, t in _leaves(obj)]
@@ -187,7 +192,7 @@ def _tensors(obj: Any) -> list[torch.Tensor]:
 def _has_tensor(obj: Any) -> bool:
     if isinstance(obj, torch.Tensor):
         return True
-    if isinstance(obj, _SCALARS):
+    if isinstance(obj, _SCALARS) or _flat_scalars(obj):
         return False
     return next(_leaves(obj), None) is not None
 
@@ -217,13 +222,31 @@ class _Recorder:
         self.model = model
         self.g = graph
         self.names: dict[int, str] = {}
-        for name, mod in model.named_modules(remove_duplicate=False):
-            self.names.setdefault(id(mod), name)
         self.params: dict[int, tuple[str, bool]] = {}
-        for name, p in model.named_parameters(remove_duplicate=False):
-            self.params.setdefault(id(p), (name, True))
-        for name, b in model.named_buffers(remove_duplicate=False):
-            self.params.setdefault(id(b), (name, False))
+        #: every module once, and the total of the model's (distinct) parameters
+        self.module_list: list[nn.Module] = []
+        #: id(module) -> (qualified class name, is a leaf)
+        self.kinds: dict[int, tuple[str, bool]] = {}
+        self.param_total = 0
+        buffers: list[tuple[int, str]] = []
+        # one walk over the modules (named_parameters/named_buffers would walk again each); a
+        # parameter's name is its first path, as named_parameters() gives it, buffers after them
+        for name, mod in model.named_modules(remove_duplicate=False):
+            if id(mod) not in self.names:
+                self.names[id(mod)] = name
+                self.module_list.append(mod)
+                leaf = all(c is None for c in mod._modules.values())
+                self.kinds[id(mod)] = (f"{type(mod).__module__}.{type(mod).__qualname__}", leaf)
+            prefix = name + "." if name else ""
+            for pname, p in mod._parameters.items():
+                if p is not None and id(p) not in self.params:
+                    self.params[id(p)] = (prefix + pname, True)
+                    self.param_total += p.numel()
+            for bname, b in mod._buffers.items():
+                if b is not None:
+                    buffers.append((id(b), prefix + bname))
+        for key, bname in buffers:
+            self.params.setdefault(key, (bname, False))
         self.param_values: dict[int, tuple[torch.Tensor, Value]] = {}
         self.counted: set[int] = set()
         # id(tensor) -> (weak reference, current Value); an entry goes when its tensor dies, so
@@ -298,9 +321,11 @@ class _Recorder:
         n = self.calls[key] = self.calls.get(key, 0) + 1
         comp = rel if n == 1 else f"{rel}#{n}"
         scope = parent.scope + (comp,)
-        leaf = next(iter(module.children()), None) is None
-        self.modules[scope_key(scope)] = {"type": f"{type(module).__module__}.{type(module).__qualname__}",
-                                          "path": path, "leaf": leaf}
+        kind = self.kinds.get(id(module))
+        if kind is None:  # a module that is not an attribute of the model (made in forward)
+            kind = (f"{type(module).__module__}.{type(module).__qualname__}", next(iter(module.children()), None) is None)
+        tname, leaf = kind
+        self.modules[scope_key(scope)] = {"type": tname, "path": path, "leaf": leaf}
         if leaf:
             self.leaf_calls += 1
         self.stack.append(_Frame(module, scope, path, leaf, self.ops, args))
@@ -370,7 +395,7 @@ class _Recorder:
             seen.add(id(t))
             in_values.append(self.value_of(t))
         params = self.count_params(ins)
-        scope = self.scope
+        scope = self.stack[-1].scope if self.stack else ()
         node = self.g.add_node(
             name, in_values, [(name, tuple(t.shape), _dtype(t)) for t in outs],
             name="/".join((*scope, name)), domain="torch", attrs=attrs, scope=scope, params=params)
@@ -434,8 +459,15 @@ class _Mode(TorchFunctionMode):
         return out
 
 
+_DTYPE_NAMES: dict[torch.dtype, str] = {}
+
+
 def _dtype(t: torch.Tensor) -> str:
-    return str(t.dtype).replace("torch.", "")
+    d = t.dtype
+    name = _DTYPE_NAMES.get(d)
+    if name is None:
+        name = _DTYPE_NAMES[d] = str(d).replace("torch.", "")
+    return name
 
 
 # ------------------------------------------------------------------ public entry
@@ -537,9 +569,11 @@ def _bind_names(model: nn.Module, args: tuple, kwargs: dict) -> list[tuple[str, 
         return [(f"input{i}", a) for i, a in enumerate(args)] + list(kwargs.items())
 
 
-def set_unattributed(graph: Graph, model: nn.Module) -> None:
-    """Record the parameters no captured op used, so the graph's total is the model's."""
-    total = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
+def set_unattributed(graph: Graph, model: nn.Module, total: int | None = None) -> None:
+    """Record the parameters no captured op used, so the graph's total is the model's
+    (``total``: the model's distinct parameter count, when the caller already has it)."""
+    if total is None:
+        total = sum(p.numel() for p in {id(p): p for p in model.parameters()}.values())
     missing = total - sum(n.params for n in graph.nodes)
     if missing:
         graph.meta["params_unattributed"] = missing
@@ -565,7 +599,7 @@ def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool,
     rec = _Recorder(model, graph)
     rec.observe = observe
     rec.on_output = on_output
-    flags = [(m, m.training) for m in model.modules()]
+    flags = [(m, m.training) for m in rec.module_list]
     with ExitStack() as stack:
         call = model
         if kind == "meta":
@@ -615,8 +649,9 @@ def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool,
             torch.compiler._is_compiling_flag = True
             stack.callback(setattr, torch.compiler, "_is_compiling_flag", saved)
         stack.enter_context(torch.enable_grad() if grad else torch.no_grad())
-        model.train(train)
-        stack.callback(lambda: [setattr(m, "training", f) for m, f in flags])
+        if any(f != train for _, f in flags):  # Module.train() visits every module: only when needed
+            model.train(train)
+            stack.callback(lambda: [setattr(m, "training", f) for m, f in flags if m.training != f])
         pre = nn.modules.module.register_module_forward_pre_hook(rec.pre_hook)
         stack.callback(pre.remove)
         post = nn.modules.module.register_module_forward_hook(rec.post_hook, always_call=True)
@@ -631,7 +666,7 @@ def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool,
         outputs.append(v)
     graph.outputs = outputs
     _prune(graph)
-    set_unattributed(graph, model)
+    set_unattributed(graph, model, rec.param_total)
     graph.meta["source"] = {"format": "torch", "capture": "eager", "mode": kind}
     if failures:
         graph.meta["source"]["fallbacks"] = list(failures)

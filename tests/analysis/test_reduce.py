@@ -111,3 +111,20 @@ def test_rgb_inputs_keep_their_colours():
 def test_bad_options(bad):
     with pytest.raises(NetdrawError, match="thumbnail"):
         ThumbnailOptions.of(bad)
+
+
+def test_a_monotone_op_is_derived_exactly_or_not_at_all():
+    from netdraw.analysis.reduce import complete, derive, start
+
+    g = torch.Generator().manual_seed(3)
+    y = torch.randn(1, 8, 12, 12, generator=g)
+    y[0, :5] += torch.tensor([6.0, 5.0, 4.0, 3.0, 2.0])[:, None, None]
+    opts = ThumbnailOptions(k=3, size=8)
+    for op, f in (("relu", torch.relu), ("sigmoid", torch.sigmoid), ("tanh", torch.tanh)):
+        got = derive(start(y, opts), op)
+        assert got is not None
+        assert complete([got])[0] == reduce_tensor(f(y), opts)
+    # every map negative: relu makes their maxima equal (0), so the channels must be chosen again
+    neg = -y.abs() - 1
+    assert derive(start(neg, opts), "relu") is None
+    assert derive(start(y, ThumbnailOptions(rank="mean")), "relu") is None

@@ -37,6 +37,15 @@ def main() -> None:
     g = netdraw.trace(gpt2, kwargs={"input_ids": ids})
     netdraw.render(g, out / "gpt2-dark.svg", theme="dark", depth=1, label="name,type,params,flops",
                    engine="native")
+    # activation thumbnails of a trained network: PP-OCRv4's text detector (from the rapidocr wheel)
+    sys.path.insert(0, str(HERE.parent))
+    from netdraw.analysis.images import ImagePrep
+    from tests.realmodels import fetch
+
+    g = netdraw.load(fetch("rapidocr-det"), inputs=[str(HERE.parent / "examples" / "images" / "chelsea.jpg")],
+                     image=ImagePrep(size=(224, 320), bgr=True), thumbnails={"k": 1, "bgr": True})
+    netdraw.render(g, out / "ppocr-det-thumbnails.svg", keep=["Conv"], label="type", rankdir="LR",
+                   engine="native")
     for p in sorted(out.iterdir()):
         print(f"wrote {p.relative_to(HERE.parent)} ({p.stat().st_size:,} bytes)")
 

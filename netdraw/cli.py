@@ -188,7 +188,7 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
                    style=style, preamble=not no_preamble, latex=latex, cmap=cmap)
     _check_options(options)  # before a possibly slow capture
     if thumbnails:
-        src["thumbnails"] = {"k": top_k, "rank": rank, "tokens": tokens}
+        src["thumbnails"] = {"k": top_k, "rank": rank, "tokens": tokens, "bgr": src.get("bgr", False)}
     graph = _load_source(source, **src)
     folder = None if output == "-" else f"{os.path.splitext(os.path.basename(output))[0]}-thumbs"
     data, files = render_files(graph, fmt, images=folder, **options)

@@ -241,7 +241,11 @@ def _store(graph: Graph, name: str, arr: Any, opts: ThumbnailOptions) -> None:
     import numpy as np
 
     v = graph._values.get(name)
-    if v is None or not isinstance(arr, np.ndarray) or arr.dtype.kind != "f":
+    if v is None or not isinstance(arr, np.ndarray):
+        return
+    if v.shape is None or (len(v.shape) == arr.ndim and not all(isinstance(d, int) for d in v.shape)):
+        v.shape = tuple(int(d) for d in arr.shape)  # symbolic dims: the diagram shows the run's sizes
+    if arr.dtype.kind != "f":
         return
     rec = reduce_tensor(torch.from_numpy(np.ascontiguousarray(arr)), opts, rgb=v.kind == "input")
     if rec is not None:

@@ -47,6 +47,8 @@ class ThumbnailOptions:
     rank: str = "max"
     size: int = 32
     tokens: str = "auto"
+    #: the input image's channels are in BGR order (``--bgr``): drawn swapped, in its true colours
+    bgr: bool = False
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("k", 1, 64), ("size", 2, 256)):
@@ -65,7 +67,7 @@ class ThumbnailOptions:
         if isinstance(value, dict):
             unknown = sorted(set(value) - {f.name for f in dataclasses.fields(cls)})
             if unknown:
-                raise NetdrawError(f"unknown thumbnail option {unknown[0]!r}; valid: k, rank, size, tokens")
+                raise NetdrawError(f"unknown thumbnail option {unknown[0]!r}; valid: k, rank, size, tokens, bgr")
             return cls(**value)
         raise NetdrawError(f"invalid thumbnails {value!r}; valid: True, a dict of options or ThumbnailOptions")
 
@@ -166,9 +168,10 @@ def _start(t: torch.Tensor, opts: ThumbnailOptions, rgb: bool) -> dict[str, Any]
     if rgb and x.dim() == 3 and 3 in (x.shape[0], x.shape[2]):
         if x.shape[0] != 3:
             x = x.permute(2, 0, 1)  # channels-last input
-        maps = _downsample(x, 2 * opts.size)
+        order = torch.tensor([2, 1, 0]) if opts.bgr else torch.arange(3)
+        maps = _downsample(x[order] if opts.bgr else x, 2 * opts.size)
         record["layout"] = "rgb"
-        return _raw(record, maps, torch.arange(3), None)
+        return _raw(record, maps, order, None)
     if x.dim() == 4:  # (C, D, H, W): the maps averaged over depth
         x = x.mean(dim=1)
     if x.dim() == 3 and x.shape[1] * x.shape[2] == 1:  # (C, 1, 1) after global pooling: a vector

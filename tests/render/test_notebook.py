@@ -20,3 +20,15 @@ def test_graph_displays_itself_as_svg_that_fits_the_cell(scoped_cnn):
     shapes = [e for e in root.iter(f"{SVG}g") if e.get("class") == "node"]
     assert len(shapes) == len(visible_nodes(drawn)) + len(drawn.inputs) + len(drawn.outputs)
     assert svg == g._repr_svg_()  # deterministic
+
+
+def test_a_graph_with_thumbnails_shows_them_inline():
+    from tests.render.test_thumbs import drawn_graph
+
+    g = drawn_graph()
+    svg = g._repr_svg_()
+    root = ET.fromstring(svg)  # still one well-formed element
+    images = list(root.iter(f"{SVG}image"))
+    drawn = prepare(g)
+    assert len(images) == sum("thumbnail" in n.meta for n in drawn.nodes) + 1
+    assert all(i.get("{http://www.w3.org/1999/xlink}href").startswith("data:image/png;base64,") for i in images)

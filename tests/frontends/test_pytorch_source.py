@@ -118,7 +118,7 @@ def test_cli_keyword_inputs(tmp_path, capsys):
     (["render", f"{MODELS_PY}:resnet18", "--input", "1x3x224x224", "--kwarg", "=3", "-o", "x.svg"],
      "invalid --kwarg"),
     (["render", str(ROOT / "examples" / "resnet18.onnx"), "--input", "1x3", "-o", "x.svg"],
-     "option 'inputs' does not apply to .onnx"),
+     "inputs for an ONNX model are used only with thumbnails"),
 ])
 def test_cli_errors(tmp_path, capsys, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)

@@ -243,6 +243,195 @@ def _table(name: str, meta: dict[str, Any], s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _torch_model(source: str, device_trust: bool = False):
+    """A PyTorch model from file.py:factory / package.module:factory (or an ONNX file's predictor)."""
+    from netdraw.frontends.pytorch_source import is_spec, load_module
+
+    if is_spec(source):
+        return load_module(source)
+    raise NetdrawError(f"{source}: give the model as file.py:factory or package.module:factory")
+
+
+def _input_tensor(text: str, prep: ImagePrep):
+    from netdraw.frontends.pytorch_source import parse_input
+
+    x = parse_input(text, prep)
+    if not hasattr(x, "dim"):
+        raise NetdrawError(f"{text}: the analyses need a real input (an image or a .npy/.pt tensor), not a shape")
+    return x if x.dim() == 4 else x.reshape(1, *x.shape) if x.dim() == 3 else x
+
+
+def image_options(f):
+    """How an image file becomes the input (as for render's --input)."""
+    for opt in reversed([
+        click.option("--image-size", default=None, metavar="N|HxW", help="Image input: size fed to the model (default 224)."),
+        click.option("--resize", type=click.Choice(("crop", "stretch")), default="crop", show_default=True),
+        click.option("--mean", default=None, metavar="M[,M,M]", help="Image input: per-channel mean (default ImageNet's)."),
+        click.option("--std", default=None, metavar="S[,S,S]", help="Image input: per-channel std (default ImageNet's)."),
+        click.option("--pixel-range", type=click.Choice(("1", "255")), default="1", show_default=True),
+        click.option("--bgr", is_flag=True, help="Image input: BGR channel order."),
+        click.option("--nhwc", is_flag=True, help="Image input: channels last."),
+        click.option("--grayscale", is_flag=True, help="Image input: one grey channel."),
+    ]):
+        f = opt(f)
+    return f
+
+
+@main.command()
+@click.argument("source")
+@click.option("--input", "input_", required=True, metavar="IMAGE|TENSOR", help="The image (or .npy/.pt tensor) to occlude.")
+@click.option("-o", "--output", required=True, help="The figure: .png, .svg or .pdf.")
+@click.option("--target", type=int, default=None, help="The class whose probability is mapped (default: the top one).")
+@click.option("--window", type=click.IntRange(min=1), default=16, show_default=True, help="Occluder size in pixels.")
+@click.option("--stride", type=click.IntRange(min=1), default=8, show_default=True, help="Occluder step in pixels.")
+@click.option("--fill", type=float, default=0.0, show_default=True,
+              help="Occluder value in the model's input space (0 = the mean after normalisation).")
+@click.option("--layer", default=None, help="Also map the summed activation of this module's strongest map.")
+@click.option("--batch-size", type=click.IntRange(min=1), default=64, show_default=True)
+@click.option("--arrays", default=None, metavar="DIR", help="Also write the maps as .npy files into DIR.")
+@image_options
+def occlude(source: str, input_: str, output: str, target: int | None, window: int, stride: int, fill: float,
+            layer: str | None, batch_size: int, arrays: str | None, **img: Any) -> None:
+    """Occlusion sensitivity of the model in SOURCE (file.py:factory or .onnx) on one image."""
+    from netdraw.analysis.figures import occlusion_figure
+    from netdraw.analysis.occlusion import occlusion, onnx_predictor
+
+    fmt_ok = os.path.splitext(output)[1].lower() in (".png", ".svg", ".pdf")
+    if not fmt_ok:
+        raise NetdrawError(f"cannot tell the figure format from {output!r}; use .png, .svg or .pdf")
+    _check_not_input(input_, output)
+    prep = _image_prep(img["image_size"], img["resize"], img["mean"], img["std"], img["pixel_range"], img["bgr"],
+                       img["nhwc"], img["grayscale"])
+    if source.lower().endswith(".onnx"):
+        if not os.path.isfile(source):
+            raise NetdrawError(f"{source}: no such file")
+        if layer:
+            raise NetdrawError("--layer needs a PyTorch model (a module to hook)")
+        model = onnx_predictor(source)
+    else:
+        model = _torch_model(source)
+    x = _input_tensor(input_, prep)
+    res = occlusion(model, x, target=target, window=window, stride=stride, fill=fill, layer=layer,
+                    batch_size=batch_size)
+    occlusion_figure(res, x.numpy(), output)
+    if arrays:
+        _write_arrays(arrays, res.arrays())
+    click.echo(f"{output}: class {res.target} p={res.probability:.4f}; lowest occluded p="
+               f"{float(res.probability_map.min()):.4f} ({len(res.rows)}×{len(res.cols)} positions)", err=True)
+
+
+def _write_arrays(folder: str, arrays: dict[str, Any]) -> None:
+    import io
+
+    import numpy as np
+
+    os.makedirs(folder, exist_ok=True)
+    for name, a in arrays.items():
+        buf = io.BytesIO()
+        np.save(buf, a)
+        write_with_files(os.path.join(folder, f"{name}.npy"), buf.getvalue(), {})
+
+
+@main.command()
+@click.argument("source")
+@click.option("--layer", required=True, help="The module whose activation is projected.")
+@click.option("--input", "input_", default=None, metavar="IMAGE|TENSOR", help="One image: project its strongest activation.")
+@click.option("--images", default=None, metavar="DIR|N.npy",
+              help="A folder of images or an (N, C, H, W) .npy array: project the top activations over them.")
+@click.option("--channel", type=int, default=None, help="The feature map (default: the strongest).")
+@click.option("--top", type=click.IntRange(1, 64), default=9, show_default=True, help="With --images: how many.")
+@click.option("--rule", type=click.Choice(("deconvnet", "guided")), default="deconvnet", show_default=True)
+@click.option("-o", "--output", required=True, help="The figure: .png, .svg or .pdf.")
+@image_options
+def deconv(source: str, layer: str, input_: str | None, images: str | None, channel: int | None, top: int, rule: str,
+           output: str, **img: Any) -> None:
+    """Deconvnet projections of a layer's activations back to pixels (Zeiler & Fergus)."""
+    from netdraw.analysis.deconv import project, top_activations
+    from netdraw.analysis.figures import projection_grid
+
+    if (input_ is None) == (images is None):
+        raise NetdrawError("give one of --input (one image) or --images (a folder or .npy array)")
+    if os.path.splitext(output)[1].lower() not in (".png", ".svg", ".pdf"):
+        raise NetdrawError(f"cannot tell the figure format from {output!r}; use .png, .svg or .pdf")
+    prep = _image_prep(img["image_size"], img["resize"], img["mean"], img["std"], img["pixel_range"], img["bgr"],
+                       img["nhwc"], img["grayscale"])
+    model = _torch_model(source)
+    if input_ is not None:
+        x = _input_tensor(input_, prep)
+        p = project(model, x, layer, channel, rule=rule)
+        projection_grid([p.pixels], output, titles=[f"{layer} map {p.channel} at {p.position}: {p.value:.3g}"],
+                        patches=[x[0].numpy()], cols=1)
+        return
+    batch = _image_batch(images, prep)
+    if channel is None:
+        channel = project(model, batch[:1], layer, rule=rule).channel
+    best = top_activations(model, batch, layer, channel, k=top)
+    projs = [project(model, batch[i:i + 1], layer, channel, pos, rule=rule) for i, _, pos in best]
+    projection_grid([p.pixels for p in projs], output, titles=[f"#{i} {v:.3g}" for i, v, _ in best],
+                    patches=[batch[i].numpy() for i, _, _ in best])
+
+
+def _image_batch(images: str, prep: ImagePrep):
+    import numpy as np
+    import torch
+
+    from netdraw.analysis.images import is_image, load_image
+
+    if images.endswith(".npy"):
+        try:
+            a = np.load(images, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise NetdrawError(f"{images}: not a numpy array file ({exc})") from None
+        if a.ndim != 4:
+            raise NetdrawError(f"{images}: expected an (N, C, H, W) array, got shape {a.shape}")
+        return torch.from_numpy(a.astype(np.float32))
+    if not os.path.isdir(images):
+        raise NetdrawError(f"{images}: neither a folder of images nor a .npy file")
+    files = sorted(f for f in os.listdir(images) if is_image(f))
+    if not files:
+        raise NetdrawError(f"{images}: no image files in it")
+    return torch.from_numpy(np.concatenate([load_image(os.path.join(images, f), prep) for f in files]))
+
+
+@main.command()
+@click.argument("checkpoints", nargs=-1, required=True)
+@click.option("--model", "source", required=True, help="file.py:factory building the model the checkpoints fit.")
+@click.option("--layer", required=True, help="The module whose feature maps are followed.")
+@click.option("--images", required=True, metavar="DIR|N.npy", help="Where to look for each map's strongest activation.")
+@click.option("--channels", default=None, metavar="C,C,...", help="The maps (rows); default: the strongest in the last checkpoint.")
+@click.option("-n", "count", type=click.IntRange(1, 64), default=8, show_default=True, help="How many maps by default.")
+@click.option("--shared-scale", is_flag=True, help="One scale per row instead of one per cell.")
+@click.option("-o", "--output", required=True, help="The grid: .png, .svg or .pdf.")
+@click.option("--gif", default=None, help="Also an animated GIF, one frame per checkpoint.")
+@image_options
+def evolve(checkpoints: tuple[str, ...], source: str, layer: str, images: str, channels: str | None, count: int,
+           shared_scale: bool, output: str, gif: str | None, **img: Any) -> None:
+    """Feature evolution over training: rows are feature maps, columns CHECKPOINTS (state_dict files)."""
+    from netdraw.analysis.evolution import evolution, load_checkpoint
+    from netdraw.analysis.figures import evolution_figure, evolution_gif
+    from netdraw.frontends.pytorch_source import load_module
+
+    if os.path.splitext(output)[1].lower() not in (".png", ".svg", ".pdf"):
+        raise NetdrawError(f"cannot tell the figure format from {output!r}; use .png, .svg or .pdf")
+    for c in checkpoints:
+        if not os.path.isfile(c):
+            raise NetdrawError(f"{c}: no such checkpoint file")
+    prep = _image_prep(img["image_size"], img["resize"], img["mean"], img["std"], img["pixel_range"], img["bgr"],
+                       img["nhwc"], img["grayscale"])
+    models = [load_checkpoint(lambda: load_module(source), c) for c in checkpoints]
+    chans = None
+    if channels:
+        try:
+            chans = [int(c) for c in channels.split(",")]
+        except ValueError:
+            raise NetdrawError(f"invalid --channels {channels!r}; expected integers separated by commas") from None
+    evo = evolution(models, _image_batch(images, prep), layer, channels=chans, n=count,
+                    labels=[os.path.splitext(os.path.basename(c))[0] for c in checkpoints])
+    evolution_figure(evo, output, shared_scale=shared_scale)
+    if gif:
+        evolution_gif(evo, gif, shared_scale=shared_scale)
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (0 ok, 2 bad input, 1 internal error)."""
     try:

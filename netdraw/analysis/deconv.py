@@ -1,0 +1,150 @@
+"""Deconvnet projections (Zeiler & Fergus 2014) and guided backpropagation.
+
+One activation of a layer is kept, everything else in that layer zeroed, and the signal is passed
+back down to the pixels: max pooling is undone with the switches recorded on the forward pass
+(autograd's max-pool backward routes to the argmax), convolutions with their transposed filters
+(conv backward; biases play no part), and each ReLU is replaced by
+
+* ``deconvnet``: a ReLU on the reconstruction (the forward pass's sign is ignored);
+* ``guided``: a ReLU on the reconstruction *and* the forward pass's mask (guided backprop).
+
+Nothing is learned.  The projection is linear in the kept activation, so it is that activation's
+value times the gradient under these rules: equal to the value × captum's ``NeuronDeconvolution``
+(resp. ``NeuronGuidedBackprop``) attribution of that neuron (tested, in-place ReLUs included).
+
+Like captum, the rules apply to ``nn.ReLU`` modules (``F.relu`` calls in a ``forward`` are
+differentiated normally).  BatchNorm in eval mode is a per-channel affine map: the projection
+passes it scaled by ``weight / sqrt(running_var + eps)`` (its shift drops out, like a bias);
+average pooling spreads the signal evenly over its window instead of routing it to one switch,
+so projections through it are blurrier.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from netdraw.errors import NetdrawError, check_choice
+
+__all__ = ["Projection", "project", "top_activations", "RULES"]
+
+RULES = ("deconvnet", "guided")
+
+
+@dataclasses.dataclass
+class Projection:
+    pixels: np.ndarray      # (C, H, W) float32: the projection in input space
+    value: float            # the kept activation
+    channel: int
+    position: tuple[int, ...]  # its (h, w) in the layer's map
+
+
+class _Rule(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, guided: bool) -> torch.Tensor:  # type: ignore[override]
+        out = torch.relu(x)
+        ctx.guided = guided
+        ctx.save_for_backward(x)
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor, None]:  # type: ignore[override]
+        (x,) = ctx.saved_tensors
+        g = torch.relu(grad)
+        if ctx.guided:
+            g = g * (x > 0).to(g.dtype)
+        return g, None
+
+
+def project(model: nn.Module, x: torch.Tensor, layer: str, channel: int | None = None,
+            position: tuple[int, ...] | None = None, *, rule: str = "deconvnet") -> Projection:
+    """Project one activation of ``layer`` back to the pixels of ``x`` (1, C, H, W).
+
+    ``channel`` defaults to the layer's strongest map (largest maximum), ``position`` to that
+    map's argmax.  The model runs in eval mode and is left as it was."""
+    check_choice("rule", rule, RULES)
+    modules = dict(model.named_modules())
+    if layer not in modules:
+        raise NetdrawError(f"the model has no module {layer!r}")
+    x = torch.as_tensor(x).detach().float().clone().requires_grad_(True)
+    if x.dim() != 4 or x.shape[0] != 1:
+        raise NetdrawError(f"a projection needs one image as a (1, C, H, W) tensor, got shape {tuple(x.shape)}")
+    guided = rule == "guided"
+    flags = [(m, m.training) for m in model.modules()]
+    relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
+    inplace = [(m, m.inplace) for m in relus]
+    requires = [(p, p.requires_grad) for p in model.parameters()]
+    captured: list[torch.Tensor] = []
+    handles = [m.register_forward_hook(lambda m, a, out: _Rule.apply(a[0], guided)) for m in relus]
+    handles.append(modules[layer].register_forward_hook(lambda m, a, out: captured.append(out)))
+    try:
+        model.eval()
+        for m in relus:
+            m.inplace = False  # the rule needs the ReLU's input, and autograd an unmodified graph
+        for p, _ in requires:
+            p.requires_grad_(False)
+        with torch.enable_grad():
+            model(x)
+            if not captured:
+                raise NetdrawError(f"{layer!r} was not called by the model's forward")
+            act = captured[0]
+            if not isinstance(act, torch.Tensor) or act.dim() < 2:
+                raise NetdrawError(f"{layer!r} does not output a feature map")
+            fmap = act[0]
+            if channel is None:
+                channel = int(torch.argmax(fmap.reshape(fmap.shape[0], -1).amax(dim=1)))
+            if not 0 <= channel < fmap.shape[0]:
+                raise NetdrawError(f"channel {channel} is not in {layer!r}'s {fmap.shape[0]} channels")
+            m = fmap[channel]
+            if position is None:
+                flat = int(torch.argmax(m))
+                position = tuple(int(i) for i in np.unravel_index(flat, tuple(m.shape)))
+            value = m[position]
+            (grad,) = torch.autograd.grad(value, x)
+    finally:
+        for h in handles:
+            h.remove()
+        for mod, f in inplace:
+            mod.inplace = f
+        for p, r in requires:
+            p.requires_grad_(r)
+        for mod, f in flags:
+            if mod.training != f:
+                mod.training = f
+    v = float(value.detach())
+    return Projection((grad[0] * v).numpy().astype(np.float32), v, int(channel), tuple(position))
+
+
+def top_activations(model: nn.Module, images: torch.Tensor, layer: str, channel: int, k: int = 9,
+                    batch_size: int = 64) -> list[tuple[int, float, tuple[int, ...]]]:
+    """The ``k`` images of the batch ``images`` (N, C, H, W) where ``layer``'s map ``channel``
+    responds most: ``[(image index, value, (h, w)), ...]``, strongest first (one per image)."""
+    modules = dict(model.named_modules())
+    if layer not in modules:
+        raise NetdrawError(f"the model has no module {layer!r}")
+    best: list[tuple[int, float, tuple[int, ...]]] = []
+    captured: list[torch.Tensor] = []
+    handle = modules[layer].register_forward_hook(lambda m, a, out: captured.append(out.detach()[:, channel]))
+    flags = [(m, m.training) for m in model.modules()]
+    try:
+        model.eval()
+        with torch.no_grad():
+            for start in range(0, images.shape[0], batch_size):
+                model(images[start:start + batch_size])
+                maps = captured.pop()
+                flat = maps.reshape(maps.shape[0], -1)
+                vals, idx = flat.max(dim=1)
+                for i, (v, j) in enumerate(zip(vals.tolist(), idx.tolist())):
+                    pos = tuple(int(p) for p in np.unravel_index(j, tuple(maps.shape[1:])))
+                    best.append((start + i, v, pos))
+    finally:
+        handle.remove()
+        for mod, f in flags:
+            if mod.training != f:
+                mod.training = f
+    best.sort(key=lambda b: (-b[1], b[0]))
+    return best[:k]

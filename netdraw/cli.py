@@ -88,6 +88,8 @@ def thumbnail_options(f):
                      help="Thumbnails: rank channels by their max or mean activation.")(f)
     f = click.option("--top-k", type=click.IntRange(1, 64), default=4, show_default=True,
                      help="Thumbnails: how many channels each node shows.")(f)
+    f = click.option("--projections", is_flag=True,
+                     help="Show on each convolution its top-k maps projected to pixels (deconvnet); PyTorch models.")(f)
     f = click.option("--thumbnails", is_flag=True,
                      help="Run the model on --input (e.g. an image) and show each node's output as a thumbnail.")(f)
     return f
@@ -174,7 +176,8 @@ def _load_source(source: str, inputs: tuple[str, ...], kwargs: tuple[str, ...], 
 def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int, max_width: float,
            engine: str, rankdir: str, theme: str, label: str, fold: tuple[str, ...], no_roll: bool, hide: tuple[str, ...],
            keep: tuple[str, ...], expand: tuple[str, ...], renderer: str | None, style: str, no_preamble: bool,
-           latex: str, thumbnails: bool, top_k: int, rank: str, cmap: str, tokens: str, **src: Any) -> None:
+           latex: str, thumbnails: bool, projections: bool, top_k: int, rank: str, cmap: str, tokens: str,
+           **src: Any) -> None:
     """Render the model in SOURCE to a diagram.
 
     SOURCE is an .onnx file, netdraw's .json IR, a PyTorch model as file.py:factory or
@@ -189,10 +192,32 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
     _check_options(options)  # before a possibly slow capture
     if thumbnails:
         src["thumbnails"] = {"k": top_k, "rank": rank, "tokens": tokens, "bgr": src.get("bgr", False)}
-    graph = _load_source(source, **src)
+    if projections:
+        graph = _with_projections(source, top_k, src)
+        if not fold:
+            options["fold"] = ["none"]  # a folded Conv-BN-ReLU would show its ReLU's output
+    else:
+        graph = _load_source(source, **src)
     folder = None if output == "-" else f"{os.path.splitext(os.path.basename(output))[0]}-thumbs"
     data, files = render_files(graph, fmt, images=folder, **options)
     write_with_files(output, data, files)
+
+
+def _with_projections(source: str, k: int, src: dict[str, Any]):
+    """A capture of a PyTorch model with deconvnet projections on its convolutions."""
+    from netdraw.analysis.deconv import attach_projections
+    from netdraw.frontends.pytorch import trace
+
+    if len(src.get("inputs") or ()) != 1:
+        raise NetdrawError("--projections needs one --input (an image or a tensor file)")
+    prep = _image_prep(src["image_size"], src["resize"], src["mean"], src["std"], src["pixel_range"], src["bgr"],
+                       src["nhwc"], src["grayscale"])
+    model = _torch_model(source)
+    x = _input_tensor(src["inputs"][0], prep)
+    graph = trace(model, (x,), thumbnails={"k": k, "bgr": src["bgr"]} if src.get("thumbnails") else None)
+    attach_projections(graph, model, x, k=k)
+    graph.meta["source"]["path"] = source
+    return graph
 
 
 def _check_options(options: dict[str, Any]) -> None:

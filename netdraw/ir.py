@@ -17,6 +17,8 @@ Graph.meta
     ``params_unattributed`` -- stored tensor elements no node uses
     ``warnings``          -- list of one-line strings (e.g. shape inference failed)
     ``collapse``          -- ``{"depth": int|None, "auto": bool}`` written by the collapse pass
+    ``thumbnails``        -- the options of the run that recorded activations (``k``, ``rank``, ``size``,
+                             ``tokens``, ``runner``: torch|onnxruntime|deconv)
     ``roll``              -- the roll pass's runs: ``[{"module", "count", "modules", "params"}]``;
                              ``modules[key]["repeat"]`` = ``{"count", "last", "modules"}`` on the kept one
 Node.meta
@@ -28,10 +30,14 @@ Node.meta
     ``repeat``            -- written by the roll pass: ``[[module, count], ...]``, the rolled modules
                              this node's block stands for
     ``flops``             -- multiply-accumulates (MACs) of the op or of a collapsed module
+    ``thumbnail``         -- written by the thumbnails pass on a shown node: its output's finished
+                             activation record plus ``value`` (see netdraw.analysis.records)
 Value.meta (torch)
     ``buffer`` / ``constant`` -- a registered buffer / a tensor made outside the traced ops
 Value.meta
     ``external``          -- True for a parameter stored outside the model file
+    ``activation``        -- a thumbnail record of the value in a real run (netdraw.analysis.records):
+                             raw (float16 maps) from a capture, or finished (deconvnet projections)
 """
 
 from __future__ import annotations

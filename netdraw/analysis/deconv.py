@@ -30,7 +30,7 @@ from torch import nn
 
 from netdraw.errors import NetdrawError, check_choice
 
-__all__ = ["Projection", "project", "top_activations", "RULES"]
+__all__ = ["Projection", "project", "top_activations", "attach_projections", "RULES"]
 
 RULES = ("deconvnet", "guided")
 
@@ -148,3 +148,51 @@ def top_activations(model: nn.Module, images: torch.Tensor, layer: str, channel:
                 mod.training = f
     best.sort(key=lambda b: (-b[1], b[0]))
     return best[:k]
+
+
+def attach_projections(graph: Any, model: nn.Module, x: torch.Tensor, *, k: int = 4, rule: str = "deconvnet",
+                       types: tuple[str, ...] = ("Conv",), size: int = 32) -> int:
+    """Put on ``graph`` (a capture of ``model``) thumbnails of deconvnet projections: for every
+    module whose class name contains one of ``types``, its ``k`` strongest maps on ``x``, each
+    projected from its strongest activation to pixels (grey = 0), on the value the module's last
+    op returns.  Shown where those values are node outputs: ``--fold none``, or a depth where the
+    convolution modules are nodes (a folded Conv-BN-ReLU shows its ReLU's output).  Returns how
+    many modules got one."""
+    import base64
+
+    from netdraw.analysis.activations import ACTIVATION_KEY, layer_activations
+    from netdraw.analysis.reduce import _downsample
+
+    names = [n for n, m in model.named_modules() if n and any(t in type(m).__name__ for t in types)]
+    if not names:
+        raise NetdrawError(f"no module of type {', '.join(types)} in the model")
+    acts = layer_activations(model, x, layers=names)
+    count = 0
+    for name in names:
+        outs = acts.get(name)
+        if not outs or outs[0].dim() != 4:
+            continue
+        fmap = outs[0][0]
+        order = torch.sort(fmap.reshape(fmap.shape[0], -1).amax(dim=1), descending=True, stable=True).indices[:k]
+        tiles, scales, values = [], [], []
+        for c in order.tolist():
+            p = project(model, x, name, c, rule=rule)
+            t = _downsample(torch.from_numpy(p.pixels), 2 * size)
+            s = float(t.abs().max())
+            u8 = torch.round((t / (2 * s) + 0.5).clamp(0, 1) * 255) if s > 0 else torch.full_like(t, 128.0)
+            tiles.append(u8.to(torch.uint8))
+            scales.append([-s, s])
+            values.append(p.value)
+        data = torch.cat(tiles).numpy()
+        record = {"shape": list(outs[0].shape), "dtype": "float32", "layout": "projection", "rule": rule,
+                  "layer": name, "colors": int(tiles[0].shape[0]), "channels": order.tolist(), "scores": values,
+                  "tile": [int(data.shape[1]), int(data.shape[2])], "scale": scales,
+                  "data": base64.b64encode(data.tobytes()).decode("ascii")}
+        scope = tuple(name.split("."))
+        produced = [n for n in graph.nodes if n.scope == scope and n.outputs]
+        if not produced:
+            continue
+        produced[-1].outputs[0].meta[ACTIVATION_KEY] = record
+        count += 1
+    graph.meta.setdefault("thumbnails", {"runner": "deconv"})
+    return count

@@ -113,7 +113,7 @@ def occlusion(model: Any, x: torch.Tensor, *, target: int | None = None, window:
     try:
         if is_module:
             model.eval()
-        with torch.no_grad():
+        with torch.inference_mode():  # no autograd bookkeeping at all (a little faster than no_grad)
             p0 = probs(x)[0]
             label = int(torch.argmax(p0))
             t = label if target is None else int(target)
@@ -152,7 +152,7 @@ def occlusion(model: Any, x: torch.Tensor, *, target: int | None = None, window:
             if m.training != f:
                 m.training = f
     # attribution: each window's drop in probability, spread over its pixels, averaged per pixel
-    drop = (p0[t] - torch.from_numpy(prob)).double()
+    drop = (p0[t].clone() - torch.from_numpy(prob)).double()
     total = torch.zeros(h, w, dtype=torch.float64)
     count = torch.zeros(h, w, dtype=torch.float64)
     for (r, q), d in zip(boxes, drop.tolist()):

@@ -62,8 +62,9 @@ def _factor(h: int, w: int, minimum: int) -> int:
 def image(record: dict[str, Any], cmap: str = CMAP, *, first: bool = False) -> np.ndarray:
     """The thumbnail of a record as an (H, W, 4) uint8 RGBA array (``first``: only its strongest map)."""
     maps = decode(record)  # (count, h, w) uint8
+    colors = int(record.get("colors", 1)) if record.get("layout") == "projection" else 1
     if first:
-        maps = maps[:1]
+        maps = maps[:colors]
     layout = record.get("layout")
     if layout == "rgb":
         rgb = np.moveaxis(maps[:3], 0, -1)
@@ -75,7 +76,8 @@ def image(record: dict[str, Any], cmap: str = CMAP, *, first: bool = False) -> n
         return np.repeat(row[None], STRIP_HEIGHT, axis=0)
     if layout == "matrix":
         return _enlarge(lut[maps[0]], MIN_TILE)
-    count, h, w = maps.shape
+    n, h, w = maps.shape
+    count = n // colors
     f = _factor(h, w, MIN_TILE)
     th, tw = h * f, w * f
     cols = math.ceil(math.sqrt(count))
@@ -83,7 +85,12 @@ def image(record: dict[str, Any], cmap: str = CMAP, *, first: bool = False) -> n
     out = np.zeros((rows * th + rows - 1, cols * tw + cols - 1, 4), np.uint8)
     for i in range(count):
         r, c = divmod(i, cols)
-        tile = lut[maps[i]]
+        if layout == "projection":  # deconvnet projections: grey is zero, in the input's own colours
+            px = np.moveaxis(maps[i * colors:(i + 1) * colors], 0, -1)
+            px = np.repeat(px, 3, axis=2) if colors == 1 else px[:, :, :3]
+            tile = np.concatenate([px, np.full((h, w, 1), 255, np.uint8)], axis=2)
+        else:
+            tile = lut[maps[i]]
         if f > 1:
             tile = tile.repeat(f, axis=0).repeat(f, axis=1)
         out[r * (th + 1): r * (th + 1) + th, c * (tw + 1): c * (tw + 1) + tw] = tile

@@ -82,3 +82,25 @@ def test_top_activations_over_a_batch():
     best = maps.reshape(20, -1).max(1).values
     assert [t[0] for t in top] == torch.argsort(best, descending=True)[:4].tolist()
     assert top[0][1] == pytest.approx(float(best.max()))
+
+
+def test_projections_on_the_diagram():
+    import re
+
+    import netdraw
+    from netdraw.analysis.deconv import attach_projections
+    from netdraw.analysis.figures import projection_image
+    from netdraw.analysis.records import decode
+    from netdraw.render import render_bytes
+
+    m, x = make()
+    g = netdraw.trace(m, (x,))
+    assert attach_projections(g, m, x, k=2) == 3  # conv1, conv2, conv3
+    rec = next(n for n in g.nodes if n.scope == ("conv2",)).outputs[0].meta["activation"]
+    assert rec["layout"] == "projection" and rec["colors"] == 3 and len(rec["channels"]) == 2
+    p = project(m, x, "conv2", rec["channels"][0])
+    want = np.rint(projection_image(p.pixels) * 255)  # grey = 0, +-max|p| = white/black
+    got = np.moveaxis(decode(rec)[:3], 0, -1).astype(float)
+    assert np.abs(got - want).max() <= 1
+    svg = render_bytes(g, "svg", fold="none", depth="max", engine="wasm")
+    assert len(re.findall(rb"<image ", svg)) == 3

@@ -82,6 +82,9 @@ def test_cli(trained, tmp_path, capsys):
     assert svg.count(b"<image") == 6
     assert run(["deconv", factory, "--layer", "conv2", "--images", str(tmp_path / "many.npy"), "--top", "4",
                 "-o", str(tmp_path / "dc.pdf")]) == 0
+    assert run(["render", factory, "--input", str(tmp_path / "d.npy"), "--projections", "--top-k", "2",
+                "-o", str(tmp_path / "p.svg")]) == 0
+    assert (tmp_path / "p.svg").read_bytes().count(b"<image ") == 2  # conv1 and conv2
     capsys.readouterr()
     for args, msg in ((["occlude", factory, "--input", str(tmp_path / "d.npy"), "--window", "2", "--stride", "3",
                         "-o", str(tmp_path / "bad.png")], "must not exceed"),

@@ -94,8 +94,11 @@ def trace_activations(model: torch.nn.Module, args: tuple, kwargs: dict[str, Any
     if first is not None and first.is_meta:
         raise NetdrawError("thumbnails need the model's real weights, but it was built on the meta device")
     try:
+        # inference mode (no version counters, no view tracking) makes the run cheaper than no_grad;
+        # not for lazy modules, whose parameters would be made as inference tensors
+        lazy = any(isinstance(m, torch.nn.modules.lazy.LazyModuleMixin) for m in model.modules())
         graph = _run(model, args, dict(kwargs or {}), kind="real", train=train, grad=False, failures=[],
-                     observe=observe)
+                     observe=observe, inference=not lazy)
         for (v, _), rec in zip(taken, complete([p for _, p in taken])):
             v.meta[ACTIVATION_KEY] = rec
     except NetdrawError:

@@ -594,7 +594,7 @@ def _prune(graph: Graph) -> None:
 
 def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool, grad: bool,
          failures: list[str], observe: Callable[[Value, torch.Tensor], None] | None = None,
-         on_output: Callable[[str, tuple[str, ...], Any], None] | None = None) -> Graph:
+         on_output: Callable[[str, tuple[str, ...], Any], None] | None = None, inference: bool = False) -> Graph:
     graph = Graph(type(model).__name__)
     rec = _Recorder(model, graph)
     rec.observe = observe
@@ -648,7 +648,10 @@ def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool,
             saved = torch.compiler._is_compiling_flag
             torch.compiler._is_compiling_flag = True
             stack.callback(setattr, torch.compiler, "_is_compiling_flag", saved)
-        stack.enter_context(torch.enable_grad() if grad else torch.no_grad())
+        if inference and not grad:
+            stack.enter_context(torch.inference_mode())
+        else:
+            stack.enter_context(torch.enable_grad() if grad else torch.no_grad())
         if any(f != train for _, f in flags):  # Module.train() visits every module: only when needed
             model.train(train)
             stack.callback(lambda: [setattr(m, "training", f) for m, f in flags if m.training != f])

@@ -73,6 +73,7 @@ def image(record: dict[str, Any], cmap: str = CMAP, *, first: bool = False) -> n
     lut = _lut(cmap)
     if layout == "strip":
         row = lut[maps[0, 0]]  # (n, 4)
+        row = np.repeat(row, _strip_factor(row.shape[0]), axis=0)  # a 10-class output stays readable
         return np.repeat(row[None], STRIP_HEIGHT, axis=0)
     if layout == "matrix":
         return _enlarge(lut[maps[0]], MIN_TILE)
@@ -95,6 +96,11 @@ def image(record: dict[str, Any], cmap: str = CMAP, *, first: bool = False) -> n
             tile = tile.repeat(f, axis=0).repeat(f, axis=1)
         out[r * (th + 1): r * (th + 1) + th, c * (tw + 1): c * (tw + 1) + tw] = tile
     return out
+
+
+def _strip_factor(n: int) -> int:
+    """Each bin of a short strip is drawn this many pixels wide (at least 48 in all)."""
+    return max(1, math.ceil(48 / max(1, n)))
 
 
 def _enlarge(a: np.ndarray, minimum: int) -> np.ndarray:
@@ -126,7 +132,7 @@ def _shape(record: dict[str, Any]) -> tuple[int, int]:
     count = len(record["scale"]) if "scale" in record else max(1, len(record.get("channels") or [1]))
     layout = record.get("layout")
     if layout == "strip":
-        return STRIP_HEIGHT, w
+        return STRIP_HEIGHT, w * _strip_factor(w)
     if layout in ("matrix", "rgb"):
         f = _factor(h, w, MIN_TILE)
         return h * f, w * f

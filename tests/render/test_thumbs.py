@@ -42,6 +42,8 @@ def test_a_grid_of_maps_in_the_colormap():
 def test_strips_and_matrices():
     strip = finish(reduce_tensor(torch.randn(1, 1000), ThumbnailOptions()))
     assert image(strip).shape == (8, 64, 4)
+    ten = finish(reduce_tensor(torch.arange(10.0)[None], ThumbnailOptions()))
+    assert image(ten).shape == (8, 50, 4) and display_size(ten) == (50.0, 8.0)  # 5 px per class
     matrix = finish(reduce_tensor(torch.randn(1, 16, 768), ThumbnailOptions()))
     assert image(matrix).shape == (16, 64, 4)  # tokens × features (768 averaged into 64)
 

@@ -457,6 +457,70 @@ def evolve(checkpoints: tuple[str, ...], source: str, layer: str, images: str, c
         evolution_gif(evo, gif, shared_scale=shared_scale)
 
 
+@main.command("export")
+@click.argument("source")
+@click.option("-o", "--output", required=True, help="The ONNX file to write.")
+@click.option("--depth", "fdepth", type=click.IntRange(min=0), default=None,
+              help="Modules down to this depth become ONNX local functions (default: all; 0: none).")
+@click.option("--weights", is_flag=True, help="Store the weights (PyTorch sources; default: shapes only, a small file).")
+@source_options
+def export_cmd(source: str, output: str, fdepth: int | None, weights: bool, **src: Any) -> None:
+    """Export SOURCE as ONNX for Netron: the module hierarchy as nested local functions,
+    every edge typed, metadata on every node."""
+    from netdraw.exporters.onnx import export
+
+    if not output.lower().endswith(".onnx"):
+        raise NetdrawError(f"{output}: the export is an ONNX file; name it .onnx")
+    _check_not_input(source, output)
+    state = None
+    if weights and not source.lower().endswith(".onnx"):
+        from netdraw.frontends.pytorch import trace
+        from netdraw.frontends.pytorch_source import load_module, parse_input
+
+        if src.get("trust") or source.endswith((".pt", ".pth", ".pt2")):
+            raise NetdrawError("--weights takes a model given as file.py:factory")
+        model = load_module(source)
+        args = tuple(parse_input(x) for x in src.get("inputs") or ())
+        kw = {k: parse_input(v) for k, v in (dict(i.split("=", 1) for i in src.get("kwargs") or ())).items()}
+        if not args and not kw:
+            raise NetdrawError("a PyTorch model needs example inputs: --input 1x3x224x224")
+        graph = trace(model, args, kw, capture=src.get("capture") or "eager", mode=src.get("mode") or "auto")
+        graph.meta["source"]["path"] = source
+        state = {**dict(model.named_parameters()), **dict(model.named_buffers())}
+    else:
+        graph = _load_source(source, **src)
+    is_onnx = graph.meta.get("source", {}).get("format") == "onnx"
+    path = export(graph, output, depth=fdepth, weights=state, source=source if is_onnx else None)
+    click.echo(f"{path}: {len(graph.nodes)} ops", err=True)
+
+
+@main.command()
+@click.argument("source")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True)
+@click.option("--depth", "fdepth", type=click.IntRange(min=0), default=None, help="As for export.")
+@source_options
+def view(source: str, port: int, fdepth: int | None, **src: Any) -> None:
+    """Serve SOURCE's ONNX export with Netron on 127.0.0.1 (needs: pip install netron)."""
+    import tempfile
+
+    from netdraw.exporters.onnx import export
+
+    try:
+        import netron
+    except ImportError:
+        raise NetdrawError("netdraw view needs Netron (pip install netron); or open an export "
+                           "(netdraw export SOURCE -o model.onnx) at https://netron.app") from None
+    graph = _load_source(source, **src)
+    is_onnx = graph.meta.get("source", {}).get("format") == "onnx"
+    folder = tempfile.mkdtemp(prefix="netdraw-view-")
+    path = export(graph, os.path.join(folder, f"{graph.name or 'model'}.onnx"), depth=fdepth,
+                  source=source if is_onnx else None)
+    address = netron.start(str(path), address=("127.0.0.1", port), browse=False)
+    host, port_ = address if isinstance(address, tuple) else ("127.0.0.1", port)
+    click.echo(f"http://{host}:{port_}")
+    netron.wait()
+
+
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (0 ok, 2 bad input, 1 internal error)."""
     try:

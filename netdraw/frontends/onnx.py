@@ -77,6 +77,8 @@ def from_model(model: onnx.ModelProto, *, shape_inference: bool = True) -> Graph
     if model.functions:
         g.meta["functions"] = sorted(f"{f.domain}::{f.name}" if f.domain else f.name for f in model.functions)
     loader = _Loader(g, warnings)
+    loader.functions = {(f.domain, f.name): f for f in model.functions}
+    loader.netdraw = any(p.key == "netdraw.producer" for p in model.metadata_props)
     loader.graph(model.graph, g, {})
     if loader.modules:
         g.meta["modules"] = dict(sorted(loader.modules.items()))
@@ -213,6 +215,13 @@ class _Loader:
         self.warnings = warnings
         self.modules: dict[str, dict[str, str]] = {}
         self.attributed: set[int] = set()
+        #: the model's local functions, inlined where they are called: each call is a module whose
+        #: scope is the calling node's name (nested calls nest), as netdraw's export writes them
+        self.functions: dict[tuple[str, str], onnx.FunctionProto] = {}
+        self.prefix: tuple[str, ...] = ()
+        self.depth = 0
+        #: a file netdraw exported: node metadata "module" holds each op's module path
+        self.netdraw = False
 
     def graph(self, gp: onnx.GraphProto, g: Graph, outer: dict[str, Value]) -> None:
         env: dict[str, Value] = dict(outer)
@@ -228,7 +237,12 @@ class _Loader:
         for t in gp.sparse_initializer:
             name = t.values.name
             v = g.add_param(name, list(t.dims), _dtype(t.values.data_type), rename=True)
-            v.meta["sparse_values"] = _numel(t.values.dims)
+            if t.values.doc_string.startswith("netdraw: weights omitted"):  # netdraw's export: its shape counts
+                v.meta["omitted"] = True
+                if t.values.doc_string.endswith("; buffer"):
+                    v.meta["buffer"] = True
+            else:
+                v.meta["sparse_values"] = _numel(t.values.dims)
             env[name] = v
         for vi in gp.input:
             if vi.name in inits:
@@ -251,12 +265,40 @@ class _Loader:
         g.outputs = outs
         unused = 0
         for v in g.values:
-            if v.kind == "param" and id(v) not in self.attributed:
+            if v.kind == "param" and id(v) not in self.attributed and not v.meta.get("buffer"):
                 unused += v.meta.get("sparse_values", v.numel or 0)
         if unused:
             g.meta["params_unattributed"] = unused
 
+    def call(self, np_: onnx.NodeProto, fn: onnx.FunctionProto, g: Graph, env: dict[str, Value]) -> None:
+        """Inline a call of a local function (a module of netdraw's ONNX export)."""
+        if self.depth > 64:
+            raise NetdrawError(f"local function {fn.name!r} nests more than 64 levels (recursive?)")
+        local: dict[str, Value] = {}
+        for formal, actual in zip(fn.input, np_.input):
+            if actual and actual in env:
+                local[formal] = env[actual]
+        types = {vi.name: vi.type for vi in fn.value_info}
+        props = {p.key: p.value for p in fn.metadata_props}
+        saved = self.prefix
+        self.prefix = saved + (np_.name or fn.name,)
+        self.modules.setdefault("/".join(self.prefix), {"type": props.get("module_type", fn.name)})
+        self.depth += 1
+        try:
+            for body in _toposort(fn.node, set(local)):
+                self.node(body, g, local, types)
+        finally:
+            self.prefix = saved
+            self.depth -= 1
+        for formal, actual in zip(fn.output, np_.output):
+            if actual and formal in local:
+                env[actual] = local[formal]
+
     def node(self, np_: onnx.NodeProto, g: Graph, env: dict[str, Value], types: dict[str, onnx.TypeProto]) -> None:
+        fn = self.functions.get((np_.domain, np_.op_type)) if g is self.root else None
+        if fn is not None:
+            self.call(np_, fn, g, env)
+            return
         ins: list[Value | None] = []
         for name in np_.input:
             if not name:
@@ -273,6 +315,12 @@ class _Loader:
             shape, dtype = _type(types[name]) if name in types else (None, None)
             outs.append((name or f"{np_.name or np_.op_type}:unused{i}", shape, dtype))
         scope, mods = _scope(np_)
+        if self.netdraw and not np_.domain == "netdraw.module":
+            module = next((p.value for p in np_.metadata_props if p.key == "module"), None)
+            scope, mods = (tuple(module.split("/")) if module else ()), {}
+        elif self.prefix:
+            scope = self.prefix + scope
+            mods = {self.prefix + k: t for k, t in mods.items()}
         for path, typ in mods.items():
             self.modules.setdefault("/".join(path), {"type": typ})
         attrs: dict[str, Any] = {}
@@ -299,7 +347,7 @@ class _Loader:
 
     def _attribute(self, v: Value | None) -> int:
         """Count a parameter the first time a node uses it."""
-        if v is None or v.kind != "param" or id(v) in self.attributed:
+        if v is None or v.kind != "param" or id(v) in self.attributed or v.meta.get("buffer"):
             return 0
         self.attributed.add(id(v))
         return int(v.meta.get("sparse_values", v.numel or 0))

@@ -1,0 +1,1 @@
+"""Exports of a netdraw graph to other tools' formats (ONNX for Netron)."""

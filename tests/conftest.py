@@ -18,6 +18,7 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 
 def pytest_collection_modifyitems(config, items):
     for marker, exe, why in (("dot", "dot", "native Graphviz `dot` is not on PATH"),
+                             ("chromium", "chromium", "Debian's chromium is not on PATH (.ci/setup installs it)"),
                              ("tex", "pdflatex", "pdflatex is not on PATH (.ci/setup installs TeX Live)")):
         if shutil.which(exe) is None:
             skip = pytest.mark.skip(reason=why)

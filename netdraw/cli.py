@@ -490,7 +490,13 @@ def export_cmd(source: str, output: str, fdepth: int | None, weights: bool, **sr
     else:
         graph = _load_source(source, **src)
     is_onnx = graph.meta.get("source", {}).get("format") == "onnx"
-    path = export(graph, output, depth=fdepth, weights=state, source=source if is_onnx else None)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        path = export(graph, output, depth=fdepth, weights=state, source=source if is_onnx else None)
+    for w in caught:
+        click.echo(f"netdraw: notice: {w.message}", err=True)
     click.echo(f"{path}: {len(graph.nodes)} ops", err=True)
 
 

@@ -14,6 +14,8 @@
   its shape with no values, marked :data:`OMITTED` (netdraw reads its size back); ``weights``
   (``{name: tensor}``) stores them (as external data past 2 GB).
 * ONNX sources pass through unchanged apart from the added metadata.
+* Activation thumbnails are left out, with a warning: Netron draws no images in nodes, and its
+  properties panel shows metadata as text.
 
 ``onnx.checker`` passes: the full check for ONNX sources, the structural check otherwise.
 """
@@ -366,6 +368,10 @@ def export(graph: Graph, path: str | Path, *, depth: int | None = None, weights:
     """Write :func:`to_onnx` to ``path`` (weights past 2 GB go to ``<path>.data``); returns it."""
     from netdraw.render import write_atomic
 
+    if "thumbnails" in graph.meta:
+        import warnings
+
+        warnings.warn("activation thumbnails are not exported: Netron shows no images in nodes", stacklevel=2)
     model = to_onnx(graph, depth=depth, weights=weights, source=source)
     path = Path(path)
     if model.ByteSize() > 2**31 - 1 - 2**20:

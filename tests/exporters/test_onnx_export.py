@@ -125,3 +125,33 @@ def test_cli(tmp_path, capsys):
     assert netdraw.load(out).summary()["params"] == netdraw.trace(cnn.LeNet5(), (torch.zeros(1, 1, 28, 28),)).summary()["params"]
     assert run(["export", str(ROOT / "examples" / "resnet18.onnx"), "-o", str(tmp_path / "m.svg")]) == 2
     assert "name it .onnx" in capsys.readouterr().err
+
+
+def test_thumbnails_are_skipped_with_a_notice(tmp_path):
+    from tests.analysis.test_activations import make
+
+    m, x = make()
+    g = netdraw.trace(m, (x,), thumbnails=True)
+    with pytest.warns(UserWarning, match="thumbnails are not exported"):
+        export(g, tmp_path / "t.onnx")
+    assert len(netdraw.load(tmp_path / "t.onnx").nodes) == len(g.nodes)
+
+
+def test_view_serves_the_export_on_localhost():
+    pytest.importorskip("netron")
+    import subprocess
+    import urllib.request
+
+    from tests.netronjs import _free_port
+
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "netdraw", "view", str(ROOT / "examples" / "resnet18.onnx"),
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        assert url == f"http://127.0.0.1:{port}"
+        page = urllib.request.urlopen(url + "/", timeout=10).read().decode()
+        assert "netron" in page.lower()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -22,12 +22,14 @@ so projections through it are blurrier.
 from __future__ import annotations
 
 import dataclasses
+from contextlib import ExitStack
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
+from netdraw.analysis.state import evaluating
 from netdraw.errors import NetdrawError, check_choice
 
 __all__ = ["Projection", "project", "top_activations", "attach_projections", "RULES"]
@@ -74,15 +76,15 @@ def project(model: nn.Module, x: torch.Tensor, layer: str, channel: int | None =
     if x.dim() != 4 or x.shape[0] != 1:
         raise NetdrawError(f"a projection needs one image as a (1, C, H, W) tensor, got shape {tuple(x.shape)}")
     guided = rule == "guided"
-    flags = [(m, m.training) for m in model.modules()]
     relus = [m for m in model.modules() if isinstance(m, nn.ReLU)]
     inplace = [(m, m.inplace) for m in relus]
     requires = [(p, p.requires_grad) for p in model.parameters()]
     captured: list[torch.Tensor] = []
     handles = [m.register_forward_hook(lambda m, a, out: _Rule.apply(a[0], guided)) for m in relus]
     handles.append(modules[layer].register_forward_hook(lambda m, a, out: captured.append(out)))
+    stack = ExitStack()
     try:
-        model.eval()
+        stack.enter_context(evaluating(model))
         for m in relus:
             m.inplace = False  # the rule needs the ReLU's input, and autograd an unmodified graph
         for p, _ in requires:
@@ -112,9 +114,7 @@ def project(model: nn.Module, x: torch.Tensor, layer: str, channel: int | None =
             mod.inplace = f
         for p, r in requires:
             p.requires_grad_(r)
-        for mod, f in flags:
-            if mod.training != f:
-                mod.training = f
+        stack.close()
     v = float(value.detach())
     return Projection((grad[0] * v).numpy().astype(np.float32), v, int(channel), tuple(position))
 
@@ -129,10 +129,8 @@ def top_activations(model: nn.Module, images: torch.Tensor, layer: str, channel:
     best: list[tuple[int, float, tuple[int, ...]]] = []
     captured: list[torch.Tensor] = []
     handle = modules[layer].register_forward_hook(lambda m, a, out: captured.append(out.detach()[:, channel]))
-    flags = [(m, m.training) for m in model.modules()]
     try:
-        model.eval()
-        with torch.no_grad():
+        with evaluating(model), torch.no_grad():
             for start in range(0, images.shape[0], batch_size):
                 model(images[start:start + batch_size])
                 maps = captured.pop()
@@ -143,9 +141,6 @@ def top_activations(model: nn.Module, images: torch.Tensor, layer: str, channel:
                     best.append((start + i, v, pos))
     finally:
         handle.remove()
-        for mod, f in flags:
-            if mod.training != f:
-                mod.training = f
     best.sort(key=lambda b: (-b[1], b[0]))
     return best[:k]
 

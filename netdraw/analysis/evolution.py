@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from netdraw.analysis.deconv import project, top_activations
+from netdraw.analysis.state import evaluating
 from netdraw.errors import NetdrawError
 
 __all__ = ["Evolution", "evolution", "load_checkpoint"]
@@ -65,16 +66,12 @@ def evolution(models: Sequence[nn.Module], images: torch.Tensor, layer: str, *,
             raise NetdrawError(f"the model has no module {layer!r}")
         got: list[torch.Tensor] = []
         h = modules[layer].register_forward_hook(lambda m, a, out: got.append(out.detach()))
-        flags = [(m, m.training) for m in last.modules()]
         try:
-            last.eval()
-            with torch.no_grad():
+            with evaluating(last), torch.no_grad():
                 for s in range(0, images.shape[0], 256):
                     last(images[s:s + 256])
         finally:
             h.remove()
-            for m, f in flags:
-                m.training = f
         maxima = torch.cat([g.reshape(g.shape[0], g.shape[1], -1).amax(dim=2) for g in got]).amax(dim=0)
         channels = torch.sort(maxima, descending=True, stable=True).indices[:n].tolist()
     channels = [int(c) for c in channels]

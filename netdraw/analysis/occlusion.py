@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from contextlib import ExitStack
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
+from netdraw.analysis.state import evaluating
 from netdraw.errors import NetdrawError
 
 __all__ = ["OcclusionResult", "occlusion", "positions"]
@@ -90,7 +92,6 @@ def occlusion(model: Any, x: torch.Tensor, *, target: int | None = None, window:
     is_module = isinstance(model, torch.nn.Module)
     if layer is not None and not is_module:
         raise NetdrawError("an activation map needs a PyTorch model (a layer to hook)")
-    flags = [(m, m.training) for m in model.modules()] if is_module else []
     hook = None
     captured: list[torch.Tensor] = []
     if layer is not None:
@@ -110,9 +111,10 @@ def occlusion(model: Any, x: torch.Tensor, *, target: int | None = None, window:
     rows, cols = positions(h, window, stride), positions(w, window, stride)
     boxes = [(r, q) for r in rows for q in cols]
     bar = _Progress("occlusion", len(boxes), "position", progress)
+    stack = ExitStack()
     try:
         if is_module:
-            model.eval()
+            stack.enter_context(evaluating(model))
         with torch.inference_mode():  # no autograd bookkeeping at all (a little faster than no_grad)
             p0 = probs(x)[0]
             label = int(torch.argmax(p0))
@@ -148,9 +150,7 @@ def occlusion(model: Any, x: torch.Tensor, *, target: int | None = None, window:
         bar.close()
         if hook is not None:
             hook.remove()
-        for m, f in flags:
-            if m.training != f:
-                m.training = f
+        stack.close()
     # attribution: each window's drop in probability, spread over its pixels, averaged per pixel
     drop = (p0[t].clone() - torch.from_numpy(prob)).double()
     total = torch.zeros(h, w, dtype=torch.float64)

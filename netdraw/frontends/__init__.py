@@ -48,7 +48,7 @@ def _load_builtin() -> None:
     global _BUILTIN_LOADED
     if not _BUILTIN_LOADED:
         _BUILTIN_LOADED = True
-        from netdraw.frontends import irjson, netspec, onnx, pytorch_source  # noqa: F401  (register themselves)
+        from netdraw.frontends import caffe, irjson, netspec, onnx, pytorch_source  # noqa: F401  (register themselves)
 
 
 def _call(fe: Frontend, source: Any, options: dict[str, Any]) -> Graph:

@@ -87,3 +87,15 @@ def test_a_real_deploy_prototxt(real_models):
 
     svg = render_bytes(g, "svg", engine="wasm")
     assert svg.count(b'class="node"') >= 20
+
+
+@pytest.mark.parametrize("name", ["alexnet", "vgg16", "squeezenet", "googlenet", "resnet50"])
+def test_classic_networks_have_their_published_totals_and_shapes(name):
+    from tests.frontends.caffe_nets import CLASSICS
+
+    make, total, (layer, shape) = CLASSICS[name]
+    g = from_text(make(), f"{name}.prototxt")
+    assert g.summary()["params"] == total
+    assert [n.outputs[0].shape for n in g.nodes if n.name == layer] == [shape]
+    assert g.outputs[0].shape in ((1, 1000), (1, 1000, 1, 1))
+    assert "warnings" not in g.meta

@@ -46,6 +46,11 @@ def main() -> None:
                      image=ImagePrep(size=(224, 320), bgr=True), thumbnails={"k": 1, "bgr": True})
     netdraw.render(g, out / "ppocr-det-thumbnails.svg", keep=["Conv"], label="type", rankdir="LR",
                    engine="native")
+    # a Caffe network definition (GoogLeNet, as the tests write it out)
+    from netdraw.frontends.caffe import from_text
+    from tests.frontends.caffe_nets import googlenet
+
+    netdraw.render(from_text(googlenet(), "googlenet.prototxt"), out / "googlenet-caffe.svg", engine="native")
     for p in sorted(out.iterdir()):
         print(f"wrote {p.relative_to(HERE.parent)} ({p.stat().st_size:,} bytes)")
 

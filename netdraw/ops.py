@@ -80,8 +80,12 @@ for _cat, _ops in _TABLE.items():
 
 
 def category(op_type: str) -> str:
-    """The category of an op type (``"other"`` when unknown)."""
-    return _LOOKUP.get(_norm(op_type), "other")
+    """The category of an op type (``"other"`` when unknown); a merged chain such as Caffe's
+    ``Convolution-ReLU`` takes its first op's."""
+    cat = _LOOKUP.get(_norm(op_type))
+    if cat is None and "-" in op_type:
+        cat = _LOOKUP.get(_norm(op_type.split("-", 1)[0]))
+    return cat or "other"
 
 
 def is_constant(op_type: str) -> bool:

@@ -296,6 +296,7 @@ def from_text(text: str, name: str = "<prototxt>") -> Graph:
     g = Graph(str(net.one("name", Path(name).stem)))
     warn: list[str] = []
     blobs: dict[str, Value] = {}
+    modules: dict[str, dict[str, Any]] = {}
     for bname, shape in _input_shapes(net).items():
         blobs[bname] = g.add_input(bname, shape, "float32", rename=True)
     for lp in layers:
@@ -329,15 +330,19 @@ def from_text(text: str, name: str = "<prototxt>") -> Graph:
                                                  "nodes": 1})
             fold["ops"].append(kind)
             fold["nodes"] += 1
+            if node.scope and node.scope[0] in modules:
+                modules[node.scope[0]]["type"] = node.op_type
             continue
         outs = [(t, s, "float32") for t, s in zip(tops, shapes + [None] * (len(tops) - len(shapes)))]
         # each layer is its own one-op "module", so the diagram titles it with the layer's name
         node = g.add_node(kind, ins, outs, name=lname, domain="caffe", attrs=attrs, params=params, scope=(lname,))
+        modules[lname] = {"type": kind, "path": lname, "leaf": True}
         for t, v in zip(tops, node.outputs):
             blobs[t] = v
     used = {id(v) for n in g.nodes for v in n.inputs if v is not None}
     g.outputs = [v for n in g.nodes for v in n.outputs if id(v) not in used]
     g.meta["source"] = {"format": "caffe", "path": Path(name).name}
+    g.meta["modules"] = modules
     if warn:
         g.meta["warnings"] = warn
     return g

@@ -110,7 +110,7 @@ def _load_source(source: str, inputs: tuple[str, ...], kwargs: tuple[str, ...], 
                  mode: str | None, device: str | None, trust: bool, image_size: str | None = None,
                  resize: str = "crop", mean: str | None = None, std: str | None = None, pixel_range: str = "1",
                  bgr: bool = False, nhwc: bool = False, grayscale: bool = False,
-                 thumbnails: dict[str, Any] | None = None):
+                 thumbnails: dict[str, Any] | None = None, locations: bool = False):
     options: dict[str, Any] = {}
     prep = _image_prep(image_size, resize, mean, std, pixel_range, bgr, nhwc, grayscale)
     if inputs:
@@ -119,6 +119,8 @@ def _load_source(source: str, inputs: tuple[str, ...], kwargs: tuple[str, ...], 
             options["image"] = prep
     if thumbnails is not None:
         options["thumbnails"] = thumbnails
+    if locations:
+        options["locations"] = True
     if kwargs:
         pairs = {}
         for item in kwargs:
@@ -484,11 +486,15 @@ def export_cmd(source: str, output: str, fdepth: int | None, weights: bool, **sr
         kw = {k: parse_input(v) for k, v in (dict(i.split("=", 1) for i in src.get("kwargs") or ())).items()}
         if not args and not kw:
             raise NetdrawError("a PyTorch model needs example inputs: --input 1x3x224x224")
-        graph = trace(model, args, kw, capture=src.get("capture") or "eager", mode=src.get("mode") or "auto")
+        graph = trace(model, args, kw, capture=src.get("capture") or "eager", mode=src.get("mode") or "auto",
+                      locations=(src.get("capture") or "eager") == "eager")
         graph.meta["source"]["path"] = source
         state = {**dict(model.named_parameters()), **dict(model.named_buffers())}
     else:
-        graph = _load_source(source, **src)
+        from netdraw.frontends.pytorch_source import is_spec
+
+        torch_source = is_spec(source) or source.endswith((".pt", ".pth"))
+        graph = _load_source(source, **src, locations=torch_source)  # Netron shows where each op was called
     is_onnx = graph.meta.get("source", {}).get("format") == "onnx"
     import warnings
 

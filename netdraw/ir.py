@@ -25,6 +25,7 @@ Node.meta
     ``group``             -- written by the collapse pass on a node that stands for a module:
                              ``{"module": scope_key, "type": str, "nodes": int}``
     ``doc``               -- a source doc string
+    ``source``            -- where the model's code called the op (``file.py:line in function``)
     ``inplace``           -- True for a PyTorch op that wrote into its input (a new version of it)
     ``fold``              -- written by the fold pass: ``{"rule", "ops", "nodes"}`` of the folded chain
     ``repeat``            -- written by the roll pass: ``[[module, count], ...]``, the rolled modules

@@ -6,7 +6,8 @@
 * Every edge is typed (``value_info`` in the graph and in each function), so Netron labels it
   with its shape.
 * Nodes and function calls carry ``metadata_props`` (module path, module type, parameters, MACs
-  where known) and a one-line ``doc_string``; the model carries producer ``netdraw`` and its
+  where known, the calling line of the model's code when the capture recorded it) and a one-line
+  ``doc_string``; the model carries producer ``netdraw`` and its
   version, the parameter total and the source model's name.
 * Ops map to standard ONNX ops where the attributes translate (:data:`TORCH_TO_ONNX`); any other
   torch op keeps its name in the custom domain ``org.pytorch.aten``.
@@ -200,6 +201,8 @@ class _Exporter:
         proto = helper.make_node(op, ins, outs, name=n.name.rsplit("/", 1)[-1], domain=domain, **attrs)
         self.annotate(proto, n.scope, n.params, n.meta.get("flops"), f"{n.op_type}" +
                       (f" in {'/'.join(n.scope)}" if n.scope else ""))
+        if n.meta.get("source"):
+            proto.metadata_props.append(onnx.StringStringEntryProto(key="source", value=str(n.meta["source"])))
         return proto
 
     def annotate(self, proto: Any, scope: tuple[str, ...], params: int, flops: Any, doc: str,

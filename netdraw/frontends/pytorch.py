@@ -18,8 +18,10 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+import sys
 import weakref
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 import torch
@@ -262,6 +264,8 @@ class _Recorder:
         #: ``observe(value, tensor)`` is called with every new activation right after the op that
         #: made it (before any later in-place op changes it): the activation-thumbnail hook
         self.observe: Callable[[Value, torch.Tensor], None] | None = None
+        #: record the calling line of the model's code per op (node.meta["source"])
+        self.locations = False
         #: ``on_output(path, scope, output)`` is called when a module call returns
         self.on_output: Callable[[str, tuple[str, ...], Any], None] | None = None
 
@@ -401,6 +405,10 @@ class _Recorder:
             name="/".join((*scope, name)), domain="torch", attrs=attrs, scope=scope, params=params)
         if inplace:
             node.meta["inplace"] = True
+        if self.locations:
+            where = _call_site()
+            if where:
+                node.meta["source"] = where
         for t, v in zip(outs, node.outputs):
             self.bind(t, v)
         if self.observe is not None:
@@ -459,6 +467,20 @@ class _Mode(TorchFunctionMode):
         return out
 
 
+_SKIP_DIRS = (str(Path(torch.__file__).resolve().parent), str(Path(__file__).resolve().parent.parent))
+
+
+def _call_site() -> str | None:
+    """``file.py:line in function`` of the innermost frame outside torch and netdraw."""
+    f = sys._getframe(2)
+    while f is not None:
+        name = f.f_code.co_filename
+        if not name.startswith(_SKIP_DIRS) and not name.startswith("<"):
+            return f"{Path(name).name}:{f.f_lineno} in {f.f_code.co_name}"
+        f = f.f_back
+    return None
+
+
 _DTYPE_NAMES: dict[torch.dtype, str] = {}
 
 
@@ -473,7 +495,7 @@ def _dtype(t: torch.Tensor) -> str:
 # ------------------------------------------------------------------ public entry
 def trace(model: nn.Module, args: Any = (), kwargs: dict[str, Any] | None = None, *,
           capture: str = "eager", mode: str = "auto", train: bool = False, grad: bool = False,
-          thumbnails: Any = None) -> Graph:
+          thumbnails: Any = None, locations: bool = False) -> Graph:
     """Capture ``model(*args, **kwargs)`` as a netdraw :class:`~netdraw.ir.Graph`.
 
     ``args``/``kwargs`` hold tensors, :class:`InputSpec` shapes, or any nest of them;
@@ -488,6 +510,9 @@ def trace(model: nn.Module, args: Any = (), kwargs: dict[str, Any] | None = None
     ``thumbnails`` (True, a dict of options or :class:`~netdraw.analysis.reduce.ThumbnailOptions`)
     runs the model for real once and stores a thumbnail record of every activation in
     ``Value.meta["activation"]`` (see :mod:`netdraw.analysis.activations`).
+
+    ``locations=True`` records in each node's ``meta["source"]`` the line of the model's code that
+    called the op (``models.py:129 in forward``; it costs a walk up the Python stack per op).
 
     The model is left as it was: training flags, parameters, buffers, ``requires_grad``, hooks.
     """
@@ -516,7 +541,8 @@ def trace(model: nn.Module, args: Any = (), kwargs: dict[str, Any] | None = None
             raise NetdrawError("the model needs real values to run (" + "; ".join(failures) + "), but it "
                                "was built on the meta device; build it on the CPU instead")
         try:
-            return _run(model, args, kwargs, kind=kind, train=train, grad=grad, failures=failures)
+            return _run(model, args, kwargs, kind=kind, train=train, grad=grad, failures=failures,
+                        locations=locations)
         except NetdrawError:
             raise
         except Exception as exc:
@@ -594,9 +620,11 @@ def _prune(graph: Graph) -> None:
 
 def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool, grad: bool,
          failures: list[str], observe: Callable[[Value, torch.Tensor], None] | None = None,
-         on_output: Callable[[str, tuple[str, ...], Any], None] | None = None, inference: bool = False) -> Graph:
+         on_output: Callable[[str, tuple[str, ...], Any], None] | None = None, inference: bool = False,
+         locations: bool = False) -> Graph:
     graph = Graph(type(model).__name__)
     rec = _Recorder(model, graph)
+    rec.locations = locations
     rec.observe = observe
     rec.on_output = on_output
     flags = [(m, m.training) for m in rec.module_list]

@@ -173,7 +173,7 @@ def load_file_model(path: Path, *, trust: bool) -> Any:
 
 def load_source(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, Any] | None = None,
                 capture: str = "eager", mode: str = "auto", device: str = "cpu", trust: bool = False,
-                image: Any = None, thumbnails: Any = None) -> Graph:
+                image: Any = None, thumbnails: Any = None, locations: bool = False) -> Graph:
     """Load and trace a PyTorch source as the CLI names it; ``thumbnails`` runs it for real and
     keeps activation records (see :mod:`netdraw.analysis.activations`)."""
     import torch
@@ -211,7 +211,8 @@ def load_source(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, An
         raise NetdrawError(f"thumbnails run the model for real; --mode {mode} cannot give them")
     if thumbnails and device == "meta":
         raise NetdrawError("thumbnails need the model's real weights; --device meta builds it without them")
-    g = trace(model, args, kw, capture=capture, mode=mode, thumbnails=thumbnails or None)
+    g = trace(model, args, kw, capture=capture, mode=mode, thumbnails=thumbnails or None,
+              locations=locations and capture == "eager")
     g.meta["source"]["path"] = source
     return g
 
@@ -247,5 +248,5 @@ def _script_graph(model: Any, args: tuple, kwargs: dict, path: Path) -> Graph:
 register("pytorch", match=lambda path, head: path.suffix.lower() in TORCH_SUFFIXES,
          load=lambda source, **options: load_source(str(source), **options),
          description="file.py:factory, package.module:factory, .pt (TorchScript), .pt2 (torch.export)",
-         options=("inputs", "kwargs", "capture", "mode", "device", "trust", "image", "thumbnails"),
+         options=("inputs", "kwargs", "capture", "mode", "device", "trust", "image", "thumbnails", "locations"),
          match_source=is_spec)

@@ -155,3 +155,20 @@ def test_view_serves_the_export_on_localhost():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_source_locations_reach_netron(tmp_path):
+    from netdraw.cli import run
+
+    src = ROOT / "examples" / "models.py"
+    line = next(i for i, text in enumerate(src.read_text().splitlines(), 1)
+                if "self.maxpool(self.relu(self.bn1(self.conv1(x))))" in text)
+    out = tmp_path / "r.onnx"
+    assert run(["export", f"{src}:resnet18", "--input", "1x3x64x64", "-o", str(out)]) == 0
+    model = onnx.load(str(out))
+    conv1 = next(f for f in model.functions if f.name == "conv1")
+    props = {p.key: p.value for p in conv1.node[0].metadata_props}
+    assert props["source"] == f"models.py:{line} in forward"
+    # a plain trace does not pay for it
+    g = netdraw.trace(cnn.resnet18(), (netdraw.InputSpec((1, 3, 64, 64)),))
+    assert not any("source" in n.meta for n in g.nodes)

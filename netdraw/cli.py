@@ -16,8 +16,8 @@ from netdraw.frontends import load
 from netdraw.ir import format_shape
 from netdraw.passes.collapse import DEFAULT_MAX_NODES
 from netdraw.passes.fold import parse_rules
-from netdraw.render import (DEFAULT_MAX_WIDTH, FORMATS, RENDERERS, format_for, parse_depth, render_files,
-                            write_with_files)
+from netdraw.render import (DEFAULT_MAX_WIDTH, FORMATS, RENDERERS, format_for, images_folder, parse_depth,
+                            render_files, write_with_files)
 from netdraw.render.latex import LATEX
 from netdraw.render.tikz import STYLES
 from netdraw.render.dot import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, format_count, parse_label
@@ -200,7 +200,7 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
             options["fold"] = ["none"]  # a folded Conv-BN-ReLU would show its ReLU's output
     else:
         graph = _load_source(source, **src)
-    folder = None if output == "-" else f"{os.path.splitext(os.path.basename(output))[0]}-thumbs"
+    folder = None if output == "-" else images_folder(output)
     data, files = render_files(graph, fmt, images=folder, **options)
     write_with_files(output, data, files)
 

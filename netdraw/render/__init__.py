@@ -29,7 +29,7 @@ from netdraw.render.theme import THEMES
 Graph._repr_svg_ = _repr_svg  # type: ignore[attr-defined]
 
 __all__ = ["FORMATS", "OPTIONS", "render", "render_bytes", "render_files", "format_for", "parse_depth", "prepare",
-           "write_atomic", "write_with_files"]
+           "write_atomic", "write_with_files", "images_folder"]
 
 FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "tex", "json")
 RENDERERS = ("graphviz", "tikz")
@@ -255,10 +255,16 @@ def render(graph: Graph, path: str | os.PathLike[str], **options: Any) -> Path |
     """Render ``graph`` to ``path`` (``-`` = stdout); the format comes from the suffix or ``format=``.
     A ``.tex`` figure with thumbnails gets its PNGs in the folder ``<name>-thumbs`` beside it."""
     fmt = format_for(path, options.pop("format", None))
-    folder = None if str(path) == "-" else f"{Path(path).stem}-thumbs"
+    folder = None if str(path) == "-" else images_folder(path)
     data, files = render_files(graph, fmt, images=folder, **options)
     write_with_files(path, data, files)
     return None if str(path) == "-" else Path(path)
+
+
+def images_folder(path: str | os.PathLike[str]) -> str:
+    """The folder beside ``fig.tex`` that holds its thumbnails: ``fig-thumbs`` (characters LaTeX
+    could take for markup in an ``\\includegraphics`` path become ``-``)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "-", Path(path).stem) + "-thumbs"
 
 
 def write_with_files(path: str | os.PathLike[str], data: bytes, files: dict[str, bytes]) -> None:

@@ -173,3 +173,10 @@ def test_thumbnail_figures_compile_cleanly_with_their_images(tmp_path, program):
                                      check=True).stdout
             types = [line.split()[2] for line in listing.splitlines()[2:] if line.strip()]
             assert types.count("image") == len(files)
+
+
+def test_the_images_folder_name_is_safe_for_latex():
+    from netdraw.render import images_folder
+
+    assert images_folder("out/my fig%#{1}.tex") == "my-fig---1--thumbs"
+    assert images_folder("fig.tex") == "fig-thumbs"

@@ -321,7 +321,14 @@ class _Exporter:
         top = {o for p in nodes for o in p.output}
         gp.value_info.extend(_vi(v) for n in self.g.nodes for v in n.outputs
                              if v.name not in inner and v.name in top and v.shape is not None)
-        m = helper.make_model(gp, opset_imports=self.opsets(), producer_name="netdraw", functions=self.functions)
+        opsets = self.opsets()
+        known = {o.domain for o in opsets}
+        used = {n.domain for n in nodes} | {n.domain for f in self.functions for n in f.node}
+        extra = [helper.make_opsetid(d, 1) for d in sorted(used - known)]  # caffe, custom ONNX domains...
+        opsets += extra
+        for f in self.functions:
+            f.opset_import.extend(extra)
+        m = helper.make_model(gp, opset_imports=opsets, producer_name="netdraw", functions=self.functions)
         m.ir_version = 9
         return m
 

@@ -334,6 +334,9 @@ class _Loader:
         params = _constant_numel(np_) if np_.op_type == "Constant" and np_.domain in ("", "ai.onnx") else 0
         for v in ins:
             params += self._attribute(v)
+        if self.netdraw and not params:
+            # a netdraw export of a graph whose parameters have no tensors (.netspec, Caffe)
+            params = int(next((p.value for p in np_.metadata_props if p.key == "parameters"), 0) or 0)
         node = g.add_node(np_.op_type, ins, outs, name=np_.name or np_.op_type, domain=np_.domain,
                           attrs=attrs, scope=scope, params=params)
         if np_.doc_string:

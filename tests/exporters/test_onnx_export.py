@@ -172,3 +172,12 @@ def test_source_locations_reach_netron(tmp_path):
     # a plain trace does not pay for it
     g = netdraw.trace(cnn.resnet18(), (netdraw.InputSpec((1, 3, 64, 64)),))
     assert not any("source" in n.meta for n in g.nodes)
+
+
+@pytest.mark.parametrize("source", ["examples/netspec/unet-small.netspec", "tests/frontends/caffe/lenet5.prototxt"])
+def test_graphs_without_weight_tensors_round_trip(tmp_path, source):
+    g = netdraw.load(ROOT / source)
+    path = export(g, tmp_path / "x.onnx")  # custom domains (caffe, netspec's) get opset imports
+    back = netdraw.load(path)
+    assert [n.op_type for n in back.nodes] == [n.op_type for n in g.nodes]
+    assert back.summary()["params"] == g.summary()["params"] > 0  # from each node's metadata

@@ -16,6 +16,7 @@ when the module returns, as captum's ``LayerActivation`` does); the tests hold b
 from __future__ import annotations
 
 import fnmatch
+import gc
 import sys
 from typing import Any, Iterable
 
@@ -93,6 +94,8 @@ def trace_activations(model: torch.nn.Module, args: tuple, kwargs: dict[str, Any
     first = next(model.parameters(), None)
     if first is not None and first.is_meta:
         raise NetdrawError("thumbnails need the model's real weights, but it was built on the meta device")
+    paused = gc.isenabled()
+    gc.disable()  # as _run does, also over the encoding of the records after the run
     try:
         # inference mode (no version counters, no view tracking) makes the run cheaper than no_grad;
         # not for lazy modules, whose parameters would be made as inference tensors
@@ -107,6 +110,8 @@ def trace_activations(model: torch.nn.Module, args: tuple, kwargs: dict[str, Any
         raise NetdrawError(f"the model failed to run on the input: {_first_line(exc)}") from None
     finally:
         bar.close()
+        if paused:
+            gc.enable()
     _record_meta(graph, opts, "torch")
     return graph
 

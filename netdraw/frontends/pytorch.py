@@ -16,6 +16,7 @@ again for real.  ``graph.meta["source"]["mode"]`` says which mode was used.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import inspect
 import math
 import sys
@@ -683,6 +684,12 @@ def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool,
         if any(f != train for _, f in flags):  # Module.train() visits every module: only when needed
             model.train(train)
             stack.callback(lambda: [setattr(m, "training", f) for m, f in flags if m.training != f])
+        if gc.isenabled():
+            # the recorder makes thousands of small objects (nodes, values, weak references): the
+            # cyclic collector would sweep them again and again during the run; reference counting
+            # still frees every tensor as in a plain forward pass
+            gc.disable()
+            stack.callback(gc.enable)
         pre = nn.modules.module.register_module_forward_pre_hook(rec.pre_hook)
         stack.callback(pre.remove)
         post = nn.modules.module.register_module_forward_hook(rec.post_hook, always_call=True)

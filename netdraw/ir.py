@@ -451,6 +451,15 @@ class Graph:
                 self._value_names.release(v.name)
         self._nodes = [n for n in self._nodes if n not in members]
 
+    def input_dependent(self) -> set[Value]:
+        """The graph's inputs and every value computed from them (not weights reshaped or cast
+        by nodes that read only parameters)."""
+        live = set(self.inputs)
+        for n in self._nodes:
+            if any(v is not None and v in live for v in n._inputs):
+                live.update(n._outputs)
+        return live
+
     def bypass(self, nodes: Iterable[Node], *, keep_feeding: bool = False) -> set[Node]:
         """Remove ``nodes``, handing each use of their outputs to the removed node's first input
         that depends on the graph's inputs (else its first non-parameter input: a weight made by a
@@ -458,16 +467,13 @@ class Graph:
         a use with no such input becomes ``None``.  A graph output that would have no producer left
         is refused, or, with ``keep_feeding=True``, its producer is kept.  Returns the removed nodes."""
         members = set(self._check_members(nodes))
-        live = {id(v) for v in self.inputs}
-        for n in self._nodes:
-            if any(v is not None and id(v) in live for v in n._inputs):
-                live.update(id(v) for v in n._outputs)
+        live = self.input_dependent()
         while True:
             src: dict[Value, Value | None] = {}
             for n in self._nodes:
                 if n not in members:
                     continue
-                s = next((v for v in n._inputs if v is not None and id(v) in live), None) or \
+                s = next((v for v in n._inputs if v is not None and v in live), None) or \
                     next((v for v in n._inputs if v is not None and v.kind != "param"), None)
                 if s is not None and s in src:
                     s = src[s]

@@ -22,7 +22,7 @@ from typing import Any, Iterable
 
 import torch
 
-from netdraw.analysis.reduce import MONOTONE, Pending, ThumbnailOptions, complete, derive, reduce_tensor, start
+from netdraw.analysis.reduce import MONOTONE, Pending, ThumbnailOptions, complete, derive, start
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph, Value
 
@@ -163,14 +163,10 @@ def onnx_activations(model: Any, graph: Graph, feeds: dict[str, Any], thumbnails
             model = onnx.load(str(model))
         except Exception as exc:
             raise NetdrawError(f"{model}: cannot load for onnxruntime ({_line(exc)})") from None
-    # only values that depend on the inputs: not weights reshaped or cast at run time
-    live = {id(v) for v in graph.inputs}
-    for node in graph.nodes:
-        if any(v is not None and id(v) in live for v in node.inputs):
-            live.update(id(v) for v in node.outputs)
+    live = graph.input_dependent()  # not weights reshaped or cast at run time
     produced = [o for n in model.graph.node for o in n.output if o]
     existing = {o.name for o in model.graph.output}
-    wanted = [name for name in produced if name in graph._values and id(graph._values[name]) in live]
+    wanted = [name for name in produced if name in graph._values and graph._values[name] in live]
     for name in wanted:
         if name not in existing:
             model.graph.output.append(onnx.ValueInfoProto(name=name))
@@ -200,12 +196,15 @@ def onnx_activations(model: Any, graph: Graph, feeds: dict[str, Any], thumbnails
     except Exception as exc:
         raise NetdrawError(f"onnxruntime failed to run the model: {_line(exc)}") from None
     try:
-        for name, arr in typed.items():
-            _store(graph, name, arr, opts)
+        taken = []
+        for name, arr in [*typed.items(), *zip(wanted, results)]:
+            part = _take(graph, name, arr, opts)
+            if part is not None:
+                taken.append(part)
             bar.update()
-        for name, arr in zip(wanted, results):
-            _store(graph, name, arr, opts)
-            bar.update()
+        for (v, _), rec in zip(taken, complete([p for _, p in taken])):
+            if rec is not None:
+                v.meta[ACTIVATION_KEY] = rec
     finally:
         bar.close()
     _record_meta(graph, opts, "onnxruntime")
@@ -215,7 +214,7 @@ def onnx_activations(model: Any, graph: Graph, feeds: dict[str, Any], thumbnails
 def onnx_feeds(graph: Graph, inputs: list[Any], image: Any = None) -> dict[str, Any]:
     """Input arrays for the graph inputs of an ONNX graph, in order, from image files (preprocessed
     as ``image``, a :class:`~netdraw.analysis.images.ImagePrep`, says, at the input's own size when
-    it is fixed), ``.npy`` files, numpy arrays, or shapes (``1x3x224x224[:dtype]``: seeded noise)."""
+    it is fixed), ``.npy``/``.pt`` files, arrays, or shapes (``1x3x224x224[:dtype]``: seeded noise)."""
     import numpy as np
 
     from netdraw.analysis.images import is_image, load_image
@@ -225,39 +224,35 @@ def onnx_feeds(graph: Graph, inputs: list[Any], image: Any = None) -> dict[str, 
     if len(inputs) != len(graph.inputs):
         raise NetdrawError(f"the model has {len(graph.inputs)} inputs ({', '.join(v.name for v in graph.inputs)}); "
                            f"{len(inputs)} given")
+    from netdraw.frontends.pytorch_source import parse_input
+
     feeds = {}
     for v, x in zip(graph.inputs, inputs):
         if isinstance(x, str) and is_image(x):
-            x = load_image(x, image, shape=v.shape)
-        elif isinstance(x, str) and x.endswith(".npy"):
-            try:
-                x = np.load(x, allow_pickle=False)
-            except (OSError, ValueError) as exc:
-                raise NetdrawError(f"{x}: not a numpy array file ({exc})") from None
+            x = load_image(x, image, shape=v.shape)  # at the input's own size when it is fixed
         elif isinstance(x, str):
-            from netdraw.frontends.pytorch_source import parse_input
-
-            spec = parse_input(x)
-            x = spec.make().numpy() if hasattr(spec, "make") else spec.numpy()
-        elif hasattr(x, "numpy") and not isinstance(x, np.ndarray):
+            x = parse_input(x)  # a .npy/.pt tensor file, or a shape (seeded noise)
+            x = x.make() if hasattr(x, "make") else x
+        if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
             x = x.numpy()
         feeds[v.name] = np.asarray(x)
     return feeds
 
 
-def _store(graph: Graph, name: str, arr: Any, opts: ThumbnailOptions) -> None:
+def _take(graph: Graph, name: str, arr: Any, opts: ThumbnailOptions) -> tuple[Value, Any] | None:
+    """The value ``name`` and what :func:`~netdraw.analysis.reduce.start` takes from its array
+    (completed for all values at once, as in a PyTorch capture)."""
     import numpy as np
 
     v = graph._values.get(name)
     if v is None or not isinstance(arr, np.ndarray):
-        return
+        return None
     if v.shape is None or (len(v.shape) == arr.ndim and not all(isinstance(d, int) for d in v.shape)):
         v.shape = tuple(int(d) for d in arr.shape)  # symbolic dims: the diagram shows the run's sizes
     if arr.dtype.kind != "f":
-        return
-    rec = reduce_tensor(torch.from_numpy(np.ascontiguousarray(arr)), opts, rgb=v.kind == "input")
-    if rec is not None:
-        v.meta[ACTIVATION_KEY] = rec
+        return None
+    part = start(torch.from_numpy(np.ascontiguousarray(arr)), opts, rgb=v.kind == "input")
+    return None if part is None else (v, part)
 
 
 def _line(exc: BaseException) -> str:

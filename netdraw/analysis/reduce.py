@@ -9,12 +9,13 @@ the tensor's size, so a whole forward pass can be summarised at about the memory
 * ``strip`` -- a vector (F,): averaged into at most ``2 * size`` bins;
 * ``matrix`` -- tokens (T, D): a T×D image averaged down to at most ``size`` × ``2 * size``;
 * ``grid`` -- tokens (T, D) whose count (without a leading CLS token) is a square: each of the
-  top-``k`` feature channels as a √T×√T map, like a convolution's.
+  top-``k`` feature channels as a √T×√T map, like a convolution's;
+* ``rgb`` -- a 3-channel model input, kept whole as a colour image.
 
-Each map is normalised on its own: its 1st and 99th percentiles become 0 and 255 (values outside
-are clipped); a constant map has ``lo == hi`` and is all zeros.  The record keeps the channel
-indices, their scores and the ``[lo, hi]`` scale of every map, so the picture can be read back
-into activation values.
+The maps are stored as float16 (float32 beyond its range) in ``raw``, with the channel indices
+and their scores; :func:`netdraw.analysis.records.finish` normalises them into the picture's
+uint8 maps, for the values a diagram shows.  :func:`start` is what the hook runs (it reads the full
+tensor), :func:`complete` finishes many values at once; :func:`reduce_tensor` does both for one.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ __all__ = ["ThumbnailOptions", "RANKS", "TOKENS", "LAYOUTS", "reduce_tensor", "s
 
 RANKS = ("max", "mean")
 TOKENS = ("auto", "matrix", "grid")
-LAYOUTS = ("maps", "strip", "matrix", "grid")
+#: what a record's ``layout`` can be (``projection`` comes from :mod:`netdraw.analysis.deconv`)
+LAYOUTS = ("maps", "strip", "matrix", "grid", "rgb", "projection")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -146,9 +148,12 @@ def derive(p: "Pending", op: str) -> "Pending | None":
                    new[-1] if p.next is not None else None, p.channels)
 
 
-def _start(t: torch.Tensor, opts: ThumbnailOptions, rgb: bool) -> dict[str, Any] | Pending | None:
-    """It runs once per op of a forward pass, so the common case (a float32 (N, C, H, W) map on
-    the CPU) takes a short path of a few tensor calls."""
+def start(t: torch.Tensor, opts: ThumbnailOptions, *, rgb: bool = False) -> dict[str, Any] | Pending | None:
+    """What the hook must take from ``t`` before a later op can change it: a finished raw record,
+    or a :class:`Pending` one for :func:`complete`; None for what has no picture (integers,
+    booleans, scalars, empty tensors).  ``rgb``: a 3-channel image (a model input) is kept as a
+    colour image.  It runs once per op of a forward pass, so the common case (a float32
+    (N, C, H, W) map on the CPU) takes a short path of a few tensor calls."""
     if not isinstance(t, torch.Tensor) or t.is_meta or not t.is_floating_point():
         return None
     nd = t.dim()
@@ -234,44 +239,35 @@ def complete(items: list[dict[str, Any] | Pending | None]) -> list[dict[str, Any
         k = shape[0]
         stacked = torch.cat([items[i].maps for i in idx]) if len(idx) > 1 else items[idx[0]].maps
         small = _downsample(stacked, size)
-        small = small if small.is_cpu else small.cpu()
         # with rank="max" the maps hold nothing above the first score: float16 is safe below its range
-        if rank == "max" and all(items[i].scores and items[i].scores[0] < 65000.0 for i in idx):
-            arr, dtype = small.half().numpy(), "float16"
-        else:
-            lo, hi = torch.aminmax(small)
-            fits = -65000.0 < float(lo) and float(hi) < 65000.0  # NaN fails: stays float32
-            arr, dtype = (small.half().numpy(), "float16") if fits else (small.numpy(), "float32")
+        known = rank == "max" and all(items[i].scores and items[i].scores[0] < 65000.0 for i in idx)
+        arr, dtype = _encode(small, fits=True if known else None)
         for j, i in enumerate(idx):
             it = items[i]
             out[i] = _store(it.record, arr[j * k:(j + 1) * k], it.order, it.scores, dtype)
     return out
 
 
-def start(t: torch.Tensor, opts: ThumbnailOptions, *, rgb: bool = False) -> dict[str, Any] | Pending | None:
-    """What the hook must take from ``t`` before a later op can change it (see
-    :func:`reduce_tensor`); :func:`complete` finishes it."""
-    return _start(t, opts, rgb)
-
-
 def reduce_tensor(t: torch.Tensor, opts: ThumbnailOptions, *, rgb: bool = False) -> dict[str, Any] | None:
-    """The raw record of one activation: the top-k channels and their scores, the maps
-    downsampled and stored as float16 in ``raw``; None for what has no picture (integers,
-    booleans, scalars, empty tensors).  :func:`~netdraw.analysis.records.finish` normalises it
-    into the picture's uint8 maps, for the values a diagram shows.  ``rgb``: a 3-channel image (a
-    model input) is kept as a colour image."""
-    return complete([_start(t, opts, rgb)])[0]
+    """The raw record of one activation (:func:`start` and :func:`complete` for one tensor)."""
+    return complete([start(t, opts, rgb=rgb)])[0]
+
+
+def _encode(maps: torch.Tensor, fits: bool | None = None) -> tuple[Any, str]:
+    """The maps as a numpy array: float16 when they fit its range (``fits``, or checked here;
+    values below it become -inf, which :func:`~netdraw.analysis.records.finish` clips), else
+    float32."""
+    maps = maps if maps.is_cpu else maps.cpu()
+    if fits is None:
+        lo, hi = torch.aminmax(maps)
+        fits = -65000.0 < float(lo) and float(hi) < 65000.0  # NaN fails: stays float32
+    return (maps.half().numpy(), "float16") if fits else (maps.numpy(), "float32")
 
 
 def _raw(record: dict[str, Any], maps: torch.Tensor, order: torch.Tensor | None,
          scores: list[float] | None) -> dict[str, Any]:
-    """Store the maps as float16 when they fit (values below its range become -inf, which
-    :func:`~netdraw.analysis.records.finish` clips), else float32."""
-    maps = maps if maps.is_cpu else maps.cpu()
-    lo, hi = torch.aminmax(maps)
-    if -65000.0 < float(lo) and float(hi) < 65000.0:  # NaN fails: stays float32
-        return _store(record, maps.half().numpy(), order, scores, "float16")
-    return _store(record, maps.numpy(), order, scores, "float32")
+    arr, dtype = _encode(maps)
+    return _store(record, arr, order, scores, dtype)
 
 
 def _store(record: dict[str, Any], a: Any, order: torch.Tensor | None, scores: list[float] | None,

@@ -37,11 +37,8 @@ def _lut(cmap: str) -> np.ndarray:
         import matplotlib
     except ImportError:
         raise NetdrawError("drawing thumbnails needs matplotlib's colormaps (pip install matplotlib)") from None
-    try:
-        cm = matplotlib.colormaps[cmap]
-    except KeyError:
-        raise NetdrawError(f"unknown colormap {cmap!r}; e.g. viridis, magma, cividis, inferno, gray") from None
-    return np.rint(cm(np.linspace(0, 1, 256)) * 255).astype(np.uint8)
+    check_cmap(cmap)
+    return np.rint(matplotlib.colormaps[cmap](np.linspace(0, 1, 256)) * 255).astype(np.uint8)
 
 
 def check_cmap(cmap: str) -> None:
@@ -79,10 +76,8 @@ def image(record: dict[str, Any], cmap: str = CMAP, *, first: bool = False) -> n
         return _enlarge(lut[maps[0]], MIN_TILE)
     n, h, w = maps.shape
     count = n // colors
-    f = _factor(h, w, MIN_TILE)
+    f, rows, cols = _grid(count, h, w)
     th, tw = h * f, w * f
-    cols = math.ceil(math.sqrt(count))
-    rows = math.ceil(count / cols)
     out = np.zeros((rows * th + rows - 1, cols * tw + cols - 1, 4), np.uint8)
     for i in range(count):
         r, c = divmod(i, cols)
@@ -96,6 +91,12 @@ def image(record: dict[str, Any], cmap: str = CMAP, *, first: bool = False) -> n
             tile = tile.repeat(f, axis=0).repeat(f, axis=1)
         out[r * (th + 1): r * (th + 1) + th, c * (tw + 1): c * (tw + 1) + tw] = tile
     return out
+
+
+def _grid(count: int, h: int, w: int) -> tuple[int, int, int]:
+    """How ``count`` tiles of h×w are laid out: (enlargement factor, rows, columns), near square."""
+    cols = math.ceil(math.sqrt(count))
+    return _factor(h, w, MIN_TILE), math.ceil(count / cols), cols
 
 
 def _strip_factor(n: int) -> int:
@@ -136,9 +137,7 @@ def _shape(record: dict[str, Any]) -> tuple[int, int]:
     if layout in ("matrix", "rgb"):
         f = _factor(h, w, MIN_TILE)
         return h * f, w * f
-    f = _factor(h, w, MIN_TILE)
-    cols = math.ceil(math.sqrt(count))
-    rows = math.ceil(count / cols)
+    f, rows, cols = _grid(count, h, w)
     return rows * h * f + rows - 1, cols * w * f + cols - 1
 
 

@@ -180,23 +180,19 @@ class _Exporter:
     def node_proto(self, n: Node) -> onnx.NodeProto:
         ins = [v.name if v is not None else "" for v in n.inputs]
         outs = [v.name for v in n.outputs]
-        op, domain, attrs = n.op_type, n.domain, {}
-        if n.domain == "torch":
-            spec = TORCH_TO_ONNX.get(n.op_type)
-            converted = spec[1](n.attrs, n) if spec else None
-            if converted is not None and not _arity_ok(spec[0], len(spec[2] or ins)):
-                converted = None  # e.g. x * 2: the scalar is an attribute, Mul needs two inputs
-            if spec and converted is not None:
-                op, domain, attrs = spec[0], "", converted
-                if spec[2] is not None:
-                    ins = [ins[i] for i in spec[2]]
-            else:
-                domain = TORCH_DOMAIN
-                attrs = {k: a for k, a in ((k, _attr_value(v)) for k, v in n.attrs.items()) if a is not None}
-        elif n.domain not in ("", "ai.onnx"):
-            attrs = {k: a for k, a in ((k, _attr_value(v)) for k, v in n.attrs.items()) if a is not None}
+        op, domain = n.op_type, n.domain
+        spec = TORCH_TO_ONNX.get(n.op_type) if n.domain == "torch" else None
+        converted = spec[1](n.attrs, n) if spec else None
+        if converted is not None and not _arity_ok(spec[0], len(spec[2] or ins)):
+            converted = None  # e.g. x * 2: the scalar is an attribute, Mul needs two inputs
+        if spec and converted is not None:
+            op, domain, attrs = spec[0], "", converted
+            if spec[2] is not None:
+                ins = [ins[i] for i in spec[2]]
         else:
-            domain = TORCH_DOMAIN if n.domain == "" and self.g.meta.get("source", {}).get("format") != "onnx" else ""
+            # a torch op with no ONNX form, or a netspec op (no domain): their names in the custom domain
+            if n.domain == "torch" or (n.domain == "" and self.g.meta.get("source", {}).get("format") != "onnx"):
+                domain = TORCH_DOMAIN
             attrs = {k: a for k, a in ((k, _attr_value(v)) for k, v in n.attrs.items()) if a is not None}
         proto = helper.make_node(op, ins, outs, name=n.name.rsplit("/", 1)[-1], domain=domain, **attrs)
         self.annotate(proto, n.scope, n.params, n.meta.get("flops"), f"{n.op_type}" +
@@ -240,11 +236,7 @@ class _Exporter:
     def call(self, scope: tuple[str, ...], members: list[Node]) -> onnx.NodeProto:
         mset = set(members)
         produced = {v for m in members for v in m.outputs}
-        ins: list[Value] = []
-        for m in members:
-            for v in m.inputs:
-                if v is not None and v not in produced and v not in ins:
-                    ins.append(v)
+        ins = list(dict.fromkeys(v for m in members for v in m.inputs if v is not None and v not in produced))
         outs = [v for m in members for v in m.outputs
                 if v in self.outputs or any(u not in mset for u in v.users)]
         info = self.modules.get(scope_key(scope), {})

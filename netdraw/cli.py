@@ -10,6 +10,7 @@ from typing import Any, Sequence
 import click
 
 from netdraw import __version__
+from netdraw.analysis.figures import check_figure_path
 from netdraw.analysis.images import ImagePrep, is_image, parse_floats, parse_size
 from netdraw.errors import NetdrawError
 from netdraw.frontends import load
@@ -47,18 +48,8 @@ def _check_not_input(source: str, output: str) -> None:
         raise NetdrawError(f"{output}: refusing to overwrite the input file")
 
 
-def source_options(f):
-    """The options every command that reads a model takes (PyTorch sources use them)."""
-    f = click.option("--trust", is_flag=True,
-                     help="Allow unpickling a pickled nn.Module file (runs its code).")(f)
-    f = click.option("--device", type=click.Choice(("cpu", "meta")), default=None,
-                     help="Build a file.py:factory model on this device; meta allocates no weights.")(f)
-    f = click.option("--mode", type=click.Choice(("auto", "meta", "fake", "real")), default=None,
-                     help="Run on meta/fake tensors (shapes only) or for real; auto falls back as needed.")(f)
-    f = click.option("--capture", type=click.Choice(("eager", "export")), default=None,
-                     help="Record the run eagerly (default) or through torch.export.")(f)
-    f = click.option("--kwarg", "kwargs", multiple=True, metavar="NAME=SPEC",
-                     help="A keyword input, e.g. input_ids=1x16:int64.")(f)
+def image_options(f):
+    """How an image file given as an input becomes a tensor (see netdraw.analysis.images)."""
     f = click.option("--grayscale", is_flag=True, help="Image input: one grey channel.")(f)
     f = click.option("--nhwc", is_flag=True, help="Image input: channels last (NHWC) instead of NCHW.")(f)
     f = click.option("--bgr", is_flag=True, help="Image input: BGR channel order (OpenCV-trained models).")(f)
@@ -72,6 +63,22 @@ def source_options(f):
                      help="Image input: resize the shorter side and centre-crop, or stretch.")(f)
     f = click.option("--image-size", default=None, metavar="N|HxW",
                      help="Image input: size fed to the model (default: the model's fixed input size, else 224).")(f)
+    return f
+
+
+def source_options(f):
+    """The options every command that reads a model takes (PyTorch sources use them)."""
+    f = click.option("--trust", is_flag=True,
+                     help="Allow unpickling a pickled nn.Module file (runs its code).")(f)
+    f = click.option("--device", type=click.Choice(("cpu", "meta")), default=None,
+                     help="Build a file.py:factory model on this device; meta allocates no weights.")(f)
+    f = click.option("--mode", type=click.Choice(("auto", "meta", "fake", "real")), default=None,
+                     help="Run on meta/fake tensors (shapes only) or for real; auto falls back as needed.")(f)
+    f = click.option("--capture", type=click.Choice(("eager", "export")), default=None,
+                     help="Record the run eagerly (default) or through torch.export.")(f)
+    f = click.option("--kwarg", "kwargs", multiple=True, metavar="NAME=SPEC",
+                     help="A keyword input, e.g. input_ids=1x16:int64.")(f)
+    f = image_options(f)
     f = click.option("--input", "inputs", multiple=True, metavar="SPEC",
                      help="An example input: a shape such as 1x3x224x224[:dtype], a .pt/.npy file, or an "
                           "image file (.jpg/.png...: resized and normalised, see --image-size, --mean, --std).")(f)
@@ -95,8 +102,10 @@ def thumbnail_options(f):
     return f
 
 
-def _image_prep(image_size: str | None, resize: str, mean: str | None, std: str | None, pixel_range: str,
-                bgr: bool, nhwc: bool, grayscale: bool) -> ImagePrep:
+def _image_prep(image_size: str | None = None, resize: str = "crop", mean: str | None = None,
+                std: str | None = None, pixel_range: str = "1", bgr: bool = False, nhwc: bool = False,
+                grayscale: bool = False, **_: Any) -> ImagePrep:
+    """The :class:`ImagePrep` of :func:`image_options`' values (other options are ignored)."""
     kw: dict[str, Any] = dict(size=parse_size(image_size) if image_size else None, resize=resize,
                               pixel_range=int(pixel_range), bgr=bgr, nhwc=nhwc, grayscale=grayscale)
     if mean is not None:
@@ -106,13 +115,12 @@ def _image_prep(image_size: str | None, resize: str, mean: str | None, std: str 
     return ImagePrep(**kw)
 
 
-def _load_source(source: str, inputs: tuple[str, ...], kwargs: tuple[str, ...], capture: str | None,
-                 mode: str | None, device: str | None, trust: bool, image_size: str | None = None,
-                 resize: str = "crop", mean: str | None = None, std: str | None = None, pixel_range: str = "1",
-                 bgr: bool = False, nhwc: bool = False, grayscale: bool = False,
-                 thumbnails: dict[str, Any] | None = None, locations: bool = False):
+def _frontend_options(inputs: tuple[str, ...], kwargs: tuple[str, ...], capture: str | None,
+                      mode: str | None, device: str | None, trust: bool,
+                      thumbnails: dict[str, Any] | None = None, locations: bool = False, **img: Any) -> dict[str, Any]:
+    """The frontend's keyword options (:func:`netdraw.frontends.load`) of :func:`source_options`' values."""
     options: dict[str, Any] = {}
-    prep = _image_prep(image_size, resize, mean, std, pixel_range, bgr, nhwc, grayscale)
+    prep = _image_prep(**img)
     if inputs:
         options["inputs"] = list(inputs)
         if any(is_image(x) for x in inputs) or prep != ImagePrep():
@@ -134,7 +142,20 @@ def _load_source(source: str, inputs: tuple[str, ...], kwargs: tuple[str, ...], 
             options[key] = val
     if trust:
         options["trust"] = True
-    return load(source, **options)
+    return options
+
+
+def _load_source(source: str, **src: Any):
+    return load(source, **_frontend_options(**src))
+
+
+def _load_traced(source: str, **src: Any):
+    """(graph, model, args, kwargs) of a PyTorch model given as file.py:factory or package.module:factory."""
+    from netdraw.frontends.pytorch_source import is_spec, load_traced
+
+    if not is_spec(source):
+        raise NetdrawError(f"{source}: give the model as file.py:factory or package.module:factory")
+    return load_traced(source, **_frontend_options(**src))
 
 
 @main.command()
@@ -208,17 +229,11 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
 def _with_projections(source: str, k: int, src: dict[str, Any]):
     """A capture of a PyTorch model with deconvnet projections on its convolutions."""
     from netdraw.analysis.deconv import attach_projections
-    from netdraw.frontends.pytorch import trace
 
     if len(src.get("inputs") or ()) != 1:
         raise NetdrawError("--projections needs one --input (an image or a tensor file)")
-    prep = _image_prep(src["image_size"], src["resize"], src["mean"], src["std"], src["pixel_range"], src["bgr"],
-                       src["nhwc"], src["grayscale"])
-    model = _torch_model(source)
-    x = _input_tensor(src["inputs"][0], prep)
-    graph = trace(model, (x,), thumbnails={"k": k, "bgr": src["bgr"]} if src.get("thumbnails") else None)
-    attach_projections(graph, model, x, k=k)
-    graph.meta["source"]["path"] = source
+    graph, model, args, _ = _load_traced(source, **src)
+    attach_projections(graph, model, args[0], k=k)
     return graph
 
 
@@ -270,7 +285,7 @@ def _table(name: str, meta: dict[str, Any], s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _torch_model(source: str, device_trust: bool = False):
+def _torch_model(source: str):
     """A PyTorch model from file.py:factory / package.module:factory (or an ONNX file's predictor)."""
     from netdraw.frontends.pytorch_source import is_spec, load_module
 
@@ -286,22 +301,6 @@ def _input_tensor(text: str, prep: ImagePrep):
     if not hasattr(x, "dim"):
         raise NetdrawError(f"{text}: the analyses need a real input (an image or a .npy/.pt tensor), not a shape")
     return x if x.dim() == 4 else x.reshape(1, *x.shape) if x.dim() == 3 else x
-
-
-def image_options(f):
-    """How an image file becomes the input (as for render's --input)."""
-    for opt in reversed([
-        click.option("--image-size", default=None, metavar="N|HxW", help="Image input: size fed to the model (default 224)."),
-        click.option("--resize", type=click.Choice(("crop", "stretch")), default="crop", show_default=True),
-        click.option("--mean", default=None, metavar="M[,M,M]", help="Image input: per-channel mean (default ImageNet's)."),
-        click.option("--std", default=None, metavar="S[,S,S]", help="Image input: per-channel std (default ImageNet's)."),
-        click.option("--pixel-range", type=click.Choice(("1", "255")), default="1", show_default=True),
-        click.option("--bgr", is_flag=True, help="Image input: BGR channel order."),
-        click.option("--nhwc", is_flag=True, help="Image input: channels last."),
-        click.option("--grayscale", is_flag=True, help="Image input: one grey channel."),
-    ]):
-        f = opt(f)
-    return f
 
 
 @main.command()
@@ -323,12 +322,9 @@ def occlude(source: str, input_: str, output: str, target: int | None, window: i
     from netdraw.analysis.figures import occlusion_figure
     from netdraw.analysis.occlusion import occlusion, onnx_predictor
 
-    fmt_ok = os.path.splitext(output)[1].lower() in (".png", ".svg", ".pdf")
-    if not fmt_ok:
-        raise NetdrawError(f"cannot tell the figure format from {output!r}; use .png, .svg or .pdf")
+    check_figure_path(output)
     _check_not_input(input_, output)
-    prep = _image_prep(img["image_size"], img["resize"], img["mean"], img["std"], img["pixel_range"], img["bgr"],
-                       img["nhwc"], img["grayscale"])
+    prep = _image_prep(**img)
     if source.lower().endswith(".onnx"):
         if not os.path.isfile(source):
             raise NetdrawError(f"{source}: no such file")
@@ -378,10 +374,8 @@ def deconv(source: str, layer: str, input_: str | None, images: str | None, chan
 
     if (input_ is None) == (images is None):
         raise NetdrawError("give one of --input (one image) or --images (a folder or .npy array)")
-    if os.path.splitext(output)[1].lower() not in (".png", ".svg", ".pdf"):
-        raise NetdrawError(f"cannot tell the figure format from {output!r}; use .png, .svg or .pdf")
-    prep = _image_prep(img["image_size"], img["resize"], img["mean"], img["std"], img["pixel_range"], img["bgr"],
-                       img["nhwc"], img["grayscale"])
+    check_figure_path(output)
+    prep = _image_prep(**img)
     model = _torch_model(source)
     if input_ is not None:
         x = _input_tensor(input_, prep)
@@ -438,13 +432,11 @@ def evolve(checkpoints: tuple[str, ...], source: str, layer: str, images: str, c
     from netdraw.analysis.figures import evolution_figure, evolution_gif
     from netdraw.frontends.pytorch_source import load_module
 
-    if os.path.splitext(output)[1].lower() not in (".png", ".svg", ".pdf"):
-        raise NetdrawError(f"cannot tell the figure format from {output!r}; use .png, .svg or .pdf")
+    check_figure_path(output)
     for c in checkpoints:
         if not os.path.isfile(c):
             raise NetdrawError(f"{c}: no such checkpoint file")
-    prep = _image_prep(img["image_size"], img["resize"], img["mean"], img["std"], img["pixel_range"], img["bgr"],
-                       img["nhwc"], img["grayscale"])
+    prep = _image_prep(**img)
     models = [load_checkpoint(lambda: load_module(source), c) for c in checkpoints]
     chans = None
     if channels:
@@ -475,24 +467,14 @@ def export_cmd(source: str, output: str, fdepth: int | None, weights: bool, **sr
         raise NetdrawError(f"{output}: the export is an ONNX file; name it .onnx")
     _check_not_input(source, output)
     state = None
-    if weights and not source.lower().endswith(".onnx"):
-        from netdraw.frontends.pytorch import trace
-        from netdraw.frontends.pytorch_source import load_module, parse_input
+    from netdraw.frontends.pytorch_source import is_spec
 
-        if src.get("trust") or source.endswith((".pt", ".pth", ".pt2")):
+    if weights and not source.lower().endswith(".onnx"):
+        if src.get("trust") or not is_spec(source):
             raise NetdrawError("--weights takes a model given as file.py:factory")
-        model = load_module(source)
-        args = tuple(parse_input(x) for x in src.get("inputs") or ())
-        kw = {k: parse_input(v) for k, v in (dict(i.split("=", 1) for i in src.get("kwargs") or ())).items()}
-        if not args and not kw:
-            raise NetdrawError("a PyTorch model needs example inputs: --input 1x3x224x224")
-        graph = trace(model, args, kw, capture=src.get("capture") or "eager", mode=src.get("mode") or "auto",
-                      locations=(src.get("capture") or "eager") == "eager")
-        graph.meta["source"]["path"] = source
+        graph, model, _, _ = _load_traced(source, **src, locations=True)
         state = {**dict(model.named_parameters()), **dict(model.named_buffers())}
     else:
-        from netdraw.frontends.pytorch_source import is_spec
-
         torch_source = is_spec(source) or source.endswith((".pt", ".pth"))
         graph = _load_source(source, **src, locations=torch_source)  # Netron shows where each op was called
     is_onnx = graph.meta.get("source", {}).get("format") == "onnx"

@@ -11,7 +11,7 @@ import numpy as np
 
 from netdraw.errors import NetdrawError
 
-__all__ = ["display_image", "projection_image", "occlusion_figure", "projection_grid", "evolution_figure",
+__all__ = ["check_figure_path", "display_image", "projection_image", "occlusion_figure", "projection_grid", "evolution_figure",
            "evolution_gif", "save"]
 
 _FORMATS = (".png", ".svg", ".pdf")
@@ -50,15 +50,24 @@ def projection_image(p: np.ndarray, scale: float | None = None) -> np.ndarray:
     return np.repeat(a, 3, axis=2) if a.shape[2] == 1 else a[:, :, :3]
 
 
+def check_figure_path(path: str | Path) -> str:
+    """The figure format of ``path`` from its suffix (png, svg or pdf), or a one-line error."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in _FORMATS:
+        raise NetdrawError(f"cannot tell the figure format from {str(path)!r}; use .png, .svg or .pdf")
+    return suffix
+
+
 def save(fig: Any, path: str | Path) -> None:
     """Save a matplotlib figure atomically; the format comes from the suffix (png, svg, pdf)."""
     from netdraw.render import write_atomic
 
     plt = _plt()
-    suffix = Path(path).suffix.lower()
-    if suffix not in _FORMATS:
+    try:
+        suffix = check_figure_path(path)
+    except NetdrawError:
         plt.close(fig)
-        raise NetdrawError(f"cannot tell the figure format from {str(path)!r}; use .png, .svg or .pdf")
+        raise
     import matplotlib
 
     buf = io.BytesIO()

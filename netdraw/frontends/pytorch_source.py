@@ -16,7 +16,7 @@ from netdraw.errors import NetdrawError, check_choice
 from netdraw.frontends import register
 from netdraw.ir import Graph
 
-__all__ = ["is_spec", "parse_input", "load_module", "load_source", "DTYPES"]
+__all__ = ["is_spec", "parse_input", "load_module", "load_source", "load_traced", "DTYPES"]
 
 #: ``--input 1x16:int64``: the dtype names accepted after the colon
 DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "int32", "int16", "int8", "uint8", "bool")
@@ -171,11 +171,28 @@ def load_file_model(path: Path, *, trust: bool) -> Any:
     return model
 
 
-def load_source(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, Any] | None = None,
-                capture: str = "eager", mode: str = "auto", device: str = "cpu", trust: bool = False,
-                image: Any = None, thumbnails: Any = None, locations: bool = False) -> Graph:
-    """Load and trace a PyTorch source as the CLI names it; ``thumbnails`` runs it for real and
-    keeps activation records (see :mod:`netdraw.analysis.activations`)."""
+def load_source(source: str, **options: Any) -> Graph:
+    """Load and trace a PyTorch source as the CLI names it (options as :func:`load_traced`)."""
+    return _load(source, **options)[0]
+
+
+def load_traced(source: str, **options: Any) -> tuple[Graph, Any, tuple, dict[str, Any]]:
+    """As :func:`load_source`, and the model and its example inputs, for what runs it again
+    (weights for an export, deconvnet projections): ``(graph, model, args, kwargs)``.
+
+    Options: ``inputs``, ``kwargs`` (specs or tensors), ``capture``, ``mode``, ``device``,
+    ``trust``, ``image`` (how image inputs are preprocessed), ``thumbnails`` (run for real and keep
+    activation records, see :mod:`netdraw.analysis.activations`), ``locations`` (each op's calling
+    line)."""
+    graph, model, args, kw = _load(source, **options)
+    if model is None:
+        raise NetdrawError(f"{source}: this needs a Python model; give it as file.py:factory")
+    return graph, model, args, kw
+
+
+def _load(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, Any] | None = None,
+          capture: str = "eager", mode: str = "auto", device: str = "cpu", trust: bool = False,
+          image: Any = None, thumbnails: Any = None, locations: bool = False) -> tuple[Graph, Any, tuple, dict]:
     import torch
 
     from netdraw.frontends.pytorch import trace
@@ -192,7 +209,7 @@ def load_source(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, An
             raise NetdrawError(f"{path}: not a torch.export archive ({str(exc).splitlines()[0]})") from None
         g = from_exported(ep, path.stem)
         g.meta["source"]["path"] = path.name
-        return g
+        return g, None, (), {}
     args = tuple(parse_input(x, image) if isinstance(x, str) else x for x in inputs)
     kw = {k: parse_input(v, image) if isinstance(v, str) else v for k, v in (kwargs or {}).items()}
     if path.suffix in TORCH_SUFFIXES and path.is_file():
@@ -201,7 +218,7 @@ def load_source(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, An
             if thumbnails:
                 raise NetdrawError(f"{path}: thumbnails need a Python model (TorchScript runs outside "
                                    "netdraw's hooks); give it as file.py:factory")
-            return _script_graph(model, args, kw, path)
+            return _script_graph(model, args, kw, path), None, args, kw
     else:
         model = load_module(source, device=device)
     if not args and not kw:
@@ -214,7 +231,7 @@ def load_source(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, An
     g = trace(model, args, kw, capture=capture, mode=mode, thumbnails=thumbnails or None,
               locations=locations and capture == "eager")
     g.meta["source"]["path"] = source
-    return g
+    return g, model, args, kw
 
 
 def _script_graph(model: Any, args: tuple, kwargs: dict, path: Path) -> Graph:

@@ -135,7 +135,8 @@ def parse_text(text: str, name: str = "<prototxt>") -> _Msg:
 
 
 def match(path: Path, head: bytes) -> bool:
-    return path.suffix.lower() in (".prototxt", ".pbtxt") and b"{" in head + b"{" and not head.startswith(b"ir_version")
+    # ONNX's own text format also uses .pbtxt; it starts with ir_version
+    return path.suffix.lower() in (".prototxt", ".pbtxt") and not head.startswith(b"ir_version")
 
 
 def _pair(p: _Msg, key: str, default: int) -> tuple[int, int]:
@@ -321,7 +322,7 @@ def from_text(text: str, name: str = "<prototxt>") -> Graph:
         ins = [blobs[b] for b in bottoms]
         shapes, params, attrs = _infer(kind, lp, [v.shape for v in ins], warn, lname)
         if tops and tops == bottoms[:len(tops)] and len(tops) == 1 and kind in _IN_PLACE_OK and \
-                ins[0].producer is not None and ins[0].producer.graph is g:
+                ins[0].producer is not None:
             # in place (relu1 writes conv1's blob): merged into the producer, as Netscope shows it
             node = ins[0].producer
             node.op_type = f"{node.op_type}-{kind}"

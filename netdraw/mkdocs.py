@@ -71,7 +71,7 @@ def render_block(text: str, base: Path) -> str:
             options[key] = value.lower() not in ("false", "no", "0", "off")
         else:
             options[key] = value
-    graph = _load_source(source, inputs, kwargs, None, None, None, False)
+    graph = _load_source(source, inputs=inputs, kwargs=kwargs, capture=None, mode=None, device=None, trust=False)
     return '<div class="netdraw">' + inline_svg(render_bytes(graph, "svg", **options)) + "</div>"
 
 

@@ -133,16 +133,17 @@ class NetdrawDirective(SphinxDirective):
 
         o = self.options
         resolved = self._source(source)
-        args = (tuple(_words(o.get("input", ""))), tuple(_words(o.get("kwarg", ""))), None, o.get("mode"))
+        src = dict(inputs=tuple(_words(o.get("input", ""))), kwargs=tuple(_words(o.get("kwarg", ""))),
+                   capture=None, mode=o.get("mode"), trust=False)
         factory = ":" in resolved and not resolved.rsplit(":", 1)[0].endswith((".onnx", ".json", ".pt", ".pt2"))
         device = o.get("device", "meta" if factory else None)
         try:
             # a factory builds its model on the meta device: no weights to allocate or initialise
-            graph = _load_source(resolved, *args, device, False)
+            graph = _load_source(resolved, **src, device=device)
         except NetdrawError:
             if device != "meta" or "device" in o:
                 raise
-            graph = _load_source(resolved, *args, None, False)  # the model needs real weights
+            graph = _load_source(resolved, **src, device=None)  # the model needs real weights
         options: dict[str, Any] = dict(self.config.netdraw_default_options)
         for key in ("depth", "label", "theme", "rankdir", "engine"):
             if key in o:

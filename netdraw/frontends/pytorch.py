@@ -20,6 +20,7 @@ import gc
 import inspect
 import math
 import sys
+import types
 import weakref
 from contextlib import ExitStack
 from pathlib import Path
@@ -96,6 +97,9 @@ def _op_name(func: Any) -> tuple[str, bool]:
         pass
     full = resolve_name(func) or getattr(func, "__qualname__", None) or getattr(func, "__name__", repr(func))
     parts = full.split(".")
+    own = getattr(func, "__name__", None)
+    if isinstance(func, types.BuiltinFunctionType) and isinstance(own, str) and own.isidentifier():
+        parts[-1] = own  # resolve_name's table gives torch.mm as "torch.spmm" (a name collision)
     getter = parts[-1] == "__get__" and len(parts) >= 2
     result = (parts[-2] if getter else _dunder(parts[-1])), getter
     try:
@@ -429,25 +433,132 @@ _SAME_SHAPE = {
 
 
 _BINARY = {"add", "sub", "mul", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__"}
+#: comparisons: the broadcast shape, bool
+_COMPARE = {"eq", "ne", "lt", "le", "gt", "ge", "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__"}
+_MATMUL = {"matmul", "bmm", "mm", "__matmul__"}
+#: on a floating tensor: the broadcast shape and the promoted (floating) dtype
+_FLOAT_BINARY = {"pow", "__pow__", "div", "__truediv__", "true_divide"}
+#: on a floating tensor: its shape and dtype
+_FLOAT_UNARY = {"rsqrt", "sqrt", "exp", "log", "neg", "__neg__", "abs", "sin", "cos", "reciprocal", "erf"}
+
+
+def _sdpa_shape(q: torch.Tensor, k: Any, v: Any, kwargs: dict) -> torch.Tensor | None:
+    """``scaled_dot_product_attention``: (..., L, E) queries, (..., S, E) keys, (..., S, Ev) values
+    give (..., L, Ev); None (PyTorch's own meta path decides) for anything unusual."""
+    if not (isinstance(k, torch.Tensor) and isinstance(v, torch.Tensor) and k.is_meta and v.is_meta):
+        return None
+    if not (q.dim() == k.dim() == v.dim() >= 3 and q.dtype == k.dtype == v.dtype and q.is_floating_point()):
+        return None
+    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2] or k.shape[:-2] != v.shape[:-2]:
+        return None
+    gqa = kwargs.get("enable_gqa", False)
+    if q.shape[:-3] != k.shape[:-3] or (q.shape[-3] != k.shape[-3] and not (gqa and q.shape[-3] % k.shape[-3] == 0)):
+        return None
+    return torch.empty((*q.shape[:-1], v.shape[-1]), dtype=q.dtype, device="meta")
+
+
+def _matmul_shape(a: torch.Tensor, b: Any) -> torch.Tensor | None:
+    """``matmul``/``bmm``/``mm`` of two meta tensors of at least 2 dimensions (batch dimensions
+    broadcast); None for vectors and mixed dtypes."""
+    if not (isinstance(b, torch.Tensor) and b.is_meta and a.dim() >= 2 and b.dim() >= 2 and a.dtype == b.dtype):
+        return None
+    if a.shape[-1] != b.shape[-2]:
+        return None
+    batch = torch.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return torch.empty((*batch, a.shape[-2], b.shape[-1]), dtype=a.dtype, device="meta")
+
+
+def _cat_shape(tensors: Any, dim: Any) -> torch.Tensor | None:
+    """``cat`` of meta tensors of one dtype and rank (no legacy empty 1-d tensors)."""
+    if not isinstance(tensors, (list, tuple)) or not tensors or not isinstance(dim, int):
+        return None
+    if not all(isinstance(t, torch.Tensor) and t.is_meta and t.dtype == tensors[0].dtype for t in tensors):
+        return None
+    # as PyTorch does, 1-d empty tensors (an empty cache's start) are left out
+    tensors = [t for t in tensors if not (t.dim() == 1 and t.shape[0] == 0)]
+    if not tensors:
+        return None
+    first = tensors[0]
+    n = first.dim()
+    if n == 0 or not -n <= dim < n:
+        return None
+    dim %= n
+    total = 0
+    for t in tensors:
+        if t.dim() != n:
+            return None
+        if t.shape[:dim] != first.shape[:dim] or t.shape[dim + 1:] != first.shape[dim + 1:]:
+            return None
+        total += t.shape[dim]
+    return torch.empty((*first.shape[:dim], total, *first.shape[dim + 1:]), dtype=first.dtype, device="meta")
+
+
+def _mean_shape(a: torch.Tensor, dim: Any, keepdim: Any) -> torch.Tensor | None:
+    """``mean`` over ``dim`` (an int, a list of ints or None: all)."""
+    n = a.dim()
+    if dim is None:
+        dims = set(range(n))
+    elif isinstance(dim, int) and not isinstance(dim, bool):
+        dims = {dim}
+    elif isinstance(dim, (list, tuple)) and all(isinstance(d, int) and not isinstance(d, bool) for d in dim):
+        dims = set(dim)
+    else:
+        return None
+    if not isinstance(keepdim, bool) or any(not -max(n, 1) <= d < max(n, 1) for d in dims):
+        return None
+    dims = {d % max(n, 1) for d in dims}
+    shape = [1 if i in dims else s for i, s in enumerate(a.shape)] if keepdim else \
+        [s for i, s in enumerate(a.shape) if i not in dims]
+    return torch.empty(shape, dtype=a.dtype, device="meta")
 
 
 def _meta_shortcut(name: str, args: tuple, kwargs: dict) -> torch.Tensor | None:
     """The result of a common op on meta tensors, without PyTorch's Python meta path (for an
-    elementwise add it runs shape and stride reference code costing ~0.5 ms a call)."""
+    elementwise add it runs shape and stride reference code costing ~0.5 ms a call, for
+    ``scaled_dot_product_attention`` a decomposition of 2-5 ms).  None: let PyTorch answer."""
+    if name == "cat":
+        return _cat_shape(args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0)) \
+            if len(args) <= 2 and set(kwargs) <= {"dim"} else None
     a = args[0]
+    if not isinstance(a, torch.Tensor):
+        return None
     if name in _SAME_SHAPE and "dtype" not in kwargs:
         return a if kwargs.get("inplace") else torch.empty_like(a)
     if name == "linear" and len(args) >= 2 and isinstance(args[1], torch.Tensor) and not kwargs \
             and args[1].dim() == 2 and a.dtype == args[1].dtype:
         return torch.empty((*a.shape[:-1], args[1].shape[0]), dtype=a.dtype, device="meta")
-    if name in _BINARY and len(args) == 2 and set(kwargs) <= {"alpha"}:
+    if name == "scaled_dot_product_attention" and len(args) >= 3:
+        return _sdpa_shape(a, args[1], args[2], kwargs)
+    if name in _MATMUL and len(args) == 2 and not kwargs:
+        b = args[1]
+        if name in ("mm", "bmm") and not (isinstance(b, torch.Tensor) and a.dim() == b.dim() == len(name)
+                                          and a.shape[:-2] == b.shape[:-2]):
+            return None
+        return _matmul_shape(a, b)
+    if name == "addmm" and len(args) == 3 and set(kwargs) <= {"beta", "alpha"} and a.dim() <= 2:
+        out = _matmul_shape(args[1], args[2])
+        if out is None or out.dim() != 2 or a.dtype != out.dtype or not a.is_meta:
+            return None
+        try:
+            torch.broadcast_shapes(a.shape, out.shape)
+        except RuntimeError:
+            return None  # PyTorch raises its own error
+        return out
+    if name in _FLOAT_UNARY and len(args) == 1 and not kwargs and a.is_floating_point():
+        return torch.empty_like(a)
+    if name == "mean" and a.is_floating_point() and len(args) <= 3 and set(kwargs) <= {"dim", "keepdim"}:
+        return _mean_shape(a, args[1] if len(args) > 1 else kwargs.get("dim"),
+                           args[2] if len(args) > 2 else kwargs.get("keepdim", False))
+    float_op = name in _FLOAT_BINARY and not kwargs and a.is_floating_point()
+    if (float_op or name in _BINARY or name in _COMPARE) and len(args) == 2 and set(kwargs) <= {"alpha"}:
         b = args[1]
         if isinstance(b, torch.Tensor) and not b.is_meta and b.dim() > 0:
             return None
         if not isinstance(b, (torch.Tensor, int, float, bool)):
             return None
         shape = torch.broadcast_shapes(a.shape, b.shape) if isinstance(b, torch.Tensor) else a.shape
-        return torch.empty(shape, dtype=torch.result_type(a, b), device="meta")
+        dtype = torch.bool if name in _COMPARE else torch.result_type(a, b)
+        return torch.empty(shape, dtype=dtype, device="meta")
     return None
 
 
@@ -460,7 +571,8 @@ class _Mode(TorchFunctionMode):
     def __torch_function__(self, func, types, args=(), kwargs=None):  # noqa: ANN001
         kwargs = kwargs or {}
         out = None
-        if self.meta and args and isinstance(args[0], torch.Tensor) and args[0].is_meta:
+        if self.meta and args and (args[0].is_meta if isinstance(args[0], torch.Tensor) else
+                                   type(args[0]) in (list, tuple)):
             out = _meta_shortcut(getattr(func, "__name__", ""), args, kwargs)
         if out is None:
             out = func(*args, **kwargs)

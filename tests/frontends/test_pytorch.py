@@ -274,3 +274,62 @@ def test_render_of_a_traced_model(tmp_path):
     dot = out.read_text()
     assert '"n:conv1/conv2d" [label="conv1\\nConv-BN-ReLU · 7×7 s2\\n9.5K params", fillcolor="#D3E8F7"' in dot
     assert re.findall(r'^\t"n:([^"]+)" \[label', dot, re.M)[:2] == ["conv1/conv2d", "maxpool"]
+
+
+def _m(*shape, dtype=torch.float32):
+    return torch.empty(shape, dtype=dtype, device="meta")
+
+
+F_ = torch.nn.functional
+SHORTCUT_CASES = [
+    (F_.scaled_dot_product_attention, (_m(2, 4, 16, 8), _m(2, 4, 12, 8), _m(2, 4, 12, 6)), {}),
+    (F_.scaled_dot_product_attention, (_m(2, 8, 16, 8), _m(2, 2, 12, 8), _m(2, 2, 12, 8)), {"enable_gqa": True}),
+    (F_.scaled_dot_product_attention, (_m(4, 16, 8), _m(4, 12, 8), _m(4, 12, 8)), {"is_causal": False}),
+    (torch.matmul, (_m(2, 1, 5, 3), _m(4, 3, 7)), {}),
+    (torch.bmm, (_m(4, 5, 3), _m(4, 3, 7)), {}),
+    (torch.mm, (_m(5, 3), _m(3, 7)), {}),
+    (torch.addmm, (_m(7), _m(5, 3), _m(3, 7)), {"beta": 0.5}),
+    (torch.cat, ([_m(0), _m(1, 4, 3, 8), _m(1, 4, 5, 8)],), {"dim": -2}),
+    (torch.cat, ([_m(2, 3), _m(4, 3)],), {}),
+    (torch.pow, (_m(2, 3), 2.0), {}),
+    (torch.div, (_m(2, 3), _m(3, dtype=torch.float64)), {}),
+    (torch.rsqrt, (_m(2, 3, dtype=torch.float16),), {}),
+    (torch.mean, (_m(2, 3, 4), -1), {"keepdim": True}),
+    (torch.mean, (_m(2, 3, 4), (0, 2)), {}),
+    (torch.mean, (_m(2, 3, 4),), {}),
+    (torch.eq, (_m(2, 3), _m(3, dtype=torch.int64)), {}),
+    (torch.Tensor.__ge__, (_m(2, 3, dtype=torch.int64), 1), {}),
+    (torch.add, (_m(2, 3, dtype=torch.int32), 2.5), {}),
+]
+
+
+@pytest.mark.parametrize("case", range(len(SHORTCUT_CASES)))
+def test_meta_shortcuts_agree_with_pytorch(case):
+    """netdraw's shape answers for common ops equal PyTorch's own meta kernels (and every case
+    here takes the shortcut, so the comparison is not vacuous)."""
+    from netdraw.frontends.pytorch import _meta_shortcut, _op_name
+
+    func, args, kwargs = SHORTCUT_CASES[case]
+    ours = _meta_shortcut(_op_name(func)[0], args, kwargs)
+    theirs = func(*args, **kwargs)
+    assert ours is not None
+    assert (tuple(ours.shape), ours.dtype) == (tuple(theirs.shape), theirs.dtype)
+
+
+def test_meta_shortcuts_leave_unusual_calls_to_pytorch():
+    from netdraw.frontends.pytorch import _meta_shortcut
+
+    assert _meta_shortcut("cat", ([_m(2, 3), _m(2, 3, dtype=torch.float16)],), {}) is None  # promotes
+    assert _meta_shortcut("matmul", (_m(3), _m(3, 4)), {}) is None  # a vector
+    assert _meta_shortcut("scaled_dot_product_attention", (_m(2, 4, 16, 8), _m(2, 4, 12, 7), _m(2, 4, 12, 8)),
+                          {}) is None  # wrong key width: PyTorch raises its own error
+    assert _meta_shortcut("pow", (_m(2, dtype=torch.int64), -1), {}) is None  # integers to negative powers
+    assert _meta_shortcut("div", (_m(2, dtype=torch.int64), 2), {}) is None
+
+
+def test_op_names_follow_the_function_not_overrides_table():
+    from netdraw.frontends.pytorch import _op_name
+
+    # torch.overrides.resolve_name(torch.mm) says "torch.spmm"
+    assert [_op_name(f)[0] for f in (torch.mm, torch.bmm, torch.Tensor.__ge__, torch.Tensor.shape.__get__)] == \
+        ["mm", "bmm", "ge", "shape"]

@@ -132,15 +132,13 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
                           label=opts["label"]).encode("utf-8"), {}
     if fmt == "dot":
         return source.encode("utf-8"), {}
+    if svg is None:
+        svg = _engine.layout(source, "svg", opts["engine"])
     thumbs = thumbnail_ids(drawn, opts["thumbnails"])
-    if thumbs:
-        # the images go into the SVG as data URIs; PNG and PDF are converted from that SVG
-        svg = embed_svg(svg if svg is not None else _engine.layout(source, "svg", opts["engine"]), thumbs,
-                        opts["cmap"])
-        return (svg if fmt == "svg" else _engine.convert_svg(svg, fmt)), {}
-    if fmt == "svg" and svg is not None:
-        return svg, {}
-    return _engine.layout(source, fmt, opts["engine"]), {}
+    if thumbs:  # the images go into the SVG as data URIs
+        svg = embed_svg(svg, thumbs, opts["cmap"])
+    # PNG and PDF are converted from the SVG: the layout that was measured, whatever the engine
+    return (svg if fmt == "svg" else _engine.convert_svg(svg, fmt)), {}
 
 
 def _tikz(graph: Graph, opts: dict[str, Any], standalone: bool, images: str | None) -> tuple[str, dict[str, bytes]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import re
+
 import pytest
 import wasmtime
 
@@ -115,9 +117,35 @@ def test_auto_uses_native_when_dot_is_there():
 
 
 @pytest.mark.dot
-def test_pdf_creation_date_is_fixed():
-    pdf = engine.layout("digraph { a -> b }", "pdf", "native")
-    assert b"/CreationDate (D:19700101000000" in pdf
+def test_native_png_and_pdf_are_the_svg_converted():
+    src = "digraph { a -> b }"
+    svg = engine.layout(src, "svg", "native")
+    assert engine.layout(src, "pdf", "native") == engine.convert_svg(svg, "pdf")
+    assert engine.layout(src, "png", "native") == engine.convert_svg(svg, "png")
+
+
+@pytest.mark.dot
+def test_native_dot_runs_with_the_lean_plugin_folder(tmp_path, monkeypatch):
+    """core and dot_layout only (no pango): labels measured with Graphviz's Helvetica widths,
+    the folder made once in the user's cache and private to them."""
+    import shutil
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    engine._lean_plugins.cache_clear()
+    try:
+        folder = engine._lean_plugins(shutil.which("dot"))
+        assert folder is not None and folder.startswith(str(tmp_path / "netdraw"))
+        names = sorted(p.name.split(".")[0] for p in __import__("pathlib").Path(folder).iterdir()
+                       if p.name.startswith("libgvplugin"))
+        assert names == ["libgvplugin_core", "libgvplugin_dot_layout"]
+        assert oct(__import__("os").stat(folder).st_mode & 0o777) == "0o700"
+        # a 10-character label at 10 pt: Helvetica's widths (5.56 pt per letter 'a') + margins
+        svg = engine.layout('digraph { node [fontname="Helvetica", fontsize=10, margin=0, shape=box]; '
+                            'x [label="aaaaaaaaaa"] }', "svg", "native")
+        width = float(re.search(rb'<svg width="([\d.]+)pt', svg).group(1))
+        assert 55.6 <= width <= 55.6 + 2 * 4 + 1  # the text, graph padding 4 pt each side
+    finally:
+        engine._lean_plugins.cache_clear()
 
 
 @pytest.mark.realmodels

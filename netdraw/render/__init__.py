@@ -16,7 +16,7 @@ from netdraw.passes.pipeline import PREPARE_OPTIONS, parse_depth
 from netdraw.passes.pipeline import candidates
 from netdraw.passes.pipeline import prepare as _prepare
 from netdraw.render.latex import LATEX, compile_pdf
-from netdraw.render.layout import layout_json
+from netdraw.render.layout import layout_json_soon
 from netdraw.render.tikz import STYLES, auto_style, to_tikz_files
 from netdraw.render import engine as _engine
 from netdraw.render.dot import DEFAULT_LABEL, RANKDIRS, parse_label, thumbnail_ids, to_dot
@@ -165,30 +165,46 @@ def _tikz(graph: Graph, opts: dict[str, Any], standalone: bool, images: str | No
 
 def _json_width(opts: dict[str, Any], thumbnails: bool):
     """A measure for :func:`_choose`: Graphviz's json layout and its width in inches."""
-    def measure(drawn: Graph) -> tuple[float, dict[str, Any]]:
-        laid = layout_json(drawn, theme=opts["theme"], label=opts["label"], rankdir=opts["rankdir"],
-                           engine=opts["engine"], thumbnails=thumbnails)
-        return float(laid["bb"].split(",")[2]) / 72, laid
+    def measure(drawn: Graph) -> _engine.Job:
+        job = layout_json_soon(drawn, theme=opts["theme"], label=opts["label"], rankdir=opts["rankdir"],
+                               engine=opts["engine"], thumbnails=thumbnails)
+        return job.then(lambda laid: (float(laid["bb"].split(",")[2]) / 72, laid))
     return measure
 
 
-def _choose(levels: Iterator[Graph], opts: dict[str, Any], measure: Callable[[Graph], tuple[float, Any]]
+def _choose(levels: Iterator[Graph], opts: dict[str, Any], measure: Callable[[Graph], _engine.Job]
             ) -> tuple[Graph, Any]:
     """The level to draw and what ``measure`` made of it (None when nothing was measured).
 
     With ``depth="auto"`` and a ``max_width``, levels are measured from the deepest within the node
     budget upwards until one is at most ``max_width`` inches wide; if none is, the narrowest.
-    Otherwise the first (only) level, unmeasured.
+    Otherwise the first (only) level, unmeasured.  ``measure(level)`` starts a layout job whose
+    result is ``(width, what it made)``: two are kept going, and the next level is prepared while
+    Graphviz works (jobs no longer needed are cancelled).
     """
     if opts["depth"] != "auto" or opts["max_width"] is None:
         return next(levels), None
     best: tuple[float, Graph, Any] | None = None
-    for drawn in levels:
-        width, made = measure(drawn)
-        if width <= opts["max_width"]:
-            return drawn, made
-        if best is None or width < best[0]:
-            best = (width, drawn, made)
+    running: list[tuple[Graph, _engine.Job]] = []
+    levels = iter(levels)
+    try:
+        while True:
+            drawn = next(levels, None)
+            if drawn is not None:
+                running.append((drawn, measure(drawn)))
+                if len(running) < 2:
+                    continue
+            if not running:
+                break
+            first, job = running.pop(0)
+            width, made = job.result()
+            if width <= opts["max_width"]:
+                return first, made
+            if best is None or width < best[0]:
+                best = (width, first, made)
+    finally:
+        for _, other in running:
+            other.cancel()
     assert best is not None
     return best[1], best[2]
 
@@ -196,11 +212,11 @@ def _choose(levels: Iterator[Graph], opts: dict[str, Any], measure: Callable[[Gr
 def _fit(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, str, bytes | None]:
     """The graph to draw, its DOT source, and its SVG when it was laid out to measure it
     (see :func:`_choose`)."""
-    def measure(drawn: Graph) -> tuple[float, tuple[str, bytes]]:
+    def measure(drawn: Graph) -> _engine.Job:
         source = to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"],
                         thumbnails=opts["thumbnails"])
-        svg = _engine.layout(source, "svg", opts["engine"])
-        return svg_size(svg)[0] / 72, (source, svg)
+        return _engine.layout_soon(source, "svg", opts["engine"]).then(
+            lambda svg: (svg_size(svg)[0] / 72, (source, svg)))
 
     drawn, made = _choose(candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}), opts, measure)
     if made is None:

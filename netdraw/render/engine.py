@@ -31,11 +31,12 @@ import subprocess
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from netdraw.errors import NetdrawError, check_choice
 
-__all__ = ["ENGINES", "LAYOUT_FORMATS", "resolve", "layout", "convert_svg", "native_available", "wasm_available"]
+__all__ = ["ENGINES", "LAYOUT_FORMATS", "resolve", "layout", "layout_soon", "Job", "convert_svg", "native_available",
+           "wasm_available"]
 
 ENGINES = ("auto", "native", "wasm")
 LAYOUT_FORMATS = ("svg", "png", "pdf", "json")  # json: Graphviz's coordinates, for other renderers
@@ -85,18 +86,67 @@ def layout(source: str, fmt: str, engine: str = "auto") -> bytes:
     return _native(source, fmt) if engine == "native" else _wasm_svg(source, fmt)
 
 
+class Job:
+    """Something started that ends in a value: :meth:`result` waits for it (and raises its error),
+    :meth:`cancel` stops it when the value is no longer wanted."""
+
+    def __init__(self, wait: Callable[[], Any], cancel: Callable[[], None] | None = None) -> None:
+        self._wait, self._cancel = wait, cancel
+
+    def result(self) -> Any:
+        return self._wait()
+
+    def cancel(self) -> None:
+        if self._cancel is not None:
+            self._cancel()
+
+    def then(self, f: Callable[[Any], Any]) -> "Job":
+        """A job whose result is ``f`` of this one's."""
+        return Job(lambda: f(self.result()), self._cancel)
+
+
+def layout_soon(source: str, fmt: str, engine: str = "auto") -> Job:
+    """:func:`layout`, started: ``dot`` works in its own process while the caller goes on
+    (preparing the next candidate level); the job's ``result()`` waits for the bytes.  The wasm
+    engine runs in this process: its job is done at once."""
+    check_choice("format", fmt, LAYOUT_FORMATS)
+    engine = resolve(engine)
+    if engine != "native" or fmt not in ("svg", "json"):
+        out = layout(source, fmt, engine)
+        return Job(lambda: out)
+    return _native_start(source, fmt)
+
+
 # ------------------------------------------------------------------ native
 def _native(source: str, fmt: str) -> bytes:
+    return _native_start(source, fmt).result()
+
+
+def _native_start(source: str, fmt: str) -> Job:
+    """Start ``dot`` on ``source``.  The source goes in through a temporary file, so nothing
+    blocks while it runs (a pipe could, both ways)."""
     dot = shutil.which("dot")
     if dot is None:
         raise NetdrawError(f"cannot run dot: not on PATH; {_INSTALL_HINT}")
     lean = _lean_plugins(dot)
     env = {**os.environ, "GVBINDIR": lean} if lean is not None else None
-    proc = subprocess.run([dot, f"-T{fmt}"], input=source.encode("utf-8"), capture_output=True, env=env)
-    if proc.returncode != 0:
-        msg = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise NetdrawError(f"dot failed: {msg[0] if msg else f'exit code {proc.returncode}'}")
-    return proc.stdout
+    with tempfile.TemporaryFile() as fh:
+        fh.write(source.encode("utf-8"))
+        fh.seek(0)
+        proc = subprocess.Popen([dot, f"-T{fmt}"], stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=env)
+
+    def wait() -> bytes:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            msg = err.decode("utf-8", "replace").strip().splitlines()
+            raise NetdrawError(f"dot failed: {msg[0] if msg else f'exit code {proc.returncode}'}")
+        return out
+
+    def cancel() -> None:
+        proc.kill()
+        proc.communicate()
+    return Job(wait, cancel)
 
 
 _LEAN = ("core", "dot_layout")

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from netdraw.ir import Graph
 from netdraw.render.escape import dot_id
 from netdraw.render.scene import Box, Cluster, Scene
+
+if TYPE_CHECKING:
+    from netdraw.render.engine import Job
 
 __all__ = ["layout_json", "place", "Placed", "PlacedBox", "PlacedCluster", "PlacedEdge"]
 
@@ -22,11 +25,18 @@ Point = tuple[float, float]
 def layout_json(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str, engine: str,
                 thumbnails: bool = True) -> dict[str, Any]:
     """Graphviz's layout of the graph's DOT, as the parsed ``json`` output (``bb`` in points)."""
+    return layout_json_soon(graph, theme=theme, label=label, rankdir=rankdir, engine=engine,
+                            thumbnails=thumbnails).result()
+
+
+def layout_json_soon(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str, engine: str,
+                     thumbnails: bool = True) -> "Job":
+    """:func:`layout_json`, started (see :func:`netdraw.render.engine.layout_soon`)."""
     from netdraw.render import engine as layout_engine
     from netdraw.render.dot import to_dot
 
     dot = to_dot(graph, rankdir=rankdir, theme=theme, label=label, thumbnails=thumbnails)
-    return json.loads(layout_engine.layout(dot, "json", engine))
+    return layout_engine.layout_soon(dot, "json", engine).then(json.loads)
 
 
 @dataclass

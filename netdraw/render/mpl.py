@@ -43,7 +43,7 @@ def draw(graph: Graph, ax: Any = None, **options: Any) -> Any:
     measure = _json_width(opts, opts["thumbnails"])
     drawn, laid = _choose(candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}), opts, measure)
     if laid is None:
-        laid = measure(drawn)[1]
+        laid = measure(drawn).result()[1]
     placed = place(build_scene(drawn, opts["label"], thumbnails=opts["thumbnails"]), laid)
     theme = THEMES[opts["theme"]]
     if ax is None:

@@ -168,3 +168,72 @@ def test_real_models_render_one_shape_per_visible_node(real_models, name, eng):
     ops = [n for n in model.graph.node if drawn(n)]
     ios = [i for i in model.graph.input if i.name not in inits] + list(model.graph.output)
     assert len(svg_nodes(full)) == len(ops) + len(ios)
+
+
+def test_choose_measures_ahead_and_cancels_what_it_no_longer_needs():
+    """Levels are measured two at a time (the next one prepared while Graphviz lays out this one);
+    the first that fits wins and the job still running is cancelled, also when a job fails."""
+    from netdraw.render import _choose
+
+    log = []
+
+    def measure(widths):
+        def m(level):
+            log.append(("start", level))
+            return engine.Job(lambda: (widths[level], f"laid {level}"), lambda: log.append(("cancel", level)))
+        return m
+
+    def levels(n):
+        for i in range(n):
+            log.append(("make", i))
+            yield i
+
+    opts = {"depth": "auto", "max_width": 9.0}
+    assert _choose(levels(4), opts, measure([12, 11, 8.5, 3])) == (2, "laid 2")
+    assert log == [("make", 0), ("start", 0), ("make", 1), ("start", 1), ("make", 2), ("start", 2),
+                   ("make", 3), ("start", 3), ("cancel", 3)]
+    log.clear()
+    assert _choose(levels(3), opts, measure([12, 10, 11])) == (1, "laid 1")  # none fits: the narrowest
+    assert ("cancel", 2) not in log
+    log.clear()
+    assert _choose(levels(1), opts, measure([3])) == (0, "laid 0")
+    assert log == [("make", 0), ("start", 0)]
+
+    def failing(level):
+        log.append(("start", level))
+        if level == 0:
+            return engine.Job(lambda: (_ for _ in ()).throw(NetdrawError("dot failed: syntax")))
+        return engine.Job(lambda: (1.0, None), lambda: log.append(("cancel", level)))
+
+    log.clear()
+    with pytest.raises(NetdrawError, match="dot failed"):
+        _choose(levels(3), opts, failing)
+    assert log[-1] == ("cancel", 1)
+    assert _choose(levels(3), {"depth": 2, "max_width": 9.0}, failing) == (0, None)  # no measuring
+
+
+@pytest.mark.dot
+def test_cancelled_native_layout_leaves_no_process():
+    job = engine.layout_soon("digraph { " + " ".join(f"n{i} -> n{i + 1};" for i in range(3000)) + " }", "svg",
+                             "native")
+    assert _children() == ["dot"]
+    job.cancel()
+    assert _children() == []  # killed and reaped: no zombie either
+    assert engine.layout_soon("digraph { a -> b }", "svg", "native").result().startswith(b"<?xml")
+
+
+def _children() -> list[str]:
+    """The names of this process's child processes (Linux /proc)."""
+    import os
+    from pathlib import Path
+
+    names = []
+    for d in Path("/proc").iterdir():
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+        if d.name.isdigit() and int(rest[1]) == os.getpid():
+            names.append(name)
+    return names

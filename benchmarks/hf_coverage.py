@@ -1,11 +1,14 @@
 """How many transformers architectures netdraw captures: every base model in the registry,
 built from a shrunk config (2 layers, small widths, random weights, nothing downloaded).
 
-    python benchmarks/hf_coverage.py [--jobs 2] [--stride K] [--limit N] [--only bert,gpt2] [--render]
+    python benchmarks/hf_coverage.py [--jobs 2] [--stride K] [--limit N] [--only bert,gpt2] [--render] [--compare]
 
 Each architecture runs in its own process.  An architecture counts when its forward pass runs on
 the dummy inputs; it is captured when ``netdraw.trace`` succeeds, its parameter total equals the
-model's, and (with --render) the default render has at most 60 nodes.  Prints the share captured
+model's, (with --render) the default render has at most 60 nodes, and (with --compare) a
+shape-only capture gives the same shapes and dtypes as a real run wherever the model takes the
+same path (some libraries branch on ``torch.compiler.is_compiling()``, which is true while
+netdraw captures shapes only).  Prints the share captured
 and the failures grouped by reason.
 """
 
@@ -72,7 +75,7 @@ def dummy_inputs(model, cfg) -> dict:
     return inputs
 
 
-def check(model_type: str, render: bool) -> dict:
+def check(model_type: str, render: bool, compare: bool = False) -> dict:
     import torch
     from transformers import CONFIG_MAPPING
     from transformers.models.auto.modeling_auto import MODEL_MAPPING_NAMES
@@ -100,6 +103,27 @@ def check(model_type: str, render: bool) -> dict:
     if g.summary()["params"] != total:
         return {"status": "fail", "reason": "parameter total differs"}
     out = {"status": "ok", "mode": g.meta["source"]["mode"], "nodes": len(g)}
+    if compare and out["mode"] != "real":
+        # the shape-only capture must give the graph a real run gives (op for op, every shape)
+        try:
+            real = netdraw.trace(model, (), inputs, mode="real")
+        except Exception as exc:
+            return {"status": "fail", "reason": f"real capture: {str(exc)[:100]}"}
+
+        def ops(graph):
+            return [(n.op_type, n.scope) for n in graph.nodes]
+
+        def shapes(graph):  # value names may differ: ops a run drops (pruned) still took theirs
+            return [[(v.shape, v.dtype) for v in n.outputs] for n in graph.nodes]
+
+        if ops(real) != ops(g):
+            # the library took another path when tracing (torch.compiler.is_compiling() is true
+            # during a shape-only capture): not comparable op for op
+            out["compare"] = "other path"
+        elif shapes(real) != shapes(g):
+            return {"status": "fail", "reason": "shape-only capture: shapes or dtypes differ from a real run's"}
+        else:
+            out["compare"] = "same"
     if render:
         from netdraw.render import prepare
 
@@ -117,11 +141,13 @@ def main() -> int:
     ap.add_argument("--only")
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--render", action="store_true")
+    ap.add_argument("--compare", action="store_true",
+                    help="also capture for real: a shape-only graph that differs from it counts as a failure")
     ap.add_argument("--jobs", type=int, default=2, help="architectures checked at once")
     ap.add_argument("--stride", type=int, default=1, help="check every K-th architecture (a sample)")
     a = ap.parse_args()
     if a.worker:
-        print(json.dumps(check(a.worker, a.render)))
+        print(json.dumps(check(a.worker, a.render, a.compare)))
         return 0
     from transformers.models.auto.modeling_auto import MODEL_MAPPING_NAMES
 
@@ -133,7 +159,8 @@ def main() -> int:
         types = types[: a.limit]
 
     def one(t: str) -> dict:
-        cmd = [sys.executable, __file__, "--worker", t] + (["--render"] if a.render else [])
+        cmd = [sys.executable, __file__, "--worker", t] + (["--render"] if a.render else []) + \
+            (["--compare"] if a.compare else [])
         try:
             p = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout)
             lines = p.stdout.strip().splitlines()
@@ -148,12 +175,15 @@ def main() -> int:
     with ThreadPoolExecutor(a.jobs) as pool:
         for t, r in zip(types, pool.map(one, types)):
             results[t] = r
-            print(f"{t:32} {r['status']:5} {r.get('mode', '')} {r.get('reason', '')}", flush=True)
+            print(f"{t:32} {r['status']:5} {r.get('mode', '')} {r.get('compare', '')} {r.get('reason', '')}",
+                  flush=True)
     ran = [t for t, r in results.items() if r["status"] != "skip"]
     ok = [t for t in ran if results[t]["status"] == "ok"]
     print(f"\n{len(types)} architectures, {len(ran)} whose forward pass ran, netdraw captured {len(ok)} "
           f"({100 * len(ok) / max(1, len(ran)):.1f}%)")
     print("modes:", dict(collections.Counter(results[t].get("mode") for t in ok)))
+    if a.compare:
+        print("shape-only vs real:", dict(collections.Counter(results[t].get("compare", "real only") for t in ok)))
     fails = collections.Counter(results[t]["reason"] for t in ran if results[t]["status"] != "ok")
     for reason, n in fails.most_common():
         print(f"  {n:3}  {reason}")

@@ -24,7 +24,7 @@ import types
 import weakref
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Iterator
 
 import torch
 from torch import nn
@@ -196,14 +196,6 @@ def _tensors(obj: Any) -> list[torch.Tensor]:
     return [t for _, t in _leaves(obj)]
 
 
-def _has_tensor(obj: Any) -> bool:
-    if isinstance(obj, torch.Tensor):
-        return True
-    if isinstance(obj, _SCALARS) or _flat_scalars(obj):
-        return False
-    return next(_leaves(obj), None) is not None
-
-
 def _non_tensors(obj: Any, prefix: str = "") -> dict[str, Any]:
     """Non-tensor leaves of the top-level arguments, as attributes."""
     if isinstance(obj, torch.Tensor) or obj is None:
@@ -303,15 +295,6 @@ class _Recorder:
         self.param_values[id(t)] = (t, v)
         return v
 
-    def count_params(self, tensors: Sequence[torch.Tensor]) -> int:
-        n = 0
-        for t in tensors:
-            info = self.params.get(id(t))
-            if info is not None and info[1] and id(t) not in self.counted:
-                self.counted.add(id(t))
-                n += t.numel()
-        return n
-
     @property
     def scope(self) -> tuple[str, ...]:
         return self.stack[-1].scope if self.stack else ()
@@ -358,52 +341,81 @@ class _Recorder:
 
     # ops ---------------------------------------------------------------
     def record(self, func: Any, args: tuple, kwargs: dict, out: Any) -> None:
-        name, getter = _op_name(func)
+        try:
+            name, getter = _NAMES[func]
+        except (KeyError, TypeError):
+            name, getter = _op_name(func)
         if getter and name not in _GETTERS_KEPT:
             return
-        outs = _tensors(out)
-        ins = _tensors(args)
-        if kwargs:
-            ins += _tensors(kwargs)
+        outs = [out] if isinstance(out, torch.Tensor) else _tensors(out)
         inplace = (name.endswith("_") and not name.endswith("__")) or bool(kwargs.get("inplace"))
         if name == "setitem" and args and isinstance(args[0], torch.Tensor):
             outs, inplace = [args[0]], True
-        if not outs or not any(isinstance(t, torch.Tensor) for t in outs):
+        if not outs:
             return
-        if name in _ALIASES and ins:
-            for t in outs:
-                self.bind(t, self.value_of(ins[0]))
-            return
-        attrs = self.attrs(name, args, kwargs)
+        if name in _ALIASES:
+            ins = _tensors(args)
+            if ins:
+                for t in outs:
+                    self.bind(t, self.value_of(ins[0]))
+                return
+        ins, attrs = self.split(name, args, kwargs)
         self.record_node(name, ins, attrs, outs, inplace=inplace, alias_ok=True)
 
-    def attrs(self, name: str, args: tuple, kwargs: dict) -> dict[str, Any]:
+    def split(self, name: str, args: tuple, kwargs: dict) -> tuple[list[torch.Tensor], dict[str, Any]]:
+        """The call's tensors (in order, from any nest) and its other arguments as attributes,
+        in one pass over the arguments (it runs for every op)."""
         names = _POSITIONAL.get(name, ())
+        ins: list[torch.Tensor] = []
         attrs: dict[str, Any] = {}
+        meta_as = self.meta_as
         for i, a in enumerate(args):
-            if _has_tensor(a):
+            if isinstance(a, torch.Tensor):
+                ins.append(a)
                 continue
-            key = names[i] if i < len(names) else f"arg{i}"
-            attrs[key] = _jsonable(a, meta_as=self.meta_as)
+            kind = type(a)
+            if kind is int or kind is bool or kind is str or a is None:
+                value = a
+            elif not (kind in _SCALARS or _flat_scalars(a)):
+                found = [t for _, t in _leaves(a)]
+                if found:
+                    ins += found
+                    continue
+                value = _jsonable(a, meta_as=meta_as)
+            else:
+                value = _jsonable(a, meta_as=meta_as)
+            attrs[names[i] if i < len(names) else f"arg{i}"] = value
         for k, a in kwargs.items():
-            if k != "inplace" and not _has_tensor(a):
-                attrs[k] = _jsonable(a, meta_as=self.meta_as)
-        if name.startswith("conv") and len(args) > 1 and isinstance(args[1], torch.Tensor):
+            if isinstance(a, torch.Tensor):
+                ins.append(a)
+                continue
+            if not (type(a) in _SCALARS or _flat_scalars(a)):
+                found = [t for _, t in _leaves(a)]
+                if found:
+                    ins += found
+                    continue
+            if k != "inplace":
+                attrs[k] = _jsonable(a, meta_as=meta_as)
+        if name[:4] == "conv" and len(args) > 1 and isinstance(args[1], torch.Tensor):
             attrs["kernel_size"] = list(args[1].shape[2:])
-        return attrs
+        return ins, attrs
 
     def record_node(self, name: str, ins: list, attrs: dict, outs: list, *, inplace: bool, alias_ok: bool) -> None:
-        in_ids = {id(t) for t in ins}
-        if alias_ok and not inplace and all(id(t) in in_ids for t in outs):
+        if alias_ok and not inplace and all(any(o is t for t in ins) for o in outs):
             return  # .contiguous()/.to() returning the same tensor: nothing happened
         in_values = []
         seen: set[int] = set()
+        params = 0
         for t in ins:
-            if id(t) in seen:
+            key = id(t)
+            if key in seen:
                 continue
-            seen.add(id(t))
+            seen.add(key)
             in_values.append(self.value_of(t))
-        params = self.count_params(ins)
+            info = self.params.get(key)
+            if info is not None and info[1] and key not in self.counted:
+                self.counted.add(key)
+                params += t.numel()
         scope = self.stack[-1].scope if self.stack else ()
         node = self.g.add_node(
             name, in_values, [(name, tuple(t.shape), _dtype(t)) for t in outs],

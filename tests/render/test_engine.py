@@ -237,3 +237,31 @@ def _children() -> list[str]:
         if d.name.isdigit() and int(rest[1]) == os.getpid():
             names.append(name)
     return names
+
+
+@pytest.mark.dot
+def test_native_dot_without_a_usable_cache_runs_the_full_dot(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    engine._lean_plugins.cache_clear()
+    try:
+        assert engine._lean_plugins(__import__("shutil").which("dot")) is None
+        assert b"<svg" in engine.layout("digraph { a -> b }", "svg", "native")
+    finally:
+        engine._lean_plugins.cache_clear()
+
+
+@pytest.mark.dot
+def test_native_dot_refuses_a_plugin_folder_others_can_write(tmp_path, monkeypatch):
+    """dot loads the libraries the folder names: one that others could change is not used."""
+    import os
+
+    (tmp_path / "netdraw").mkdir()
+    os.chmod(tmp_path / "netdraw", 0o777)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    engine._lean_plugins.cache_clear()
+    try:
+        assert engine._lean_plugins(__import__("shutil").which("dot")) is None
+    finally:
+        engine._lean_plugins.cache_clear()

@@ -108,13 +108,19 @@ class Job:
 def layout_soon(source: str, fmt: str, engine: str = "auto") -> Job:
     """:func:`layout`, started: ``dot`` works in its own process while the caller goes on
     (preparing the next candidate level); the job's ``result()`` waits for the bytes.  The wasm
-    engine runs in this process: its job is done at once."""
+    engine runs in this process, so its job only runs when its result is asked for (a cancelled
+    one never does)."""
     check_choice("format", fmt, LAYOUT_FORMATS)
     engine = resolve(engine)
-    if engine != "native" or fmt not in ("svg", "json"):
-        out = layout(source, fmt, engine)
-        return Job(lambda: out)
-    return _native_start(source, fmt)
+    if engine == "native" and fmt in ("svg", "json"):
+        return _native_start(source, fmt)
+    done: list[bytes] = []
+
+    def run() -> bytes:
+        if not done:
+            done.append(layout(source, fmt, engine))
+        return done[0]
+    return Job(run)
 
 
 # ------------------------------------------------------------------ native

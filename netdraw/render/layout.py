@@ -17,7 +17,7 @@ from netdraw.render.scene import Box, Cluster, Scene
 if TYPE_CHECKING:
     from netdraw.render.engine import Job
 
-__all__ = ["layout_json", "place", "Placed", "PlacedBox", "PlacedCluster", "PlacedEdge"]
+__all__ = ["layout_json", "layout_json_soon", "place", "Placed", "PlacedBox", "PlacedCluster", "PlacedEdge"]
 
 Point = tuple[float, float]
 

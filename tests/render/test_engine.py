@@ -265,3 +265,12 @@ def test_native_dot_refuses_a_plugin_folder_others_can_write(tmp_path, monkeypat
         assert engine._lean_plugins(__import__("shutil").which("dot")) is None
     finally:
         engine._lean_plugins.cache_clear()
+
+
+def test_wasm_layout_job_runs_only_when_its_result_is_asked_for(monkeypatch):
+    calls = []
+    monkeypatch.setattr(engine, "_wasm_svg", lambda source, fmt="svg": calls.append(source) or b"<svg/>")
+    job = engine.layout_soon("digraph { a }", "svg", "wasm")
+    job.cancel()
+    assert calls == []
+    assert engine.layout_soon("digraph { b }", "svg", "wasm").result() == b"<svg/>" and len(calls) == 1

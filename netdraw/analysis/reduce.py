@@ -111,11 +111,13 @@ def _top(x: torch.Tensor, k: int, rank: str) -> tuple[torch.Tensor, list[float],
     lower index (``topk`` alone does not promise that, so a tie at the cut, or a NaN, falls back
     to a stable sort)."""
     scores = x.amax(dim=(1, 2)) if rank == "max" else x.mean(dim=(1, 2))
-    n = scores.shape[0]
-    if n > k:
+    if x.shape[0] > k:
         vals, idx = torch.topk(scores, k + 1)
         v = vals.tolist()
-        if all(a > b for a, b in zip(v, v[1:])):  # strictly decreasing: no tie, no NaN
+        for i in range(k):
+            if not v[i] > v[i + 1]:  # a tie or a NaN
+                break
+        else:  # strictly decreasing
             return idx[:k], v[:k], v[k]
     scores = torch.nan_to_num(scores, nan=-math.inf)
     order = torch.sort(scores, descending=True, stable=True).indices[:k]
@@ -154,18 +156,21 @@ def start(t: torch.Tensor, opts: ThumbnailOptions, *, rgb: bool = False) -> dict
     booleans, scalars, empty tensors).  ``rgb``: a 3-channel image (a model input) is kept as a
     colour image.  It runs once per op of a forward pass, so the common case (a float32
     (N, C, H, W) map on the CPU) takes a short path of a few tensor calls."""
-    if not isinstance(t, torch.Tensor) or t.is_meta or not t.is_floating_point():
+    if not isinstance(t, torch.Tensor):
         return None
-    nd = t.dim()
-    if nd == 0 or t.numel() == 0:
+    shape = list(t.shape)
+    nd = len(shape)
+    if t.dtype is torch.float32 and nd == 4 and not rgb and t.is_cpu and shape[2] * shape[3] > 1 \
+            and shape[0] and shape[1]:
+        # the common case: a float32 (N, C, H, W) map on the CPU
+        x = t.detach() if t.requires_grad else t
+        return _maps(x[0], opts, {"shape": shape, "dtype": "float32", "layout": "maps"})
+    if t.is_meta or not t.is_floating_point() or nd == 0 or t.numel() == 0:
         return None
     x = t.detach() if t.requires_grad else t
     if nd >= 2:
         x = x[0]  # the first sample of the batch
-    record: dict[str, Any] = {"shape": list(t.shape), "dtype": _DTYPES.get(t.dtype) or str(t.dtype)[6:]}
-    if nd == 4 and not rgb and x.dtype == torch.float32 and x.is_cpu and x.shape[1] * x.shape[2] > 1:
-        record["layout"] = "maps"
-        return _maps(x, opts, record)
+    record: dict[str, Any] = {"shape": shape, "dtype": _DTYPES.get(t.dtype) or str(t.dtype)[6:]}
     if x.dtype != torch.float32:
         x = x.float()
     if not x.is_cpu and x.numel() * 4 <= 1 << 16:

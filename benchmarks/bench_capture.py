@@ -5,8 +5,8 @@
     python benchmarks/bench_capture.py --big      # adds Llama-70B on meta and a 192-layer GPT-2
 
 Every (tool, model) runs in its own process, so peak memory (ru_maxrss above the RSS after the
-model was built) is that tool's alone.  Times are medians of --repeat runs after one warm-up;
-the model's own forward pass (no_grad, eval) is the floor.  Ratios are tool time / netdraw time
+model was built) is that tool's alone.  Times are medians of --repeat runs after one warm-up, each
+after a gc.collect(); the model's own forward pass (no_grad, eval) is the floor.  Ratios are tool time / netdraw time
 (above 1: netdraw is faster).  Targets, checked at the end:
   * netdraw's shape-only capture <= 0.5x one real forward pass on ResNet-50 and BERT
   * netdraw's real capture <= 1.5x one forward pass
@@ -17,6 +17,7 @@ the model's own forward pass (no_grad, eval) is the floor.  Ratios are tool time
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import statistics
@@ -130,6 +131,7 @@ def worker(tool: str, name: str, repeat: int) -> dict:
     times = []
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(repeat + 1):
+            gc.collect()  # the previous run's garbage is not this run's cost (as timeit does)
             t = time.perf_counter()
             run_tool(tool, model, args, kwargs, Path(tmp))
             if i or repeat == 0:
@@ -159,6 +161,8 @@ def main() -> int:
     ap.add_argument("--big", action="store_true")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--models", nargs="*")
+    ap.add_argument("--skip", nargs="*", default=[], choices=[t for t in TOOLS if t != "forward" and t != "netdraw"],
+                    help="peer tools or netdraw modes not to measure (torchlens takes seconds a model)")
     a = ap.parse_args()
     if a.worker:
         print(json.dumps(worker(a.worker[0], a.worker[1], a.repeat)))
@@ -167,14 +171,14 @@ def main() -> int:
     missed: list[str] = []
     print(f"{'model':14} " + " ".join(f"{t:>16}" for t in TOOLS))
     for name in names:
-        res = {t: measure(t, name, a.repeat, a.timeout) for t in TOOLS}
+        res = {t: {"error": "skipped"} if t in a.skip else measure(t, name, a.repeat, a.timeout) for t in TOOLS}
         cells = []
         for t in TOOLS:
             r = res[t]
-            cells.append(f"{'FAIL':>16}" if "error" in r else f"{r['time']:7.3f}s {r['peak_mb']:6.0f}MB")
+            cells.append(f"{r['error'] == 'skipped' and '-' or 'FAIL':>16}" if "error" in r else f"{r['time']:7.3f}s {r['peak_mb']:6.0f}MB")
         print(f"{name:14} " + " ".join(cells))
         for t in TOOLS:
-            if "error" in res[t]:
+            if "error" in res[t] and res[t]["error"] != "skipped":
                 print(f"{'':14}   {t} failed: {res[t]['error']}")
         fw, nd = res["forward"], res["netdraw"]
         if "error" in nd:

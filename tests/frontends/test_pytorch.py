@@ -333,3 +333,34 @@ def test_op_names_follow_the_function_not_overrides_table():
     # torch.overrides.resolve_name(torch.mm) says "torch.spmm"
     assert [_op_name(f)[0] for f in (torch.mm, torch.bmm, torch.Tensor.__ge__, torch.Tensor.shape.__get__)] == \
         ["mm", "bmm", "ge", "shape"]
+
+
+@pytest.mark.parametrize("batched", [True, False])
+@pytest.mark.parametrize("opts", [
+    {}, {"need_weights": False}, {"average_attn_weights": False},
+    {"add_bias_kv": True, "add_zero_attn": True}, {"kdim": 12, "vdim": 20},
+])
+def test_multi_head_attention_shortcut_agrees_with_pytorch(batched, opts):
+    from netdraw.frontends.pytorch import _meta_shortcut
+
+    ctor = {k: v for k, v in opts.items() if k in ("add_bias_kv", "add_zero_attn", "kdim", "vdim")}
+    call = {k: v for k, v in opts.items() if k not in ctor}
+    mha = nn.MultiheadAttention(32, 4, **ctor).to("meta")
+    lead = (7, 2) if batched else (7,)
+    q = _m(*lead, 32)
+    k = _m(5, *lead[1:], opts.get("kdim", 32))
+    v = _m(5, *lead[1:], opts.get("vdim", 32))
+    seen = []
+
+    class Spy(torch.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            if func is F_.multi_head_attention_forward:
+                seen.append(_meta_shortcut("multi_head_attention_forward", args, kwargs or {}))
+            return func(*args, **(kwargs or {}))
+
+    with Spy():
+        theirs = mha(q, k, v, **call)
+    ours = seen[0]
+    assert ours is not None
+    assert [None if t is None else (tuple(t.shape), t.dtype) for t in ours] == \
+        [None if t is None else (tuple(t.shape), t.dtype) for t in theirs]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import inspect
+import itertools
 import math
 import sys
 import types
@@ -341,13 +342,10 @@ class _Recorder:
 
     # ops ---------------------------------------------------------------
     def record(self, func: Any, args: tuple, kwargs: dict, out: Any) -> None:
-        try:
-            name, getter = _NAMES[func]
-        except (KeyError, TypeError):
-            name, getter = _op_name(func)
+        name, getter = _op_name(func)
         if getter and name not in _GETTERS_KEPT:
             return
-        outs = [out] if isinstance(out, torch.Tensor) else _tensors(out)
+        outs = _tensors(out)
         inplace = (name.endswith("_") and not name.endswith("__")) or bool(kwargs.get("inplace"))
         if name == "setitem" and args and isinstance(args[0], torch.Tensor):
             outs, inplace = [args[0]], True
@@ -368,24 +366,7 @@ class _Recorder:
         names = _POSITIONAL.get(name, ())
         ins: list[torch.Tensor] = []
         attrs: dict[str, Any] = {}
-        meta_as = self.meta_as
-        for i, a in enumerate(args):
-            if isinstance(a, torch.Tensor):
-                ins.append(a)
-                continue
-            kind = type(a)
-            if kind is int or kind is bool or kind is str or a is None:
-                value = a
-            elif not (kind in _SCALARS or _flat_scalars(a)):
-                found = [t for _, t in _leaves(a)]
-                if found:
-                    ins += found
-                    continue
-                value = _jsonable(a, meta_as=meta_as)
-            else:
-                value = _jsonable(a, meta_as=meta_as)
-            attrs[names[i] if i < len(names) else f"arg{i}"] = value
-        for k, a in kwargs.items():
+        for key, a in itertools.chain(enumerate(args), kwargs.items()):
             if isinstance(a, torch.Tensor):
                 ins.append(a)
                 continue
@@ -394,8 +375,11 @@ class _Recorder:
                 if found:
                     ins += found
                     continue
-            if k != "inplace":
-                attrs[k] = _jsonable(a, meta_as=meta_as)
+            if type(key) is int:  # positional: named when the op's signature is known
+                key = names[key] if key < len(names) else f"arg{key}"
+            elif key == "inplace":
+                continue
+            attrs[key] = _jsonable(a, meta_as=self.meta_as)
         if name[:4] == "conv" and len(args) > 1 and isinstance(args[1], torch.Tensor):
             attrs["kernel_size"] = list(args[1].shape[2:])
         return ins, attrs

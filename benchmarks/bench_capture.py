@@ -175,7 +175,7 @@ def main() -> int:
         cells = []
         for t in TOOLS:
             r = res[t]
-            cells.append(f"{r['error'] == 'skipped' and '-' or 'FAIL':>16}" if "error" in r else f"{r['time']:7.3f}s {r['peak_mb']:6.0f}MB")
+            cells.append(f"{'-' if r['error'] == 'skipped' else 'FAIL':>16}" if "error" in r else f"{r['time']:7.3f}s {r['peak_mb']:6.0f}MB")
         print(f"{name:14} " + " ".join(cells))
         for t in TOOLS:
             if "error" in res[t] and res[t]["error"] != "skipped":

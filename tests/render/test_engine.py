@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
-
+import os
 import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 import wasmtime
@@ -128,17 +130,15 @@ def test_native_png_and_pdf_are_the_svg_converted():
 def test_native_dot_runs_with_the_lean_plugin_folder(tmp_path, monkeypatch):
     """core and dot_layout only (no pango): labels measured with Graphviz's Helvetica widths,
     the folder made once in the user's cache and private to them."""
-    import shutil
-
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     engine._lean_plugins.cache_clear()
     try:
         folder = engine._lean_plugins(shutil.which("dot"))
         assert folder is not None and folder.startswith(str(tmp_path / "netdraw"))
-        names = sorted(p.name.split(".")[0] for p in __import__("pathlib").Path(folder).iterdir()
+        names = sorted(p.name.split(".")[0] for p in Path(folder).iterdir()
                        if p.name.startswith("libgvplugin"))
         assert names == ["libgvplugin_core", "libgvplugin_dot_layout"]
-        assert oct(__import__("os").stat(folder).st_mode & 0o777) == "0o700"
+        assert oct(os.stat(folder).st_mode & 0o777) == "0o700"
         # a 10-character label at 10 pt: Helvetica's widths (5.56 pt per letter 'a') + margins
         svg = engine.layout('digraph { node [fontname="Helvetica", fontsize=10, margin=0, shape=box]; '
                             'x [label="aaaaaaaaaa"] }', "svg", "native")
@@ -224,9 +224,6 @@ def test_cancelled_native_layout_leaves_no_process():
 
 def _children() -> list[str]:
     """The names of this process's child processes (Linux /proc)."""
-    import os
-    from pathlib import Path
-
     names = []
     for d in Path("/proc").iterdir():
         try:
@@ -246,7 +243,7 @@ def test_native_dot_without_a_usable_cache_runs_the_full_dot(tmp_path, monkeypat
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     engine._lean_plugins.cache_clear()
     try:
-        assert engine._lean_plugins(__import__("shutil").which("dot")) is None
+        assert engine._lean_plugins(shutil.which("dot")) is None
         assert b"<svg" in engine.layout("digraph { a -> b }", "svg", "native")
     finally:
         engine._lean_plugins.cache_clear()
@@ -255,14 +252,12 @@ def test_native_dot_without_a_usable_cache_runs_the_full_dot(tmp_path, monkeypat
 @pytest.mark.dot
 def test_native_dot_refuses_a_plugin_folder_others_can_write(tmp_path, monkeypatch):
     """dot loads the libraries the folder names: one that others could change is not used."""
-    import os
-
     (tmp_path / "netdraw").mkdir()
     os.chmod(tmp_path / "netdraw", 0o777)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     engine._lean_plugins.cache_clear()
     try:
-        assert engine._lean_plugins(__import__("shutil").which("dot")) is None
+        assert engine._lean_plugins(shutil.which("dot")) is None
     finally:
         engine._lean_plugins.cache_clear()
 

@@ -86,9 +86,10 @@ def _fit(h: int, w: int, size: int) -> tuple[int, int]:
 
 
 def _downsample(maps: torch.Tensor, size: int) -> torch.Tensor:
-    """(k, H, W) -> area averages with the longer side at most ``size``: an ``avg_pool2d`` with a
-    whole factor when both sides divide by one (56 -> 28, 112 -> 28: the usual CNN sizes; it is
-    several times cheaper than the general kernel on these small tensors), else adaptive."""
+    """(k, H, W) -> area averages with the longer side at most ``size``: with a whole factor when
+    both sides divide by one (56 -> 28, 112 -> 28: the usual CNN sizes; several times cheaper
+    than the general kernel on these small tensors), else adaptive.  An even factor is taken as
+    halvings (:func:`_halve`), what is left of it by ``avg_pool2d``."""
     h, w = maps.shape[1], maps.shape[2]
     big = max(h, w)
     if big <= size:
@@ -96,8 +97,17 @@ def _downsample(maps: torch.Tensor, size: int) -> torch.Tensor:
     need = -(-big // size)
     for f in range(need, min(2 * need, big) + 1):
         if h % f == 0 and w % f == 0:
-            return F.avg_pool2d(maps, f)
+            while f % 2 == 0:
+                maps, f = _halve(maps), f // 2
+            return maps if f == 1 else F.avg_pool2d(maps, f)
     return F.adaptive_avg_pool2d(maps, _fit(h, w, size))
+
+
+def _halve(maps: torch.Tensor) -> torch.Tensor:
+    """(k, H, W) with even sides -> the means of its 2x2 blocks: strided sums of rows, then of
+    columns (a third of ``avg_pool2d``'s time on CNN-sized maps)."""
+    rows = maps[:, 0::2] + maps[:, 1::2]
+    return (rows[:, :, 0::2] + rows[:, :, 1::2]).mul_(0.25)
 
 
 def _square(n: int) -> int:

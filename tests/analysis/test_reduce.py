@@ -68,6 +68,22 @@ def test_large_maps_are_downsampled_by_area():
     assert np.allclose(raw, want, rtol=1e-3)
 
 
+@pytest.mark.parametrize("h, w, size, tile", [(56, 56, 32, (28, 28)), (112, 112, 32, (28, 28)), (224, 224, 32, (32, 32)),
+                                              (96, 48, 16, (16, 8)), (60, 60, 16, (15, 15)), (50, 30, 16, (10, 6)),
+                                              (53, 37, 16, (16, 11)), (9, 9, 4, (3, 3))])
+def test_every_downsampling_path_is_an_area_average(h, w, size, tile):
+    """Halvings (56, 112, 96x48), avg_pool2d for an odd factor (224 / 7, 9 / 3) or what is left after
+    halvings (60 / 4), adaptive when no whole factor divides both sides (53x37)."""
+    import torch.nn.functional as F
+
+    from netdraw.analysis.reduce import _downsample
+
+    x = torch.randn(5, h, w, generator=torch.Generator().manual_seed(h * w))
+    got = _downsample(x, size)
+    assert tuple(got.shape[1:]) == tile
+    assert torch.allclose(got, F.adaptive_avg_pool2d(x, tile), atol=1e-6)
+
+
 def test_vectors_tokens_and_pooled_maps():
     opts = ThumbnailOptions(k=4, size=32)
     assert reduce_tensor(torch.randn(1, 1000), opts)["layout"] == "strip"

@@ -125,9 +125,10 @@ def check(model_type: str, render: bool, compare: bool = False) -> dict:
         else:
             out["compare"] = "same"
     if render:
+        from netdraw.passes.collapse import visible_nodes
         from netdraw.render import prepare
 
-        shown = len(prepare(g).nodes)
+        shown = len(visible_nodes(prepare(g)))  # what the diagram draws (not ops folded into their users)
         out["shown"] = shown
         if shown > 60:
             out["status"], out["reason"] = "fail", "default render over 60 nodes"

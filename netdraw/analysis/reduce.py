@@ -153,7 +153,10 @@ def derive(p: "Pending", op: str) -> "Pending | None":
     full = p.scores if p.next is None else [*p.scores, p.next]
     if p.next is None and len(p.scores) < p.channels:
         return None  # came from the stable-sort path: a tie or a NaN somewhere
-    new = f(torch.tensor(full, dtype=torch.float32)).tolist()
+    if f is torch.relu:  # the scores are float32 values: relu's result, exactly, without a tensor
+        new = [0.0 if v < 0 else v for v in full]
+    else:
+        new = f(torch.tensor(full, dtype=torch.float32)).tolist()
     if not all(a > b for a, b in zip(new, new[1:])):
         return None
     return Pending(dict(p.record), f(p.maps), p.order, new[:len(p.scores)], p.size,

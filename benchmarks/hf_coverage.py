@@ -1,7 +1,7 @@
 """How many transformers architectures netdraw captures: every base model in the registry,
 built from a shrunk config (2 layers, small widths, random weights, nothing downloaded).
 
-    python benchmarks/hf_coverage.py [--jobs 2] [--stride K] [--limit N] [--only bert,gpt2] [--render] [--compare]
+    python benchmarks/hf_coverage.py [--jobs 2] [--stride K [--offset I]] [--limit N] [--only bert,gpt2] [--render] [--compare]
 
 Each architecture runs in its own process.  An architecture counts when its forward pass runs on
 the dummy inputs; it is captured when ``netdraw.trace`` succeeds, its parameter total equals the
@@ -146,6 +146,8 @@ def main() -> int:
                     help="also capture for real: a shape-only graph that differs from it counts as a failure")
     ap.add_argument("--jobs", type=int, default=2, help="architectures checked at once")
     ap.add_argument("--stride", type=int, default=1, help="check every K-th architecture (a sample)")
+    ap.add_argument("--offset", type=int, default=0, help="with --stride: start at the I-th (--stride 2 --offset 1 "
+                    "is the half --stride 2 leaves out)")
     a = ap.parse_args()
     if a.worker:
         print(json.dumps(check(a.worker, a.render, a.compare)))
@@ -155,7 +157,7 @@ def main() -> int:
     types = sorted(MODEL_MAPPING_NAMES)
     if a.only:
         types = [t for t in types if t in a.only.split(",")]
-    types = types[:: a.stride]
+    types = types[a.offset:: a.stride]
     if a.limit:
         types = types[: a.limit]
 

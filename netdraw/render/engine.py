@@ -114,13 +114,7 @@ def layout_soon(source: str, fmt: str, engine: str = "auto") -> Job:
     engine = resolve(engine)
     if engine == "native" and fmt in ("svg", "json"):
         return _native_start(source, fmt)
-    done: list[bytes] = []
-
-    def run() -> bytes:
-        if not done:
-            done.append(layout(source, fmt, engine))
-        return done[0]
-    return Job(run)
+    return Job(functools.cache(functools.partial(layout, source, fmt, engine)))
 
 
 # ------------------------------------------------------------------ native

@@ -1,11 +1,12 @@
 """How many transformers architectures netdraw captures: every base model in the registry,
 built from a shrunk config (2 layers, small widths, random weights, nothing downloaded).
 
-    python benchmarks/hf_coverage.py [--jobs 2] [--stride K [--offset I]] [--limit N] [--only bert,gpt2] [--render] [--compare]
+    python benchmarks/hf_coverage.py [--jobs 2] [--stride K [--offset I]] [--limit N] [--only bert,gpt2]
+                                     [--render] [--compare]
 
 Each architecture runs in its own process.  An architecture counts when its forward pass runs on
 the dummy inputs; it is captured when ``netdraw.trace`` succeeds, its parameter total equals the
-model's, (with --render) the default render has at most 60 nodes, and (with --compare) a
+model's, (with --render) the default render draws at most 60 nodes (the auto depth's budget), and (with --compare) a
 shape-only capture gives the same shapes and dtypes as a real run wherever the model takes the
 same path (some libraries branch on ``torch.compiler.is_compiling()``, which is true while
 netdraw captures shapes only).  Prints the share captured
@@ -125,13 +126,13 @@ def check(model_type: str, render: bool, compare: bool = False) -> dict:
         else:
             out["compare"] = "same"
     if render:
-        from netdraw.passes.collapse import visible_nodes
+        from netdraw.passes.collapse import DEFAULT_MAX_NODES, visible_nodes
         from netdraw.render import prepare
 
         shown = len(visible_nodes(prepare(g)))  # what the diagram draws (not ops folded into their users)
         out["shown"] = shown
-        if shown > 60:
-            out["status"], out["reason"] = "fail", "default render over 60 nodes"
+        if shown > DEFAULT_MAX_NODES:
+            out["status"], out["reason"] = "fail", f"default render over {DEFAULT_MAX_NODES} nodes"
     return out
 
 

@@ -25,7 +25,6 @@ import dataclasses
 import math
 from typing import Any, Callable
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -177,7 +176,10 @@ def start(t: torch.Tensor, opts: ThumbnailOptions, *, rgb: bool = False) -> dict
             and shape[0] and shape[1]:
         # the common case: a float32 (N, C, H, W) map on the CPU
         x = t.detach() if t.requires_grad else t
-        return _maps(x[0], opts, {"shape": shape, "dtype": "float32", "layout": "maps"})
+        record = {"shape": shape, "dtype": "float32", "layout": "maps"}
+        if shape[0] == 1 and shape[1] > opts.k:
+            return _maps_one(x, opts, record)
+        return _maps(x[0], opts, record)
     if t.is_meta or not t.is_floating_point() or nd == 0 or t.numel() == 0:
         return None
     x = t.detach() if t.requires_grad else t
@@ -226,7 +228,9 @@ def start(t: torch.Tensor, opts: ThumbnailOptions, *, rgb: bool = False) -> dict
 
 class Pending:
     """The top-k maps :func:`start` copied out of an activation, at full resolution: downsampling
-    and encoding wait for :func:`complete`, which does them for many values at once."""
+    and encoding wait for :func:`complete`, which does them for many values at once.  ``maps`` is
+    (m, H, W) or (1, m, H, W); its first ``len(scores)`` maps are the record's (the fast path also
+    copies the (k+1)-th, which :func:`complete` drops: one tensor call fewer per value)."""
 
     __slots__ = ("record", "maps", "order", "scores", "size", "next", "channels")
 
@@ -235,6 +239,21 @@ class Pending:
         self.record, self.maps, self.order, self.scores, self.size = record, maps, order, scores, size
         self.next = next_score  # the (k+1)-th score, when the fast path knew it
         self.channels = channels  # how many channels the activation has
+
+
+def _maps_one(t: torch.Tensor, opts: ThumbnailOptions, record: dict[str, Any]) -> Pending:
+    """:func:`_maps` of a (1, C, H, W) ``t`` with more than k channels, in four tensor calls: the
+    scores over the whole tensor (no view of its first sample), the k+1 strongest maps copied
+    together (no slice of the indices).  A tie or a NaN among them falls back to :func:`_maps`."""
+    k = opts.k
+    record["rank"] = opts.rank
+    scores = t.amax(dim=(0, 2, 3)) if opts.rank == "max" else t.mean(dim=(0, 2, 3))
+    vals, idx = torch.topk(scores, k + 1)
+    v = vals.tolist()
+    for i in range(k):
+        if not v[i] > v[i + 1]:  # a tie or a NaN
+            return _maps(t[0], opts, record)
+    return Pending(record, torch.index_select(t, 1, idx), idx, v[:k], opts.size, v[k], t.shape[1])
 
 
 def _maps(x: torch.Tensor, opts: ThumbnailOptions, record: dict[str, Any]) -> Pending:
@@ -254,15 +273,16 @@ def complete(items: list[dict[str, Any] | Pending | None]) -> list[dict[str, Any
             key = (tuple(it.maps.shape), it.size, it.maps.device, it.record.get("rank"))
             groups.setdefault(key, []).append(i)
     for (shape, size, _, rank), idx in groups.items():
-        k = shape[0]
+        m = shape[-3]  # maps per value
         stacked = torch.cat([items[i].maps for i in idx]) if len(idx) > 1 else items[idx[0]].maps
-        small = _downsample(stacked, size)
+        small = _downsample(stacked.reshape(-1, shape[-2], shape[-1]), size)
         # with rank="max" the maps hold nothing above the first score: float16 is safe below its range
         known = rank == "max" and all(items[i].scores and items[i].scores[0] < 65000.0 for i in idx)
         arr, dtype = _encode(small, fits=True if known else None)
         for j, i in enumerate(idx):
             it = items[i]
-            out[i] = _store(it.record, arr[j * k:(j + 1) * k], it.order, it.scores, dtype)
+            k = len(it.scores)
+            out[i] = _store(it.record, arr[j * m:j * m + k], it.order.tolist()[:k], it.scores, dtype)
     return out
 
 
@@ -288,9 +308,9 @@ def _raw(record: dict[str, Any], maps: torch.Tensor, order: torch.Tensor | None,
     return _store(record, arr, order, scores, dtype)
 
 
-def _store(record: dict[str, Any], a: Any, order: torch.Tensor | None, scores: list[float] | None,
+def _store(record: dict[str, Any], a: Any, order: torch.Tensor | list[int] | None, scores: list[float] | None,
            dtype: str) -> dict[str, Any]:
-    record["channels"] = [] if order is None else order.tolist()
+    record["channels"] = [] if order is None else order if isinstance(order, list) else order.tolist()
     record["scores"] = [] if scores is None else scores  # rounded when finished
     record["tile"] = [int(a.shape[1]), int(a.shape[2])]
     record["raw"] = base64.b64encode(a.tobytes()).decode("ascii")

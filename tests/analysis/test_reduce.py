@@ -144,3 +144,30 @@ def test_a_monotone_op_is_derived_exactly_or_not_at_all():
     neg = -y.abs() - 1
     assert derive(start(neg, opts), "relu") is None
     assert derive(start(y, ThumbnailOptions(rank="mean")), "relu") is None
+
+
+@pytest.mark.parametrize("case", ["random", "tie_at_cut", "tie_in_top", "nan", "few_channels", "mean"])
+def test_a_batch_of_one_gives_the_record_of_the_general_path(case):
+    # (1, C, H, W) maps take a shorter path (k+1 maps copied, the extra one dropped when completed);
+    # the same first sample inside a batch of two takes the general one: the records must agree
+    g = torch.Generator().manual_seed(5)
+    t = torch.randn(1, 9, 14, 14, generator=g)
+    opts = ThumbnailOptions(k=4, size=7, rank="mean" if case == "mean" else "max")
+    if case == "tie_at_cut":  # the 4th and 5th strongest channels have the same maximum
+        t[0, :5] += torch.tensor([9.0, 8.0, 7.0, 6.0, 6.0])[:, None, None] - t[0, :5].amax(dim=(1, 2))[:, None, None]
+    elif case == "tie_in_top":
+        t[0, 2:4] = t[0, 6] + 50.0
+    elif case == "nan":
+        t[0, 3, 2, 2] = float("nan")
+    elif case == "few_channels":
+        t = t[:, :4]
+    one = reduce_tensor(t, opts)
+    two = reduce_tensor(torch.cat([t, torch.randn(t.shape, generator=g)]), opts)
+    assert one["shape"][0] == 1 and two["shape"][0] == 2
+    one.pop("shape"), two.pop("shape")
+    assert one == two
+    assert len(one["channels"]) == min(4, t.shape[1])
+    if case == "tie_at_cut":
+        assert one["channels"] == [0, 1, 2, 3]
+    if case == "tie_in_top":
+        assert one["channels"][:2] == [2, 3]

@@ -12,7 +12,7 @@ import click
 from netdraw import __version__
 from netdraw.analysis.figures import check_figure_path
 from netdraw.analysis.images import ImagePrep, is_image, parse_floats, parse_size
-from netdraw.errors import NetdrawError
+from netdraw.errors import NetdrawError, first_line
 from netdraw.frontends import load
 from netdraw.ir import format_shape
 from netdraw.passes.collapse import DEFAULT_MAX_NODES
@@ -538,8 +538,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # a bug in netdraw: still one line unless asked for the traceback
         if os.environ.get("NETDRAW_DEBUG"):
             raise
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        click.echo(f"netdraw: internal error: {type(exc).__name__}: {first} "
+        click.echo(f"netdraw: internal error: {first_line(exc, kind=True)} "
                    "(set NETDRAW_DEBUG=1 for the traceback)", err=True)
         return 1
     return 0

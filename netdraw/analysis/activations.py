@@ -23,7 +23,7 @@ from typing import Any, Iterable
 import torch
 
 from netdraw.analysis.reduce import MONOTONE, Pending, ThumbnailOptions, complete, derive, start
-from netdraw.errors import NetdrawError
+from netdraw.errors import NetdrawError, first_line
 from netdraw.ir import Graph, Value
 
 __all__ = ["trace_activations", "layer_activations", "onnx_activations", "onnx_feeds", "ACTIVATION_KEY"]
@@ -63,7 +63,7 @@ def _record_meta(graph: Graph, opts: ThumbnailOptions, runner: str) -> None:
 def trace_activations(model: torch.nn.Module, args: tuple, kwargs: dict[str, Any] | None = None,
                       thumbnails: Any = True, *, train: bool = False, progress: bool | None = None) -> Graph:
     """Capture ``model(*args, **kwargs)`` for real, with a thumbnail record on every activation."""
-    from netdraw.frontends.pytorch import _first_line, _run
+    from netdraw.frontends.pytorch import _run
 
     opts = ThumbnailOptions.of(thumbnails)
     bar = _Progress("thumbnails", None, "op", progress)
@@ -107,7 +107,7 @@ def trace_activations(model: torch.nn.Module, args: tuple, kwargs: dict[str, Any
     except NetdrawError:
         raise
     except Exception as exc:
-        raise NetdrawError(f"the model failed to run on the input: {_first_line(exc)}") from None
+        raise NetdrawError(f"the model failed to run on the input: {first_line(exc, kind=True)}") from None
     finally:
         bar.close()
         if paused:
@@ -120,7 +120,7 @@ def layer_activations(model: torch.nn.Module, args: Any, kwargs: dict[str, Any] 
                       layers: Iterable[str]) -> dict[str, list[torch.Tensor]]:
     """Full outputs of the modules whose dotted path matches one of ``layers`` (globs allowed):
     ``{path: [output of call 1, call 2, ...]}``, each cloned when the call returns."""
-    from netdraw.frontends.pytorch import _first_line, _run
+    from netdraw.frontends.pytorch import _run
 
     patterns = list(layers)
     names = {name for name, _ in model.named_modules()}
@@ -141,7 +141,7 @@ def layer_activations(model: torch.nn.Module, args: Any, kwargs: dict[str, Any] 
     except NetdrawError:
         raise
     except Exception as exc:
-        raise NetdrawError(f"the model failed to run on the input: {_first_line(exc)}") from None
+        raise NetdrawError(f"the model failed to run on the input: {first_line(exc, kind=True)}") from None
     return out
 
 
@@ -162,7 +162,7 @@ def onnx_activations(model: Any, graph: Graph, feeds: dict[str, Any], thumbnails
         try:
             model = onnx.load(str(model))
         except Exception as exc:
-            raise NetdrawError(f"{model}: cannot load for onnxruntime ({_line(exc)})") from None
+            raise NetdrawError(f"{model}: cannot load for onnxruntime ({first_line(exc, limit=200)})") from None
     live = graph.input_dependent()  # not weights reshaped or cast at run time
     produced = [o for n in model.graph.node for o in n.output if o]
     existing = {o.name for o in model.graph.output}
@@ -175,7 +175,7 @@ def onnx_activations(model: Any, graph: Graph, feeds: dict[str, Any], thumbnails
     try:
         sess = ort.InferenceSession(model.SerializeToString(), sess_opts, providers=["CPUExecutionProvider"])
     except Exception as exc:
-        raise NetdrawError(f"onnxruntime cannot load the model: {_line(exc)}") from None
+        raise NetdrawError(f"onnxruntime cannot load the model: {first_line(exc, limit=200)}") from None
     inputs = {i.name: i for i in sess.get_inputs()}
     missing = sorted(set(inputs) - set(feeds))
     if missing:
@@ -194,7 +194,7 @@ def onnx_activations(model: Any, graph: Graph, feeds: dict[str, Any], thumbnails
     try:
         results = sess.run(wanted, typed)
     except Exception as exc:
-        raise NetdrawError(f"onnxruntime failed to run the model: {_line(exc)}") from None
+        raise NetdrawError(f"onnxruntime failed to run the model: {first_line(exc, limit=200)}") from None
     try:
         taken = []
         for name, arr in [*typed.items(), *zip(wanted, results)]:
@@ -253,8 +253,3 @@ def _take(graph: Graph, name: str, arr: Any, opts: ThumbnailOptions) -> tuple[Va
         return None
     part = start(torch.from_numpy(np.ascontiguousarray(arr)), opts, rgb=v.kind == "input")
     return None if part is None else (v, part)
-
-
-def _line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0][:200] if text else type(exc).__name__

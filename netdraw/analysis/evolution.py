@@ -17,7 +17,7 @@ from torch import nn
 
 from netdraw.analysis.deconv import project, top_activations
 from netdraw.analysis.state import evaluating
-from netdraw.errors import NetdrawError
+from netdraw.errors import NetdrawError, first_line
 
 __all__ = ["Evolution", "evolution", "load_checkpoint"]
 
@@ -37,7 +37,7 @@ def load_checkpoint(make: Callable[[], nn.Module], path: str) -> nn.Module:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
-        raise NetdrawError(f"{path}: not a state_dict file ({str(exc).splitlines()[0][:120]})") from None
+        raise NetdrawError(f"{path}: not a state_dict file ({first_line(exc, limit=120)})") from None
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict):
@@ -45,7 +45,7 @@ def load_checkpoint(make: Callable[[], nn.Module], path: str) -> nn.Module:
     try:
         model.load_state_dict(state)
     except RuntimeError as exc:
-        raise NetdrawError(f"{path}: does not fit the model ({str(exc).splitlines()[0][:160]})") from None
+        raise NetdrawError(f"{path}: does not fit the model ({first_line(exc, limit=160)})") from None
     return model
 
 

@@ -23,14 +23,13 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 import onnx
 from onnx import TensorProto, helper
 
-from netdraw.errors import NetdrawError
+from netdraw.errors import NetdrawError, first_line
 from netdraw.ir import Graph, Node, Value, scope_key
 
 __all__ = ["to_onnx", "export", "TORCH_TO_ONNX", "MODULE_DOMAIN", "TORCH_DOMAIN"]
@@ -361,7 +360,7 @@ def to_onnx(graph: Graph, *, depth: int | None = None, weights: dict[str, Any] |
     try:
         onnx.checker.check_model(model)
     except onnx.checker.ValidationError as exc:
-        raise NetdrawError(f"the exported model fails onnx.checker: {str(exc).splitlines()[0]}") from None
+        raise NetdrawError(f"the exported model fails onnx.checker: {first_line(exc)}") from None
     return model
 
 

@@ -12,7 +12,7 @@ import onnx
 from google.protobuf.message import DecodeError
 from onnx import AttributeProto, TensorProto
 
-from netdraw.errors import NetdrawError
+from netdraw.errors import NetdrawError, first_line
 from netdraw.frontends import register
 from netdraw.ir import Graph, Value
 
@@ -69,7 +69,7 @@ def from_model(model: onnx.ModelProto, *, shape_inference: bool = True) -> Graph
             model = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False,
                                                       data_prop=_static_inputs(model.graph))
         except Exception as exc:  # onnx raises many types here; go on with the shapes we have
-            warnings.append(f"shape inference failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+            warnings.append(f"shape inference failed: {first_line(exc)}")
     g = Graph(model.graph.name or "graph")
     g.meta["producer"] = " ".join(p for p in (model.producer_name, model.producer_version) if p)
     g.meta["opsets"] = {(o.domain or "ai.onnx"): o.version for o in model.opset_import}

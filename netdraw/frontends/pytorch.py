@@ -31,7 +31,7 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode, resolve_name
 
-from netdraw.errors import NetdrawError, check_choice
+from netdraw.errors import NetdrawError, check_choice, first_line
 from netdraw.ir import Graph, Value, scope_key
 
 __all__ = ["trace", "CAPTURES", "MODES", "InputSpec"]
@@ -712,17 +712,12 @@ def trace(model: nn.Module, args: Any = (), kwargs: dict[str, Any] | None = None
         except NetdrawError:
             raise
         except Exception as exc:
-            failures.append(f"{kind}: {_first_line(exc)}")
+            failures.append(f"{kind}: {first_line(exc, kind=True)}")
             if kind == kinds[-1]:
                 what = "the model failed to run on the example inputs" if kind == "real" else \
                     f"{kind}-tensor capture failed"
-                raise NetdrawError(f"{what}: {_first_line(exc)}") from None
+                raise NetdrawError(f"{what}: {first_line(exc, kind=True)}") from None
     raise AssertionError("unreachable")
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0] if text else ''}".strip().rstrip(":")
 
 
 def _real(x: Any) -> torch.Tensor:

@@ -9,14 +9,14 @@ from typing import Any
 import torch
 from torch import nn
 
-from netdraw.errors import NetdrawError
+from netdraw.errors import NetdrawError, first_line
 from netdraw.ir import Graph, Value, scope_key
 
 __all__ = ["trace_export", "from_exported"]
 
 
 def trace_export(model: nn.Module, args: tuple, kwargs: dict, *, train: bool = False) -> Graph:
-    from netdraw.frontends.pytorch import _first_line, _materialise, _real, set_unattributed
+    from netdraw.frontends.pytorch import _materialise, _real, set_unattributed
 
     args = _materialise(args, _real)
     kwargs = _materialise(kwargs, _real)
@@ -30,7 +30,7 @@ def trace_export(model: nn.Module, args: tuple, kwargs: dict, *, train: bool = F
             lg.setLevel(logging.CRITICAL)
         ep = torch.export.export(model, args, kwargs, strict=False)
     except Exception as exc:
-        raise NetdrawError(f"torch.export could not capture {type(model).__name__} ({_first_line(exc)}); "
+        raise NetdrawError(f"torch.export could not capture {type(model).__name__} ({first_line(exc, kind=True)}); "
                            "the default eager capture (--capture eager) records such models") from None
     finally:
         for m, f in flags:

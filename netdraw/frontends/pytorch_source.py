@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.util
 import re
@@ -12,7 +11,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, Sequence
 
-from netdraw.errors import NetdrawError, check_choice
+from netdraw.errors import NetdrawError, check_choice, first_line
 from netdraw.frontends import register
 from netdraw.ir import Graph
 
@@ -55,7 +54,7 @@ def parse_input(text: str, image: Any = None) -> Any:
         try:
             return torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:
-            raise NetdrawError(f"{text}: not a tensor file ({str(exc).splitlines()[0][:120]})") from None
+            raise NetdrawError(f"{text}: not a tensor file ({first_line(exc, limit=120)})") from None
     shape, _, dtype = text.partition(":")
     if not _SHAPE.match(shape):
         raise NetdrawError(f"invalid input {text!r}; expected a shape such as 1x3x224x224, optionally "
@@ -148,7 +147,7 @@ def load_file_model(path: Path, *, trust: bool) -> Any:
                 warnings.simplefilter("ignore", DeprecationWarning)
                 return torch.jit.load(str(path), map_location="cpu")
         except Exception as exc:
-            raise NetdrawError(f"{path}: not a loadable TorchScript archive ({str(exc).splitlines()[0]})") from None
+            raise NetdrawError(f"{path}: not a loadable TorchScript archive ({first_line(exc)})") from None
     if not names and path.read_bytes()[:2] != b"\x80\x02":
         raise NetdrawError(f"{path}: not a PyTorch file (neither a TorchScript nor a torch.save archive)")
     try:
@@ -206,7 +205,7 @@ def _load(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, Any] | N
         try:
             ep = torch.export.load(str(path))
         except Exception as exc:
-            raise NetdrawError(f"{path}: not a torch.export archive ({str(exc).splitlines()[0]})") from None
+            raise NetdrawError(f"{path}: not a torch.export archive ({first_line(exc)})") from None
         g = from_exported(ep, path.stem)
         g.meta["source"]["path"] = path.name
         return g, None, (), {}
@@ -256,7 +255,7 @@ def _script_graph(model: Any, args: tuple, kwargs: dict, path: Path) -> Graph:
             warnings.simplefilter("ignore")
             torch.onnx.export(model, real, buf, dynamo=False)
     except Exception as exc:
-        raise NetdrawError(f"{path}: converting the TorchScript model failed ({str(exc).splitlines()[0]})") from None
+        raise NetdrawError(f"{path}: converting the TorchScript model failed ({first_line(exc)})") from None
     g = from_model(onnx.load_from_string(buf.getvalue()))
     g.meta["source"] = {"format": "torchscript", "path": path.name}
     return g

@@ -33,7 +33,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from netdraw.errors import NetdrawError, check_choice
+from netdraw.errors import NetdrawError, check_choice, first_line
 
 __all__ = ["ENGINES", "LAYOUT_FORMATS", "resolve", "layout", "layout_soon", "Job", "convert_svg", "native_available",
            "wasm_available"]
@@ -293,7 +293,7 @@ def _wasm_svg(source: str, fmt: str = "svg") -> bytes:
     if isinstance(exc, NetdrawError):
         raise exc
     if isinstance(exc, (wasmtime.Trap, wasmtime.WasmtimeError)):
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         first = re.sub(r"^(wasm trap|error while executing at wasm backtrace):\s*", "", first)
         raise NetdrawError(f"the embedded Graphviz (WebAssembly) failed on this graph ({first}); "
                            f"{_INSTALL_HINT}") from None

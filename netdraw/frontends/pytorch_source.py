@@ -98,7 +98,9 @@ def _import_target(target: str) -> Any:
 def load_module(source: str, *, device: str = "cpu") -> Any:
     """Import ``file.py:factory`` or ``package.module:factory`` and build the model.
 
-    ``device="meta"`` builds it on the meta device: no parameter memory is allocated.
+    ``device="meta"`` builds it on the meta device: no parameter memory is allocated.  The
+    factory runs with torch's generator seeded to 0 (the caller's state restored afterwards), so
+    a model with random weights is the same in every run: thumbnails and analyses of it too.
     """
     import torch
     from torch import nn
@@ -117,7 +119,8 @@ def load_module(source: str, *, device: str = "cpu") -> Any:
     if not callable(obj):
         raise NetdrawError(f"{source}: {m['attr']} is neither an nn.Module nor a factory")
     try:
-        with torch.device(device):
+        with torch.random.fork_rng(devices=[]), torch.device(device):
+            torch.manual_seed(0)
             model = obj()
     except Exception as exc:
         raise NetdrawError(f"{source}: calling {m['attr']}() failed ({type(exc).__name__}: {exc})") from None

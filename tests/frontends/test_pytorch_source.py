@@ -49,6 +49,19 @@ def test_file_factory_and_module_factory():
     assert [n.op_type for n in g.nodes] == ["flatten"] and g.outputs[0].shape == (2, 12)
 
 
+def test_a_factory_gives_the_same_weights_in_every_call_and_leaves_the_rng_alone():
+    from netdraw.frontends.pytorch_source import load_module
+
+    torch.manual_seed(123)
+    state = torch.random.get_rng_state()
+    a, b = load_module(f"{MODELS_PY}:LeNet5"), load_module(f"{MODELS_PY}:LeNet5")
+    assert torch.equal(torch.random.get_rng_state(), state)  # the caller's generator is untouched
+    sa, sb = a.state_dict(), b.state_dict()
+    assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+    torch.manual_seed(0)
+    assert all(torch.equal(p, q) for p, q in zip(cnn.LeNet5().parameters(), a.parameters()))  # seeded with 0
+
+
 def test_meta_device_builds_no_weights():
     g = load_source(f"{MODELS_PY}:vgg16", inputs=["1x3x224x224"], device="meta")
     assert g.summary()["params"] == 138_357_544
@@ -128,14 +141,20 @@ def test_cli_errors(tmp_path, capsys, monkeypatch, args, message):
     assert not (tmp_path / "x.svg").exists()
 
 
-def test_file_sources_give_the_same_ir_in_every_process(tmp_path):
-    """The module made from file.py is named after the file, never after the per-run hash()."""
+@pytest.mark.parametrize("thumbnails", [False, True])
+def test_file_sources_give_the_same_ir_in_every_process(tmp_path, thumbnails):
+    """The module made from file.py is named after the file, never after the per-run hash(); its
+    random weights are drawn from a seeded generator, so its thumbnails are the same too."""
     outs = []
     for seed in ("1", "2"):
         out = tmp_path / f"m{seed}.json"
-        r = subprocess.run([sys.executable, "-m", "netdraw", "render", f"{MODELS_PY}:LeNet5", "--input", "1x1x32x32",
-                            "-o", str(out)], capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        r = subprocess.run([sys.executable, "-m", "netdraw", "render", f"{MODELS_PY}:LeNet5", "--input", "1x1x28x28",
+                            *(["--thumbnails"] if thumbnails else []), "-o", str(out)],
+                           capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed})
         assert r.returncode == 0, r.stderr
         outs.append(out.read_bytes())
     assert outs[0] == outs[1]
-    assert json.loads(outs[0])["graph"]["meta"]["model_type"] == "models.LeNet5"
+    doc = json.loads(outs[0])
+    assert doc["graph"]["meta"]["model_type"] == "models.LeNet5"
+    records = [v["meta"]["activation"] for v in doc["graph"]["values"] if "activation" in v.get("meta", {})]
+    assert len(records) == (13 if thumbnails else 0)  # the input and the 12 ops

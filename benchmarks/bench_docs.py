@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 CNNS = [
-    ("models.py:LeNet5", "1x1x32x32", "max"), ("models.py:AlexNet", "1x3x224x224", "auto"),
+    ("models.py:LeNet5", "1x1x28x28", "max"), ("models.py:AlexNet", "1x3x224x224", "auto"),
     ("models.py:vgg16", "1x3x224x224", "auto"), ("models.py:resnet18", "1x3x224x224", "auto"),
     ("models.py:resnet18", "1x3x224x224", "2"), ("models.py:resnet50", "1x3x224x224", "auto"),
     ("models.py:resnet50", "1x3x224x224", "1"), ("models.py:UNet", "1x1x128x128", "auto"),

@@ -17,7 +17,7 @@ PAGE = """# Models
 
 ```netdraw
 source: models.py:LeNet5
-input: 1x1x32x32
+input: 1x1x28x28
 depth: max
 theme: dark
 engine: wasm

@@ -19,6 +19,7 @@ import dataclasses
 import gc
 import inspect
 import itertools
+import logging
 import math
 import sys
 import types
@@ -563,6 +564,36 @@ def _mean_shape(a: torch.Tensor, dim: Any, keepdim: Any) -> torch.Tensor | None:
     return torch.empty(shape, dtype=a.dtype, device="meta")
 
 
+def _same_shape_fits(name: str, a: torch.Tensor, args: tuple, kwargs: dict) -> bool:
+    """Whether a :data:`_SAME_SHAPE` call is well formed, as a real run checks it: a norm's
+    weights and statistics sized for the input's channels (or normalised shape), a softmax's
+    dim in range, no stray tensor argument to an activation.  When not, the shortcut stands
+    aside and PyTorch's meta path raises its error."""
+    others = [t for t in (*args[1:], *kwargs.values()) if isinstance(t, torch.Tensor)]
+    if name in ("batch_norm", "instance_norm", "group_norm"):
+        if a.dim() < 2:
+            return False
+        c = a.shape[1]
+        if name == "group_norm":
+            groups = args[1] if len(args) > 1 else kwargs.get("num_groups")
+            if type(groups) is not int or groups < 1 or c % groups:
+                return False
+        return all(t.dim() == 1 and t.shape[0] == c for t in others)
+    if name in ("layer_norm", "rms_norm"):
+        ns = args[1] if len(args) > 1 else kwargs.get("normalized_shape")
+        ns = (ns,) if type(ns) is int else tuple(ns) if isinstance(ns, (list, tuple)) else None
+        if ns is None or not all(type(d) is int for d in ns) or len(ns) > a.dim() \
+                or tuple(a.shape[a.dim() - len(ns):]) != ns:
+            return False
+        return all(tuple(t.shape) == ns for t in others)
+    if name in ("softmax", "log_softmax"):
+        dim = args[1] if len(args) > 1 else kwargs.get("dim")
+        return dim is None or (type(dim) is int and -max(a.dim(), 1) <= dim < max(a.dim(), 1))
+    if name == "local_response_norm":
+        return a.dim() >= 3
+    return not others
+
+
 def _meta_shortcut(name: str, args: tuple, kwargs: dict) -> torch.Tensor | None:
     """The result of a common op on meta tensors, without PyTorch's Python meta path (for an
     elementwise add it runs shape and stride reference code costing ~0.5 ms a call, for
@@ -576,9 +607,13 @@ def _meta_shortcut(name: str, args: tuple, kwargs: dict) -> torch.Tensor | None:
     if name == "multi_head_attention_forward":
         return _mha_shape(args, kwargs)  # type: ignore[return-value]
     if name in _SAME_SHAPE and "dtype" not in kwargs:
+        if not _same_shape_fits(name, a, args, kwargs):
+            return None  # PyTorch's own meta path raises the error a real run would
         return a if kwargs.get("inplace") else torch.empty_like(a)
     if name == "linear" and len(args) >= 2 and isinstance(args[1], torch.Tensor) and not kwargs \
-            and args[1].dim() == 2 and a.dtype == args[1].dtype:
+            and args[1].dim() == 2 and a.dtype == args[1].dtype and a.dim() >= 1 \
+            and a.shape[-1] == args[1].shape[1] \
+            and (len(args) < 3 or args[2] is None or tuple(args[2].shape) == (args[1].shape[0],)):
         return torch.empty((*a.shape[:-1], args[1].shape[0]), dtype=a.dtype, device="meta")
     if name == "scaled_dot_product_attention" and len(args) >= 3:
         return _sdpa_shape(a, args[1], args[2], kwargs)
@@ -829,6 +864,11 @@ def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool,
                     observe(graph_input, t)
             attrs.update(_non_tensors(obj, name))
         if kind == "fake":
+            # FakeTensorMode logs the traceback of an op that fails (a wrong input shape) before
+            # raising it; the error reaches the user as one line, so its log is switched off
+            fake_log = logging.getLogger("torch._subclasses.fake_tensor")
+            stack.callback(setattr, fake_log, "disabled", fake_log.disabled)
+            fake_log.disabled = True
             stack.enter_context(fake_mode)
         if kind != "real" and hasattr(torch.compiler, "_is_compiling_flag"):
             # On shape-only tensors we trace a graph, as torch.compile does: libraries that ask

@@ -300,6 +300,22 @@ SHORTCUT_CASES = [
     (torch.eq, (_m(2, 3), _m(3, dtype=torch.int64)), {}),
     (torch.Tensor.__ge__, (_m(2, 3, dtype=torch.int64), 1), {}),
     (torch.add, (_m(2, 3, dtype=torch.int32), 2.5), {}),
+    (F_.linear, (_m(2, 5, 400), _m(120, 400), _m(120)), {}),
+    (F_.batch_norm, (_m(2, 8, 5, 5), _m(8), _m(8), _m(8), _m(8), False, 0.1, 1e-5), {}),
+    (F_.layer_norm, (_m(2, 7, 16), (16,), _m(16), _m(16)), {}),
+    (F_.group_norm, (_m(2, 8, 5), 4, _m(8), _m(8)), {}),
+    (F_.softmax, (_m(2, 7), -1), {}),
+    (F_.gelu, (_m(2, 7),), {}),
+]
+
+#: ill-formed calls a real run rejects: the shortcut must not answer them with a shape
+BAD_SHORTCUT_CASES = [
+    (F_.linear, (_m(1, 576), _m(120, 400), _m(120)), {}),  # LeNet-5 on a 32x32 input
+    (F_.linear, (_m(1, 400), _m(120, 400), _m(84)), {}),  # a bias of the wrong size
+    (F_.batch_norm, (_m(2, 6, 5, 5), _m(8), _m(8), _m(8), _m(8), False, 0.1, 1e-5), {}),  # 6 channels, 8 stats
+    (F_.layer_norm, (_m(2, 7, 12), (16,), _m(16), _m(16)), {}),
+    (F_.group_norm, (_m(2, 6, 5), 4, _m(6), _m(6)), {}),  # 6 channels in 4 groups
+    (F_.softmax, (_m(2, 7), 2), {}),  # no dim 2
 ]
 
 
@@ -314,6 +330,31 @@ def test_meta_shortcuts_agree_with_pytorch(case):
     theirs = func(*args, **kwargs)
     assert ours is not None
     assert (tuple(ours.shape), ours.dtype) == (tuple(theirs.shape), theirs.dtype)
+
+
+@pytest.mark.parametrize("case", range(len(BAD_SHORTCUT_CASES)))
+def test_meta_shortcuts_refuse_what_a_real_run_rejects(case):
+    from netdraw.frontends.pytorch import _meta_shortcut, _op_name
+
+    func, args, kwargs = BAD_SHORTCUT_CASES[case]
+    assert _meta_shortcut(_op_name(func)[0], args, kwargs) is None
+    real = [torch.zeros(a.shape, dtype=a.dtype) if isinstance(a, torch.Tensor) else a for a in args]
+    with pytest.raises((RuntimeError, IndexError, ValueError)):
+        func(*real, **kwargs)  # the same call on real tensors fails
+
+
+def test_a_wrong_input_shape_is_a_one_line_error(tmp_path):
+    """A LeNet-5 fed 32x32 images: its flattened features do not fit the first linear layer."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "lenet.svg"
+    r = subprocess.run([sys.executable, "-m", "netdraw", "render", f"{ROOT / 'examples' / 'models.py'}:LeNet5",
+                        "--input", "1x1x32x32", "-o", str(out)], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr == ("netdraw: error: the model failed to run on the example inputs: RuntimeError: mat1 and "
+                        "mat2 shapes cannot be multiplied (1x576 and 400x120)\n")
+    assert not out.exists()
 
 
 def test_meta_shortcuts_leave_unusual_calls_to_pytorch():

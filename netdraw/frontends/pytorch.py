@@ -183,17 +183,6 @@ def _flat_scalars(x: Any) -> bool:
     return type(x) in (tuple, list, torch.Size) and len(x) <= 8 and all(type(v) in (int, float, bool) for v in x)
 
 
-def _all_among(outs: list[torch.Tensor], ins: list[torch.Tensor]) -> bool:
-    """Whether every tensor of ``outs`` is (the very object) one of ``ins``."""
-    for o in outs:
-        for t in ins:
-            if t is o:
-                break
-        else:
-            return False
-    return True
-
-
 def _tensors(obj: Any) -> list[torch.Tensor]:
     """The tensors in ``obj``, with fast paths for a tensor and a flat tuple or list."""
     if isinstance(obj, torch.Tensor):
@@ -357,8 +346,8 @@ class _Recorder:
         name, getter = _op_name(func)
         if getter and name not in _GETTERS_KEPT:
             return
-        outs = [out] if isinstance(out, torch.Tensor) else _tensors(out)
-        inplace = (name[-1:] == "_" and name[-2:] != "__") or bool(kwargs.get("inplace"))
+        outs = _tensors(out)
+        inplace = (name.endswith("_") and not name.endswith("__")) or bool(kwargs.get("inplace"))
         if name == "setitem" and args and isinstance(args[0], torch.Tensor):
             outs, inplace = [args[0]], True
         if not outs:
@@ -382,29 +371,22 @@ class _Recorder:
             if isinstance(a, torch.Tensor):
                 ins.append(a)
                 continue
-            kind = type(a)
-            if kind is int or kind is bool or a is None:
-                val = a  # what _jsonable gives, without its checks (most arguments are these)
-            elif kind is tuple and all(type(d) is int for d in a):  # a stride, a padding
-                val = list(a)
-            else:
-                if not (kind in _SCALARS or _flat_scalars(a)):
-                    found = [t for _, t in _leaves(a)]
-                    if found:
-                        ins += found
-                        continue
-                val = _jsonable(a, meta_as=self.meta_as)
+            if not (type(a) in _SCALARS or _flat_scalars(a)):
+                found = [t for _, t in _leaves(a)]
+                if found:
+                    ins += found
+                    continue
             if type(key) is int:  # positional: named when the op's signature is known
                 key = names[key] if key < len(names) else f"arg{key}"
             elif key == "inplace":
                 continue
-            attrs[key] = val
+            attrs[key] = _jsonable(a, meta_as=self.meta_as)
         if name[:4] == "conv" and len(args) > 1 and isinstance(args[1], torch.Tensor):
             attrs["kernel_size"] = list(args[1].shape[2:])
         return ins, attrs
 
     def record_node(self, name: str, ins: list, attrs: dict, outs: list, *, inplace: bool, alias_ok: bool) -> None:
-        if alias_ok and not inplace and _all_among(outs, ins):
+        if alias_ok and not inplace and all(any(o is t for t in ins) for o in outs):
             return  # .contiguous()/.to() returning the same tensor: nothing happened
         in_values = []
         seen: set[int] = set()

@@ -114,20 +114,23 @@ def _square(n: int) -> int:
     return r if r * r == n else 0
 
 
-def _top(x: torch.Tensor, k: int, rank: str) -> tuple[torch.Tensor, list[float], float | None]:
-    """Indices and scores of the ``k`` strongest channels of (C, H, W) ``x``, strongest first,
-    and the score of the next one (None when there is none, or on the slow path); ties go to the
-    lower index (``topk`` alone does not promise that, so a tie at the cut, or a NaN, falls back
-    to a stable sort)."""
-    scores = x.amax(dim=(1, 2)) if rank == "max" else x.mean(dim=(1, 2))
-    if x.shape[0] > k:
+def _top(x: torch.Tensor, k: int, rank: str, axis: int) -> tuple[torch.Tensor, list[float], float | None]:
+    """Indices of the ``k`` strongest channels of ``x`` (on ``axis``: 0 of (C, H, W), 1 of a
+    (1, C, H, W) batch of one, read whole: no view of its sample), strongest first, and their
+    scores and the next one's (None when there is none, or on the slow path).  The fast path
+    returns k+1 indices (no slice: one tensor call fewer; the (k+1)-th is dropped when the record
+    is completed).  Ties go to the lower index (``topk`` alone does not promise that, so a tie at
+    the cut, or a NaN, falls back to a stable sort)."""
+    dims = (1, 2) if axis == 0 else (0, 2, 3)
+    scores = x.amax(dim=dims) if rank == "max" else x.mean(dim=dims)
+    if x.shape[axis] > k:
         vals, idx = torch.topk(scores, k + 1)
         v = vals.tolist()
         for i in range(k):
             if not v[i] > v[i + 1]:  # a tie or a NaN
                 break
         else:  # strictly decreasing
-            return idx[:k], v[:k], v[k]
+            return idx, v[:k], v[k]
     scores = torch.nan_to_num(scores, nan=-math.inf)
     order = torch.sort(scores, descending=True, stable=True).indices[:k]
     return order, scores[order].tolist(), None
@@ -177,9 +180,7 @@ def start(t: torch.Tensor, opts: ThumbnailOptions, *, rgb: bool = False) -> dict
         # the common case: a float32 (N, C, H, W) map on the CPU
         x = t.detach() if t.requires_grad else t
         record = {"shape": shape, "dtype": "float32", "layout": "maps"}
-        if shape[0] == 1 and shape[1] > opts.k:
-            return _maps_one(x, opts, record)
-        return _maps(x[0], opts, record)
+        return _maps(x, opts, record, axis=1) if shape[0] == 1 else _maps(x[0], opts, record)
     if t.is_meta or not t.is_floating_point() or nd == 0 or t.numel() == 0:
         return None
     x = t.detach() if t.requires_grad else t
@@ -229,8 +230,8 @@ def start(t: torch.Tensor, opts: ThumbnailOptions, *, rgb: bool = False) -> dict
 class Pending:
     """The top-k maps :func:`start` copied out of an activation, at full resolution: downsampling
     and encoding wait for :func:`complete`, which does them for many values at once.  ``maps`` is
-    (m, H, W) or (1, m, H, W); its first ``len(scores)`` maps are the record's (the fast path also
-    copies the (k+1)-th, which :func:`complete` drops: one tensor call fewer per value)."""
+    (m, H, W) or (1, m, H, W), in the order of ``order``; its first ``len(scores)`` are the
+    record's (the fast path of :func:`_top` also gives the (k+1)-th, which :func:`complete` drops)."""
 
     __slots__ = ("record", "maps", "order", "scores", "size", "next", "channels")
 
@@ -241,26 +242,12 @@ class Pending:
         self.channels = channels  # how many channels the activation has
 
 
-def _maps_one(t: torch.Tensor, opts: ThumbnailOptions, record: dict[str, Any]) -> Pending:
-    """:func:`_maps` of a (1, C, H, W) ``t`` with more than k channels, in four tensor calls: the
-    scores over the whole tensor (no view of its first sample), the k+1 strongest maps copied
-    together (no slice of the indices).  A tie or a NaN among them falls back to :func:`_maps`."""
-    k = opts.k
+def _maps(x: torch.Tensor, opts: ThumbnailOptions, record: dict[str, Any], axis: int = 0) -> Pending:
+    """The top-k maps of ``x``, channels on ``axis`` (see :func:`_top`), copied: later in-place
+    ops do not reach them."""
     record["rank"] = opts.rank
-    scores = t.amax(dim=(0, 2, 3)) if opts.rank == "max" else t.mean(dim=(0, 2, 3))
-    vals, idx = torch.topk(scores, k + 1)
-    v = vals.tolist()
-    for i in range(k):
-        if not v[i] > v[i + 1]:  # a tie or a NaN
-            return _maps(t[0], opts, record)
-    return Pending(record, torch.index_select(t, 1, idx), idx, v[:k], opts.size, v[k], t.shape[1])
-
-
-def _maps(x: torch.Tensor, opts: ThumbnailOptions, record: dict[str, Any]) -> Pending:
-    """The top-k maps of (C, H, W) ``x`` (a copy: later in-place ops do not reach it)."""
-    record["rank"] = opts.rank
-    order, scores, nxt = _top(x, opts.k, opts.rank)
-    return Pending(record, torch.index_select(x, 0, order), order, scores, opts.size, nxt, x.shape[0])
+    order, scores, nxt = _top(x, opts.k, opts.rank, axis)
+    return Pending(record, torch.index_select(x, axis, order), order, scores, opts.size, nxt, x.shape[axis])
 
 
 def complete(items: list[dict[str, Any] | Pending | None]) -> list[dict[str, Any] | None]:
@@ -305,12 +292,12 @@ def _encode(maps: torch.Tensor, fits: bool | None = None) -> tuple[Any, str]:
 def _raw(record: dict[str, Any], maps: torch.Tensor, order: torch.Tensor | None,
          scores: list[float] | None) -> dict[str, Any]:
     arr, dtype = _encode(maps)
-    return _store(record, arr, order, scores, dtype)
+    return _store(record, arr, None if order is None else order.tolist(), scores, dtype)
 
 
-def _store(record: dict[str, Any], a: Any, order: torch.Tensor | list[int] | None, scores: list[float] | None,
+def _store(record: dict[str, Any], a: Any, channels: list[int] | None, scores: list[float] | None,
            dtype: str) -> dict[str, Any]:
-    record["channels"] = [] if order is None else order if isinstance(order, list) else order.tolist()
+    record["channels"] = [] if channels is None else channels
     record["scores"] = [] if scores is None else scores  # rounded when finished
     record["tile"] = [int(a.shape[1]), int(a.shape[2])]
     record["raw"] = base64.b64encode(a.tobytes()).decode("ascii")

@@ -148,8 +148,8 @@ def test_a_monotone_op_is_derived_exactly_or_not_at_all():
 
 @pytest.mark.parametrize("case", ["random", "tie_at_cut", "tie_in_top", "nan", "few_channels", "mean"])
 def test_a_batch_of_one_gives_the_record_of_the_general_path(case):
-    # (1, C, H, W) maps take a shorter path (k+1 maps copied, the extra one dropped when completed);
-    # the same first sample inside a batch of two takes the general one: the records must agree
+    # (1, C, H, W) maps are read whole (channels on axis 1, no view of the sample); the same first
+    # sample inside a batch of two is read through a view of it: the records must agree
     g = torch.Generator().manual_seed(5)
     t = torch.randn(1, 9, 14, 14, generator=g)
     opts = ThumbnailOptions(k=4, size=7, rank="mean" if case == "mean" else "max")

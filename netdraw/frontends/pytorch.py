@@ -24,7 +24,7 @@ import math
 import sys
 import types
 import weakref
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -737,6 +737,21 @@ def trace(model: nn.Module, args: Any = (), kwargs: dict[str, Any] | None = None
     raise AssertionError("unreachable")
 
 
+@contextmanager
+def _quiet(*loggers: str) -> Iterator[None]:
+    """Silence PyTorch loggers that log a whole traceback or graph before raising: the error
+    reaches the user as one line.  Their levels are restored afterwards."""
+    logs = [logging.getLogger(name) for name in loggers]
+    levels = [lg.level for lg in logs]
+    for lg in logs:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(logs, levels):
+            lg.setLevel(level)
+
+
 def _real(x: Any) -> torch.Tensor:
     """An example input as a real tensor (shape-only specs get seeded values)."""
     return x.make() if isinstance(x, InputSpec) else x
@@ -846,11 +861,7 @@ def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool,
                     observe(graph_input, t)
             attrs.update(_non_tensors(obj, name))
         if kind == "fake":
-            # FakeTensorMode logs the traceback of an op that fails (a wrong input shape) before
-            # raising it; the error reaches the user as one line, so its log is switched off
-            fake_log = logging.getLogger("torch._subclasses.fake_tensor")
-            stack.callback(setattr, fake_log, "disabled", fake_log.disabled)
-            fake_log.disabled = True
+            stack.enter_context(_quiet("torch._subclasses.fake_tensor"))  # logs a failing op's traceback
             stack.enter_context(fake_mode)
         if kind != "real" and hasattr(torch.compiler, "_is_compiling_flag"):
             # On shape-only tensors we trace a graph, as torch.compile does: libraries that ask

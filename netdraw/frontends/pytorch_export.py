@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import operator
 from typing import Any
 
@@ -16,27 +15,22 @@ __all__ = ["trace_export", "from_exported"]
 
 
 def trace_export(model: nn.Module, args: tuple, kwargs: dict, *, train: bool = False) -> Graph:
-    from netdraw.frontends.pytorch import _materialise, _real, set_unattributed
+    from netdraw.frontends.pytorch import _materialise, _quiet, _real, set_unattributed
 
     args = _materialise(args, _real)
     kwargs = _materialise(kwargs, _real)
     flags = [(m, m.training) for m in model.modules()]
     model.train(train)
-    quiet = [logging.getLogger(n) for n in ("torch", "torch._dynamo", "torch.export", "torch._export",
-                                             "torch.fx.experimental.symbolic_shapes")]
-    levels = [lg.level for lg in quiet]
     try:
-        for lg in quiet:  # export logs whole graphs when it fails; the one-line error is enough
-            lg.setLevel(logging.CRITICAL)
-        ep = torch.export.export(model, args, kwargs, strict=False)
+        # export logs whole graphs when it fails; the one-line error is enough
+        with _quiet("torch", "torch._dynamo", "torch.export", "torch._export", "torch.fx.experimental.symbolic_shapes"):
+            ep = torch.export.export(model, args, kwargs, strict=False)
     except Exception as exc:
         raise NetdrawError(f"torch.export could not capture {type(model).__name__} ({first_line(exc, kind=True)}); "
                            "the default eager capture (--capture eager) records such models") from None
     finally:
         for m, f in flags:
             m.training = f
-        for lg, level in zip(quiet, levels):
-            lg.setLevel(level)
     g = from_exported(ep, type(model).__name__)
     set_unattributed(g, model)
     g.meta["model_type"] = f"{type(model).__module__}.{type(model).__qualname__}"

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from netdraw.analysis.state import evaluating
-from netdraw.errors import NetdrawError
+from netdraw.errors import NetdrawError, first_line
 
 __all__ = ["OcclusionResult", "occlusion", "positions"]
 
@@ -145,7 +145,7 @@ def occlusion(model: Any, x: torch.Tensor, *, target: int | None = None, window:
     except NetdrawError:
         raise
     except Exception as exc:
-        raise NetdrawError(f"the model failed on the occluded images: {type(exc).__name__}: {exc}") from None
+        raise NetdrawError(f"the model failed on the occluded images: {first_line(exc, kind=True)}") from None
     finally:
         bar.close()
         if hook is not None:

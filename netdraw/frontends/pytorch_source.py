@@ -81,7 +81,7 @@ def _import_target(target: str) -> Any:
             sys.modules[name] = module
             spec.loader.exec_module(module)
         except Exception as exc:
-            raise NetdrawError(f"{target}: importing it failed ({type(exc).__name__}: {exc})") from None
+            raise NetdrawError(f"{target}: importing it failed ({first_line(exc, kind=True)})") from None
         finally:
             sys.path.remove(str(path.parent))
             if previous is None:
@@ -92,7 +92,7 @@ def _import_target(target: str) -> Any:
     try:
         return importlib.import_module(target)
     except Exception as exc:
-        raise NetdrawError(f"{target}: cannot import ({type(exc).__name__}: {exc})") from None
+        raise NetdrawError(f"{target}: cannot import ({first_line(exc, kind=True)})") from None
 
 
 def load_module(source: str, *, device: str = "cpu") -> Any:
@@ -123,7 +123,7 @@ def load_module(source: str, *, device: str = "cpu") -> Any:
             torch.manual_seed(0)
             model = obj()
     except Exception as exc:
-        raise NetdrawError(f"{source}: calling {m['attr']}() failed ({type(exc).__name__}: {exc})") from None
+        raise NetdrawError(f"{source}: calling {m['attr']}() failed ({first_line(exc, kind=True)})") from None
     if not isinstance(model, nn.Module):
         raise NetdrawError(f"{source}: {m['attr']}() returned {type(model).__name__}, not an nn.Module")
     return model
@@ -167,7 +167,7 @@ def load_file_model(path: Path, *, trust: bool) -> Any:
     try:
         model = torch.load(path, map_location="cpu", weights_only=False)
     except Exception as exc:
-        raise NetdrawError(f"{path}: unpickling failed ({type(exc).__name__}: {exc})") from None
+        raise NetdrawError(f"{path}: unpickling failed ({first_line(exc, kind=True)})") from None
     if not isinstance(model, torch.nn.Module):
         raise NetdrawError(f"{path}: holds a {type(model).__name__}, not an nn.Module")
     return model

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import signal
 import sys
 from typing import Any, Sequence
 
@@ -12,13 +15,14 @@ import click
 from netdraw import __version__
 from netdraw.analysis.figures import check_figure_path
 from netdraw.analysis.images import ImagePrep, is_image, parse_floats, parse_size
+from netdraw._io import check_not_read, guarding_reads, note_read, write_with_files
 from netdraw.errors import NetdrawError, first_line
 from netdraw.frontends import load
 from netdraw.ir import format_shape
 from netdraw.passes.collapse import DEFAULT_MAX_NODES
 from netdraw.passes.fold import parse_rules
 from netdraw.render import (DEFAULT_MAX_WIDTH, FORMATS, RENDERERS, format_for, images_folder, parse_depth,
-                            render_files, write_with_files)
+                            render_files)
 from netdraw.render.latex import LATEX
 from netdraw.render.tikz import STYLES
 from netdraw.render.dot import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, format_count, parse_label
@@ -37,15 +41,16 @@ def main() -> None:
     """Diagrams of neural networks from PyTorch modules and ONNX files."""
 
 
-def _check_not_input(source: str, output: str) -> None:
-    if output == "-":
-        return
-    try:
-        same = os.path.exists(output) and os.path.samefile(source, output)
-    except OSError:
-        same = False
-    if same:
-        raise NetdrawError(f"{output}: refusing to overwrite the input file")
+def _check_not_input(output: str, *sources: str | None) -> None:
+    """Refuse, before any slow work, an OUTPUT that names a file the command reads: a model file,
+    the ``.py`` of a ``file.py:factory``, an input tensor or image (the frontends note the rest,
+    such as a module's file or external data, and every write checks them)."""
+    from netdraw.frontends.pytorch_source import spec_file
+
+    for source in sources:
+        if source:
+            note_read(spec_file(source) or source)
+    check_not_read(output)
 
 
 def image_options(f):
@@ -207,7 +212,7 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
     package.module:factory, a TorchScript .pt or a torch.export .pt2 file.
     """
     fmt = format_for(output, fmt)
-    _check_not_input(source, output)
+    _check_not_input(output, source, *src.get("inputs", ()), *(s.partition("=")[2] for s in src.get("kwargs", ())))
     options = dict(depth=depth, max_nodes=max_nodes, max_width=max_width, engine=engine, rankdir=rankdir,
                    theme=theme, label=label, fold=list(fold) if fold else None, roll=not no_roll, hide=hide,
                    keep=keep, expand=expand, renderer=renderer or ("tikz" if fmt == "tex" else "graphviz"),
@@ -323,7 +328,7 @@ def occlude(source: str, input_: str, output: str, target: int | None, window: i
     from netdraw.analysis.occlusion import occlusion, onnx_predictor
 
     check_figure_path(output)
-    _check_not_input(input_, output)
+    _check_not_input(output, source, input_)
     prep = _image_prep(**img)
     if source.lower().endswith(".onnx"):
         if not os.path.isfile(source):
@@ -375,6 +380,7 @@ def deconv(source: str, layer: str, input_: str | None, images: str | None, chan
     if (input_ is None) == (images is None):
         raise NetdrawError("give one of --input (one image) or --images (a folder or .npy array)")
     check_figure_path(output)
+    _check_not_input(output, source, input_, images)
     prep = _image_prep(**img)
     model = _torch_model(source)
     if input_ is not None:
@@ -433,6 +439,11 @@ def evolve(checkpoints: tuple[str, ...], source: str, layer: str, images: str, c
     from netdraw.frontends.pytorch_source import load_module
 
     check_figure_path(output)
+    _check_not_input(output, source, *checkpoints, images)
+    if gif:
+        _check_not_input(gif, source, *checkpoints, images)
+    # epoch-2.pt before epoch-10.pt, whatever order the shell's glob gave
+    checkpoints = tuple(sorted(checkpoints, key=_natural_key))
     for c in checkpoints:
         if not os.path.isfile(c):
             raise NetdrawError(f"{c}: no such checkpoint file")
@@ -451,6 +462,16 @@ def evolve(checkpoints: tuple[str, ...], source: str, layer: str, images: str, c
         evolution_gif(evo, gif, shared_scale=shared_scale)
 
 
+def _natural_key(path: str) -> list[Any]:
+    """``epoch-10.pt`` after ``epoch-2.pt``: digit runs compare as numbers.
+
+    >>> sorted(["e10.pt", "e2.pt", "e1.pt"], key=_natural_key)
+    ['e1.pt', 'e2.pt', 'e10.pt']
+    """
+    return [(0, int(part), "") if part.isdigit() else (1, 0, part)
+            for part in re.split(r"([0-9]+)", path) if part]
+
+
 @main.command("export")
 @click.argument("source")
 @click.option("-o", "--output", required=True, help="The ONNX file to write.")
@@ -465,7 +486,7 @@ def export_cmd(source: str, output: str, fdepth: int | None, weights: bool, **sr
 
     if not output.lower().endswith(".onnx"):
         raise NetdrawError(f"{output}: the export is an ONNX file; name it .onnx")
-    _check_not_input(source, output)
+    _check_not_input(output, source, *src.get("inputs", ()), *(s.partition("=")[2] for s in src.get("kwargs", ())))
     state = None
     from netdraw.frontends.pytorch_source import is_spec
 
@@ -506,20 +527,30 @@ def view(source: str, port: int, fdepth: int | None, **src: Any) -> None:
                            "(netdraw export SOURCE -o model.onnx) at https://netron.app") from None
     graph = _load_source(source, **src)
     is_onnx = graph.meta.get("source", {}).get("format") == "onnx"
+    # the file's name is ours, never the model's (a graph named '../../x' must not pick the path),
+    # and the folder goes when view stops
     folder = tempfile.mkdtemp(prefix="netdraw-view-")
-    path = export(graph, os.path.join(folder, f"{graph.name or 'model'}.onnx"), depth=fdepth,
-                  source=source if is_onnx else None)
-    address = netron.start(str(path), address=("127.0.0.1", port), browse=False)
-    host, port_ = address if isinstance(address, tuple) else ("127.0.0.1", port)
-    click.echo(f"http://{host}:{port_}")
-    netron.wait()
+    signal.signal(signal.SIGTERM, _exit_on_signal)  # a plain kill stops the server as Ctrl-C does
+    try:
+        path = export(graph, os.path.join(folder, "model.onnx"), depth=fdepth, source=source if is_onnx else None)
+        address = netron.start(str(path), address=("127.0.0.1", port), browse=False)
+        host, port_ = address if isinstance(address, tuple) else ("127.0.0.1", port)
+        click.echo(f"http://{host}:{port_}")
+        netron.wait()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _exit_on_signal(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (0 ok, 2 bad input, 1 internal error)."""
     try:
-        main.main(args=list(argv) if argv is not None else None, prog_name="netdraw",
-                  standalone_mode=False)
+        with guarding_reads():
+            main.main(args=list(argv) if argv is not None else None, prog_name="netdraw",
+                      standalone_mode=False)
     except NetdrawError as exc:
         click.echo(f"netdraw: error: {exc}", err=True)
         return 2

@@ -60,7 +60,7 @@ def check_figure_path(path: str | Path) -> str:
 
 def save(fig: Any, path: str | Path) -> None:
     """Save a matplotlib figure atomically; the format comes from the suffix (png, svg, pdf)."""
-    from netdraw.render import write_atomic
+    from netdraw._io import write_atomic
 
     plt = _plt()
     try:
@@ -176,7 +176,7 @@ def evolution_gif(evo: Any, path: str | Path, *, shared_scale: bool = False, zoo
     """An animated GIF: one frame per checkpoint, the features side by side."""
     from PIL import Image
 
-    from netdraw.render import write_atomic
+    from netdraw._io import write_atomic
 
     rows, cols = evo.cells.shape[:2]
     frames = []

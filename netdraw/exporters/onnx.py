@@ -367,7 +367,7 @@ def to_onnx(graph: Graph, *, depth: int | None = None, weights: dict[str, Any] |
 def export(graph: Graph, path: str | Path, *, depth: int | None = None, weights: dict[str, Any] | None = None,
            source: str | Path | None = None) -> Path:
     """Write :func:`to_onnx` to ``path`` (weights past 2 GB go to ``<path>.data``); returns it."""
-    from netdraw.render import write_atomic
+    from netdraw._io import write_atomic
 
     if "thumbnails" in graph.meta:
         import warnings

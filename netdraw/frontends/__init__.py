@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
+from netdraw._io import note_read
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
 
@@ -72,6 +73,7 @@ def load(source: str | os.PathLike[str], **options: Any) -> Graph:
         raise NetdrawError(f"{path}: no such file")
     if path.is_dir():
         raise NetdrawError(f"{path}: is a directory, not a model file")
+    note_read(path)
     try:
         with path.open("rb") as fh:
             head = fh.read(64)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from netdraw.errors import NetdrawError
 from netdraw.frontends import register
@@ -48,6 +48,18 @@ _SKIP = {"Data", "ImageData", "HDF5Data", "WindowData", "MemoryData", "DummyData
          "SigmoidCrossEntropyLoss", "HingeLoss", "ContrastiveLoss"}
 
 
+class _Bad(Exception):
+    """A parameter Caffe would refuse; the caller names the file and the layer."""
+
+
+_QUOTE = 60  # characters of the file's text quoted in an error
+
+
+def _quote(value: Any) -> str:
+    text = str(value)
+    return repr(text if len(text) <= _QUOTE else text[:_QUOTE] + "…")
+
+
 class _Msg(dict):
     """A parsed message: field -> list of values (scalars or _Msg)."""
 
@@ -57,6 +69,75 @@ class _Msg(dict):
 
     def all(self, key: str) -> list[Any]:
         return list(self.get(key, []))
+
+    def msg(self, key: str) -> "_Msg":
+        """A sub-message (empty when absent); a scalar where a message belongs is refused."""
+        v = self.one(key, _Msg())
+        if not isinstance(v, _Msg):
+            raise _Bad(f"{key} must be a message {{ ... }}, got {_quote(v)}")
+        return v
+
+    def int(self, key: str, default: int, *, minimum: int | None = None) -> int:
+        return _to_int(key, self.one(key, default), minimum)
+
+    def ints(self, key: str, *, minimum: int | None = None) -> list[int]:
+        return [_to_int(key, v, minimum) for v in self.all(key)]
+
+
+#: the largest number a shape or count may hold (a real network's are far below it)
+_MAX_INT = 2 ** 40
+
+
+def _to_int(key: str, v: Any, minimum: int | None = None) -> int:
+    """A field's value as an int: integers (and integral floats) only, within range."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and not v.is_integer()):
+        raise _Bad(f"{key} must be an integer, got {_quote(v)}")
+    n = int(v)
+    if abs(n) > _MAX_INT:
+        raise _Bad(f"{key} is out of range: {_quote(v)}")
+    if minimum is not None and n < minimum:
+        raise _Bad(f"{key} must be at least {minimum}, got {n}")
+    return n
+
+
+_MAX_NESTING = 100
+_ESCAPES = {"n": b"\n", "t": b"\t", "r": b"\r", "a": b"\a", "b": b"\b", "f": b"\f", "v": b"\v",
+            "\\": b"\\", "'": b"'", '"': b'"', "?": b"?"}
+
+
+def _unescape(body: str) -> str:
+    r"""A quoted string's text: protobuf's C escapes (``\n``, ``\"``, octal ``\101``, hex ``\x41``)
+    to bytes, then UTF-8 (characters outside ASCII are kept as written).
+
+    >>> _unescape(r'inception_3a\/1x1 \x41\101 名前')
+    'inception_3a/1x1 AA 名前'
+    """
+    if "\\" not in body:
+        return body
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch != "\\":
+            out += ch.encode("utf-8")
+            i += 1
+            continue
+        nxt = body[i + 1] if i + 1 < len(body) else ""
+        if nxt in _ESCAPES:
+            out += _ESCAPES[nxt]
+            i += 2
+        elif nxt in "01234567" and nxt:
+            m = re.match(r"[0-7]{1,3}", body[i + 1:])
+            out.append(int(m.group(0), 8) & 0xFF)  # type: ignore[union-attr]
+            i += 1 + len(m.group(0))  # type: ignore[union-attr]
+        elif nxt in ("x", "X") and re.match(r"[0-9A-Fa-f]", body[i + 2:i + 3]):
+            m = re.match(r"[0-9A-Fa-f]{1,2}", body[i + 2:])
+            out.append(int(m.group(0), 16))  # type: ignore[union-attr]
+            i += 2 + len(m.group(0))  # type: ignore[union-attr]
+        else:  # protobuf rejects an unknown escape; keep the character, as a reader would
+            out += nxt.encode("utf-8")
+            i += 2
+    return out.decode("utf-8", "replace")
 
 
 def parse_text(text: str, name: str = "<prototxt>") -> _Msg:
@@ -72,66 +153,74 @@ def parse_text(text: str, name: str = "<prototxt>") -> _Msg:
             tokens.append((m.lastgroup, m.group(m.lastgroup), line))
         line += m.group(0).count("\n")
         pos = m.end()
-    i = 0
 
     def value(tok: tuple[str, str, int]) -> Any:
         kind, text_, _ = tok
         if kind == "str":
-            return bytes(text_[1:-1], "utf-8").decode("unicode_escape")
+            return _unescape(text_[1:-1])
         low = text_.lower()
         if low in ("true", "false"):
             return low == "true"
-        try:
-            return int(text_)
-        except ValueError:
-            pass
-        try:
-            return float(text_)
-        except ValueError:
-            return text_  # an enum name
+        if re.fullmatch(r"[-+]?[0-9]+", text_):
+            return int(text_) if len(text_) <= 30 else float(text_)
+        if re.fullmatch(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?[fF]?", text_):
+            return float(text_.rstrip("fF"))
+        return text_  # an enum name (or a word where a number belongs: the layer's rule says so)
 
-    def message(end: str | None) -> _Msg:
-        nonlocal i
-        msg = _Msg()
-        while i < len(tokens):
-            kind, tok, ln = tokens[i]
-            if kind == "punct" and tok in ("}", ">"):
-                if end is None:
-                    raise NetdrawError(f"{name}:{ln}: unmatched {tok!r}")
-                i += 1
-                return msg
-            if kind == "punct" and tok in (",", ";"):
-                i += 1
-                continue
-            if kind != "word":
-                raise NetdrawError(f"{name}:{ln}: expected a field name, got {tok!r}")
-            key = tok
+    # an explicit stack instead of recursion: nesting is bounded by _MAX_NESTING, not by Python's stack
+    root = _Msg()
+    stack: list[tuple[_Msg, str, int]] = [(root, "", 0)]
+    i = 0
+    while i < len(tokens):
+        kind, tok, ln = tokens[i]
+        msg = stack[-1][0]
+        if kind == "punct" and tok in ("}", ">"):
+            if len(stack) == 1:
+                raise NetdrawError(f"{name}:{ln}: unmatched {tok!r}")
+            if tok != stack[-1][1]:
+                raise NetdrawError(f"{name}:{ln}: {tok!r} closes a message opened on line {stack[-1][2]} "
+                                   f"with {'{' if stack[-1][1] == '}' else '<'!r}")
+            stack.pop()
             i += 1
-            if i < len(tokens) and tokens[i][1] == ":":
+            continue
+        if kind == "punct" and tok in (",", ";"):
+            i += 1
+            continue
+        if kind != "word":
+            raise NetdrawError(f"{name}:{ln}: expected a field name, got {_quote(tok)}")
+        key = tok
+        i += 1
+        if i < len(tokens) and tokens[i][1] == ":":
+            i += 1
+        if i >= len(tokens):
+            raise NetdrawError(f"{name}:{ln}: field {_quote(key)} has no value")
+        kind2, tok2, ln2 = tokens[i]
+        if kind2 == "punct" and tok2 in ("{", "<"):
+            if len(stack) > _MAX_NESTING:
+                raise NetdrawError(f"{name}:{ln2}: messages nested more than {_MAX_NESTING} levels deep")
+            sub = _Msg()
+            msg.setdefault(key, []).append(sub)
+            stack.append((sub, "}" if tok2 == "{" else ">", ln2))
+            i += 1
+        elif kind2 == "punct" and tok2 == "[":
+            i += 1
+            while i < len(tokens) and tokens[i][1] != "]":
+                if tokens[i][0] == "punct" and tokens[i][1] != ",":
+                    raise NetdrawError(f"{name}:{tokens[i][2]}: unexpected {tokens[i][1]!r} in a list")
+                if tokens[i][1] != ",":
+                    msg.setdefault(key, []).append(value(tokens[i]))
                 i += 1
             if i >= len(tokens):
-                raise NetdrawError(f"{name}:{ln}: field {key!r} has no value")
-            kind2, tok2, ln2 = tokens[i]
-            if kind2 == "punct" and tok2 in ("{", "<"):
-                i += 1
-                msg.setdefault(key, []).append(message("}" if tok2 == "{" else ">"))
-            elif kind2 == "punct" and tok2 == "[":
-                i += 1
-                while i < len(tokens) and tokens[i][1] != "]":
-                    if tokens[i][1] != ",":
-                        msg.setdefault(key, []).append(value(tokens[i]))
-                    i += 1
-                i += 1
-            elif kind2 == "punct":
-                raise NetdrawError(f"{name}:{ln2}: field {key!r} has no value")
-            else:
-                msg.setdefault(key, []).append(value(tokens[i]))
-                i += 1
-        if end is not None:
-            raise NetdrawError(f"{name}:{line}: a message is not closed (missing '}}')")
-        return msg
-
-    return message(None)
+                raise NetdrawError(f"{name}:{ln2}: a list is not closed (missing ']')")
+            i += 1
+        elif kind2 == "punct":
+            raise NetdrawError(f"{name}:{ln2}: field {_quote(key)} has no value")
+        else:
+            msg.setdefault(key, []).append(value(tokens[i]))
+            i += 1
+    if len(stack) > 1:
+        raise NetdrawError(f"{name}:{stack[-1][2]}: a message is not closed (missing {stack[-1][1]!r})")
+    return root
 
 
 def match(path: Path, head: bytes) -> bool:
@@ -139,40 +228,52 @@ def match(path: Path, head: bytes) -> bool:
     return path.suffix.lower() in (".prototxt", ".pbtxt") and not head.startswith(b"ir_version")
 
 
-def _pair(p: _Msg, key: str, default: int) -> tuple[int, int]:
-    """Caffe's kernel/stride/pad: ``key_size`` (repeated), or ``key_h``/``key_w``."""
+def _pair(p: _Msg, key: str, default: int, minimum: int) -> tuple[int, int]:
+    """Caffe's kernel/stride/pad/dilation: ``key_size`` (repeated), or ``key_h``/``key_w``."""
     base = {"kernel": "kernel_size", "stride": "stride", "pad": "pad", "dilation": "dilation"}[key]
-    vals = p.all(base)
-    h = p.one(f"{key}_h")
-    w = p.one(f"{key}_w")
+    h, w = p.one(f"{key}_h"), p.one(f"{key}_w")
     if h is not None or w is not None:
-        return int(h if h is not None else default), int(w if w is not None else default)
+        return (_to_int(f"{key}_h", default if h is None else h, minimum),
+                _to_int(f"{key}_w", default if w is None else w, minimum))
+    vals = p.ints(base, minimum=minimum)
     if not vals:
         return default, default
-    return (int(vals[0]), int(vals[1] if len(vals) > 1 else vals[0]))
+    return vals[0], vals[1] if len(vals) > 1 else vals[0]
 
 
-def _infer(kind: str, lp: _Msg, ins: list[tuple | None], warn: list[str], lname: str
-           ) -> tuple[list[tuple | None], int, dict[str, Any]]:
-    """Output shapes, learnable parameter count and attributes of one layer."""
-    x = ins[0] if ins else None
-    attrs: dict[str, Any] = {}
-    if kind in ("Convolution", "Deconvolution"):
-        p = lp.one("convolution_param", _Msg())
-        out_c = int(p.one("num_output", 0))
-        kh, kw = _pair(p, "kernel", 1)
-        sh, sw = _pair(p, "stride", 1)
-        ph, pw = _pair(p, "pad", 0)
-        dh, dw = _pair(p, "dilation", 1)
-        group = int(p.one("group", 1))
+def _axis(axis: int, rank: int, key: str = "axis") -> int:
+    """A Caffe axis (negative counts from the end) as an index into a shape of ``rank`` dims."""
+    if not -rank <= axis < rank:
+        raise _Bad(f"{key} {axis} is out of range for a {rank}-d input")
+    return axis % rank
+
+
+Shape = tuple | None
+Rule = Callable[[_Msg, list[Shape], int], tuple[list[Shape], int, dict[str, Any]]]
+
+
+def _convolution(kind: str) -> Rule:
+    def rule(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+        p = lp.msg("convolution_param")
+        out_c = p.int("num_output", 0, minimum=1)
+        kh, kw = _pair(p, "kernel", 1, 1)
+        sh, sw = _pair(p, "stride", 1, 1)
+        ph, pw = _pair(p, "pad", 0, 0)
+        dh, dw = _pair(p, "dilation", 1, 1)
+        group = p.int("group", 1, minimum=1)
         bias = bool(p.one("bias_term", True))
-        attrs = {"kernel_size": [kh, kw], "stride": [sh, sw], "padding": [ph, pw], "groups": group,
-                 "out_channels": out_c}
+        attrs: dict[str, Any] = {"kernel_size": [kh, kw], "stride": [sh, sw], "padding": [ph, pw],
+                                 "groups": group, "out_channels": out_c}
         if dh != 1 or dw != 1:
             attrs["dilation"] = [dh, dw]
+        if out_c % group:
+            raise _Bad(f"group {group} does not divide num_output {out_c}")
+        x = ins[0] if ins else None
         if x is None or len(x) != 4:
             return [None], 0, attrs
         n, c, h, w = x
+        if c % group:
+            raise _Bad(f"group {group} does not divide the {c} input channels")
         params = (c * out_c // group) * kh * kw + (out_c if bias else 0)
         if kind == "Convolution":
             oh = (h + 2 * ph - (dh * (kh - 1) + 1)) // sh + 1
@@ -180,117 +281,233 @@ def _infer(kind: str, lp: _Msg, ins: list[tuple | None], warn: list[str], lname:
         else:
             oh = sh * (h - 1) + dh * (kh - 1) + 1 - 2 * ph
             ow = sw * (w - 1) + dw * (kw - 1) + 1 - 2 * pw
+        if oh < 1 or ow < 1:
+            raise _Bad(f"a {kh}×{kw} kernel (stride {sh}×{sw}, pad {ph}×{pw}) leaves nothing of {h}×{w}")
         return [(n, out_c, oh, ow)], params, attrs
-    if kind == "Pooling":
-        p = lp.one("pooling_param", _Msg())
-        pool = str(p.one("pool", "MAX"))
-        attrs = {"pool": {0: "MAX", 1: "AVE", 2: "STOCHASTIC"}.get(pool, pool) if isinstance(pool, int) else pool}
-        if x is None or len(x) != 4:
-            return [None], 0, attrs
-        n, c, h, w = x
-        if p.one("global_pooling", False):
-            attrs["global"] = True
-            return [(n, c, 1, 1)], 0, attrs
-        kh, kw = _pair(p, "kernel", 1)
-        sh, sw = _pair(p, "stride", 1)
-        ph, pw = _pair(p, "pad", 0)
-        attrs.update(kernel_size=[kh, kw], stride=[sh, sw], padding=[ph, pw])
+    return rule
 
-        def size(d: int, k: int, s: int, pad: int) -> int:
-            out = int(math.ceil((d + 2 * pad - k) / s)) + 1  # Caffe rounds up
-            if pad and (out - 1) * s >= d + pad:
-                out -= 1  # the last window must start inside the image
-            return out
 
-        return [(n, c, size(h, kh, sh, ph), size(w, kw, sw, pw))], 0, attrs
-    if kind == "InnerProduct":
-        p = lp.one("inner_product_param", _Msg())
-        out_f = int(p.one("num_output", 0))
-        bias = bool(p.one("bias_term", True))
-        attrs = {"out_features": out_f}
-        if x is None:
-            return [None], 0, attrs
-        axis = int(p.one("axis", 1))
-        fan_in = math.prod(x[axis:])
-        return [(*x[:axis], out_f)], fan_in * out_f + (out_f if bias else 0), attrs
-    if kind == "Concat":
-        p = lp.one("concat_param", _Msg())
-        axis = int(p.one("axis", p.one("concat_dim", 1)))
-        if any(s is None for s in ins) or not ins:
-            return [None], 0, {"axis": axis}
-        out = list(ins[0])
-        out[axis] = sum(s[axis] for s in ins)  # type: ignore[index]
-        return [tuple(out)], 0, {"axis": axis}
-    if kind == "Flatten":
-        if x is None:
-            return [None], 0, {}
-        return [(x[0], math.prod(x[1:]))], 0, {}
-    if kind == "Reshape":
-        p = lp.one("reshape_param", _Msg())
-        dims = [int(d) for d in p.one("shape", _Msg()).all("dim")]
-        if x is None:
-            return [None], 0, {"shape": dims}
-        out = [x[i] if d == 0 else d for i, d in enumerate(dims)]
-        if -1 in out:
-            known = math.prod(d for d in out if d != -1)
-            out[out.index(-1)] = math.prod(x) // known if known else -1
-        return [tuple(out)], 0, {"shape": dims}
-    if kind == "Split":
-        return [x] * max(1, len(lp.all("top"))), 0, {}
-    if kind == "Slice":
-        p = lp.one("slice_param", _Msg())
-        axis = int(p.one("axis", p.one("slice_dim", 1)))
-        tops = len(lp.all("top"))
-        points = [int(v) for v in p.all("slice_point")]
-        if x is None:
-            return [None] * tops, 0, {"axis": axis}
-        bounds = [0, *points, x[axis]] if points else [x[axis] * i // tops for i in range(tops + 1)]
-        outs = []
-        for a, b in zip(bounds, bounds[1:]):
-            s = list(x)
-            s[axis] = b - a
-            outs.append(tuple(s))
-        return outs, 0, {"axis": axis}
-    if kind == "Scale":
-        p = lp.one("scale_param", _Msg())
-        c = x[1] if x is not None and len(x) > 1 else 0
-        return [x], c + (c if p.one("bias_term", False) else 0), {}
-    if kind == "PReLU":
-        c = x[1] if x is not None and len(x) > 1 else 0
-        return [x], 1 if lp.one("prelu_param", _Msg()).one("channel_shared", False) else c, {}
-    if kind == "BatchNorm":
-        p = lp.one("batch_norm_param", _Msg())
-        return [x], 0, {"eps": float(p.one("eps", 1e-5))}
-    if kind == "Permute":
-        order = [int(o) for o in lp.one("permute_param", _Msg()).all("order")]
-        if x is None or not order:
-            return [x], 0, {"order": order}
-        order = order + [i for i in range(len(x)) if i not in order]
-        return [tuple(x[i] for i in order)], 0, {"order": order}
-    if kind == "Normalize":
-        p = lp.one("norm_param", _Msg())
-        c = x[1] if x is not None and len(x) > 1 else 0
-        return [x], 1 if p.one("channel_shared", False) else c, {}
-    if kind == "Eltwise":
-        op = lp.one("eltwise_param", _Msg()).one("operation", "SUM")
-        return [x], 0, {"operation": str(op)}
-    if kind in _SAME_SHAPE:
-        return [x], 0, {}
-    warn.append(f"layer {lname!r}: no shape inference for type {kind!r}")
-    return [None] * max(1, len(lp.all("top"))), 0, {}
+def _pooling(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    p = lp.msg("pooling_param")
+    pool = p.one("pool", "MAX")
+    attrs: dict[str, Any] = {"pool": {0: "MAX", 1: "AVE", 2: "STOCHASTIC"}.get(pool, str(pool))
+                             if isinstance(pool, int) else str(pool)}
+    x = ins[0] if ins else None
+    if p.one("global_pooling", False):
+        attrs["global"] = True
+        return [None if x is None or len(x) != 4 else (x[0], x[1], 1, 1)], 0, attrs
+    kh, kw = _pair(p, "kernel", 1, 1)
+    sh, sw = _pair(p, "stride", 1, 1)
+    ph, pw = _pair(p, "pad", 0, 0)
+    attrs.update(kernel_size=[kh, kw], stride=[sh, sw], padding=[ph, pw])
+    if x is None or len(x) != 4:
+        return [None], 0, attrs
+    n, c, h, w = x
+
+    def size(d: int, k: int, s: int, pad: int) -> int:
+        out = -((d + 2 * pad - k) // -s) + 1  # Caffe rounds up
+        if pad and (out - 1) * s >= d + pad:
+            out -= 1  # the last window must start inside the image
+        if out < 1:
+            raise _Bad(f"a {k}-wide window (stride {s}, pad {pad}) leaves nothing of {d}")
+        return out
+
+    return [(n, c, size(h, kh, sh, ph), size(w, kw, sw, pw))], 0, attrs
+
+
+def _inner_product(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    p = lp.msg("inner_product_param")
+    out_f = p.int("num_output", 0, minimum=1)
+    bias = bool(p.one("bias_term", True))
+    attrs = {"out_features": out_f}
+    x = ins[0] if ins else None
+    if x is None:
+        return [None], 0, attrs
+    axis = _axis(p.int("axis", 1), len(x))
+    fan_in = math.prod(x[axis:])
+    return [(*x[:axis], out_f)], fan_in * out_f + (out_f if bias else 0), attrs
+
+
+def _concat(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    p = lp.msg("concat_param")
+    axis = p.int("axis", p.int("concat_dim", 1))
+    if not ins or any(s is None for s in ins):
+        return [None], 0, {"axis": axis}
+    shapes: list[tuple] = ins  # type: ignore[assignment]
+    rank = len(shapes[0])
+    a = _axis(axis, rank)
+    for s in shapes[1:]:
+        if len(s) != rank or any(d != e for i, (d, e) in enumerate(zip(s, shapes[0])) if i != a):
+            raise _Bad(f"cannot concatenate {'×'.join(map(str, shapes[0]))} and {'×'.join(map(str, s))} "
+                       f"along axis {axis}")
+    out = list(shapes[0])
+    out[a] = sum(s[a] for s in shapes)
+    return [tuple(out)], 0, {"axis": axis}
+
+
+def _flatten(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    x = ins[0] if ins else None
+    return [None if x is None else (x[0], math.prod(x[1:]))], 0, {}
+
+
+def _reshape(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    dims = lp.msg("reshape_param").msg("shape").ints("dim", minimum=-1)
+    x = ins[0] if ins else None
+    if x is None:
+        return [None], 0, {"shape": dims}
+    if dims.count(-1) > 1:
+        raise _Bad("reshape_param may infer one dim (-1), not several")
+    if any(d == 0 and i >= len(x) for i, d in enumerate(dims)):
+        raise _Bad(f"reshape dim 0 copies an input dim, but the input has only {len(x)}")
+    out = [x[i] if d == 0 else d for i, d in enumerate(dims)]
+    total = math.prod(x)
+    if -1 in out:
+        known = math.prod(d for d in out if d != -1)
+        if not known or total % known:
+            raise _Bad(f"cannot reshape {'×'.join(map(str, x))} to {dims}")
+        out[out.index(-1)] = total // known
+    if math.prod(out) != total:
+        raise _Bad(f"cannot reshape {'×'.join(map(str, x))} ({total:,} values) to {'×'.join(map(str, out))}")
+    return [tuple(out)], 0, {"shape": dims}
+
+
+def _split(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    return [ins[0] if ins else None] * max(1, tops), 0, {}
+
+
+def _slice(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    p = lp.msg("slice_param")
+    axis = p.int("axis", p.int("slice_dim", 1))
+    points = p.ints("slice_point", minimum=0)
+    x = ins[0] if ins else None
+    if x is None:
+        return [None] * max(1, tops), 0, {"axis": axis}
+    a = _axis(axis, len(x))
+    if points and len(points) != tops - 1:
+        raise _Bad(f"{len(points)} slice points need {len(points) + 1} tops, not {tops}")
+    bounds = [0, *points, x[a]] if points else [x[a] * i // max(tops, 1) for i in range(max(tops, 1) + 1)]
+    if any(b < c for b, c in zip(bounds[1:], bounds)):
+        raise _Bad(f"slice points {points} do not increase within 0..{x[a]}")
+    outs = []
+    for lo, hi in zip(bounds, bounds[1:]):
+        s = list(x)
+        s[a] = hi - lo
+        outs.append(tuple(s))
+    return outs, 0, {"axis": axis}
+
+
+def _channels(ins: list[Shape]) -> int:
+    x = ins[0] if ins else None
+    return x[1] if x is not None and len(x) > 1 else 0
+
+
+def _scale(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    c = _channels(ins)
+    return [ins[0] if ins else None], c + (c if lp.msg("scale_param").one("bias_term", False) else 0), {}
+
+
+def _prelu(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    shared = lp.msg("prelu_param").one("channel_shared", False)
+    return [ins[0] if ins else None], 1 if shared else _channels(ins), {}
+
+
+def _batch_norm(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    eps = lp.msg("batch_norm_param").one("eps", 1e-5)
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)):
+        raise _Bad(f"eps must be a number, got {_quote(eps)}")
+    return [ins[0] if ins else None], 0, {"eps": float(eps)}
+
+
+def _permute(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    order = lp.msg("permute_param").ints("order", minimum=0)
+    x = ins[0] if ins else None
+    if x is None or not order:
+        return [x], 0, {"order": order}
+    if len(set(order)) != len(order) or max(order) >= len(x):
+        raise _Bad(f"permute order {order} is not a permutation of the {len(x)} axes")
+    order = order + [i for i in range(len(x)) if i not in order]
+    return [tuple(x[i] for i in order)], 0, {"order": order}
+
+
+def _normalize(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    shared = lp.msg("norm_param").one("channel_shared", False)
+    return [ins[0] if ins else None], 1 if shared else _channels(ins), {}
+
+
+def _eltwise(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    op = lp.msg("eltwise_param").one("operation", "SUM")
+    known = [s for s in ins if s is not None]
+    if any(s != known[0] for s in known[1:]):
+        raise _Bad(f"Eltwise inputs differ in shape: {'×'.join(map(str, known[0]))} and "
+                   f"{'×'.join(map(str, next(s for s in known if s != known[0])))}")
+    return [ins[0] if ins else None], 0, {"operation": str(op)}
+
+
+def _same(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    return [ins[0] if ins else None], 0, {}
+
+
+#: each layer type's rule: (layer, input shapes, top count) -> (output shapes, learnable parameters,
+#: attributes); a rule raises _Bad for a parameter Caffe would refuse
+RULES: dict[str, Rule] = {
+    "Convolution": _convolution("Convolution"),
+    "Deconvolution": _convolution("Deconvolution"),
+    "Pooling": _pooling,
+    "InnerProduct": _inner_product,
+    "Concat": _concat,
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "Split": _split,
+    "Slice": _slice,
+    "Scale": _scale,
+    "PReLU": _prelu,
+    "BatchNorm": _batch_norm,
+    "Permute": _permute,
+    "Normalize": _normalize,
+    "Eltwise": _eltwise,
+    **{kind: _same for kind in sorted(_SAME_SHAPE - {"Scale", "PReLU", "BatchNorm", "Normalize", "Eltwise"})},
+}
+
+
+def _infer(kind: str, lp: _Msg, ins: list[Shape], warn: list[str], lname: str
+           ) -> tuple[list[Shape], int, dict[str, Any]]:
+    """Output shapes, learnable parameter count and attributes of one layer (see :data:`RULES`)."""
+    tops = len(lp.all("top"))
+    rule = RULES.get(kind)
+    if rule is None:
+        warn.append(f"layer {_quote(lname)}: no shape inference for type {_quote(kind)}")
+        return [None] * max(1, tops), 0, {}
+    return rule(lp, ins, tops)
 
 
 def _input_shapes(net: _Msg) -> dict[str, tuple]:
     names = [str(n) for n in net.all("input")]
-    shapes: list[tuple] = [tuple(int(d) for d in s.all("dim")) for s in net.all("input_shape")]
-    dims = [int(d) for d in net.all("input_dim")]
+    shapes: list[tuple] = [tuple(_messages(net, "input_shape")[i].ints("dim", minimum=1))
+                           for i in range(len(net.all("input_shape")))]
+    dims = net.ints("input_dim", minimum=1)
     if dims and not shapes:
         shapes = [tuple(dims[i:i + 4]) for i in range(0, len(dims), 4)]
     return {n: (shapes[i] if i < len(shapes) else None) for i, n in enumerate(names)}  # type: ignore[misc]
 
 
+def _messages(m: _Msg, key: str) -> list[_Msg]:
+    """A repeated message field; a scalar among them is refused."""
+    out = m.all(key)
+    for v in out:
+        if not isinstance(v, _Msg):
+            raise _Bad(f"{key} must be a message {{ ... }}, got {_quote(v)}")
+    return out
+
+
 def from_text(text: str, name: str = "<prototxt>") -> Graph:
     net = parse_text(text, name)
+    try:
+        return _build(net, name)
+    except _Bad as exc:
+        raise NetdrawError(f"{name}: {exc}") from None
+
+
+def _build(net: _Msg, name: str) -> Graph:
     layers = net.all("layer") or net.all("layers")
     if not layers and not net.all("input"):
         raise NetdrawError(f"{name}: no layer {{}} or layers {{}} blocks: not a Caffe network definition")
@@ -306,40 +523,10 @@ def from_text(text: str, name: str = "<prototxt>") -> Graph:
         kind = lp.one("type", "")
         kind = _V1.get(str(kind), str(kind))
         lname = str(lp.one("name", kind))
-        phases = [str(r.one("phase", "")) for r in lp.all("include")]
-        if kind in _SKIP or "TRAIN" in phases or "0" in phases:
-            continue
-        tops = [str(t) for t in lp.all("top")]
-        bottoms = [str(b) for b in lp.all("bottom")]
-        if kind == "Input":
-            shapes = [tuple(int(d) for d in s.all("dim")) for s in lp.one("input_param", _Msg()).all("shape")]
-            for i, t in enumerate(tops):
-                blobs[t] = g.add_input(t, shapes[min(i, len(shapes) - 1)] if shapes else None, "float32", rename=True)
-            continue
-        missing = [b for b in bottoms if b not in blobs]
-        if missing:
-            raise NetdrawError(f"{name}: layer {lname!r} reads blob {missing[0]!r}, which no earlier layer writes")
-        ins = [blobs[b] for b in bottoms]
-        shapes, params, attrs = _infer(kind, lp, [v.shape for v in ins], warn, lname)
-        if tops and tops == bottoms[:len(tops)] and len(tops) == 1 and kind in _IN_PLACE_OK and \
-                ins[0].producer is not None:
-            # in place (relu1 writes conv1's blob): merged into the producer, as Netscope shows it
-            node = ins[0].producer
-            node.op_type = f"{node.op_type}-{kind}"
-            node.params += params
-            fold = node.meta.setdefault("fold", {"rule": "in-place", "ops": [node.op_type.split("-")[0]],
-                                                 "nodes": 1})
-            fold["ops"].append(kind)
-            fold["nodes"] += 1
-            if node.scope and node.scope[0] in modules:
-                modules[node.scope[0]]["type"] = node.op_type
-            continue
-        outs = [(t, s, "float32") for t, s in zip(tops, shapes + [None] * (len(tops) - len(shapes)))]
-        # each layer is its own one-op "module", so the diagram titles it with the layer's name
-        node = g.add_node(kind, ins, outs, name=lname, domain="caffe", attrs=attrs, params=params, scope=(lname,))
-        modules[lname] = {"type": kind, "path": lname, "leaf": True}
-        for t, v in zip(tops, node.outputs):
-            blobs[t] = v
+        try:
+            _layer(g, lp, kind, lname, name, blobs, modules, warn)
+        except _Bad as exc:
+            raise _Bad(f"layer {_quote(lname)}: {exc}") from None
     used = {id(v) for n in g.nodes for v in n.inputs if v is not None}
     g.outputs = [v for n in g.nodes for v in n.outputs if id(v) not in used]
     g.meta["source"] = {"format": "caffe", "path": Path(name).name}
@@ -347,6 +534,46 @@ def from_text(text: str, name: str = "<prototxt>") -> Graph:
     if warn:
         g.meta["warnings"] = warn
     return g
+
+
+def _layer(g: Graph, lp: _Msg, kind: str, lname: str, name: str, blobs: dict[str, Value],
+           modules: dict[str, dict[str, Any]], warn: list[str]) -> None:
+    """Add one layer: a node, an input, or a merge into the layer whose blob it rewrites."""
+    phases = [str(r.one("phase", "")) for r in _messages(lp, "include")]
+    if kind in _SKIP or "TRAIN" in phases or "0" in phases:
+        return
+    tops = [str(t) for t in lp.all("top")]
+    bottoms = [str(b) for b in lp.all("bottom")]
+    if kind == "Input":
+        shapes = [tuple(s.ints("dim", minimum=1)) for s in _messages(lp.msg("input_param"), "shape")]
+        for i, t in enumerate(tops):
+            blobs[t] = g.add_input(t, shapes[min(i, len(shapes) - 1)] if shapes else None, "float32", rename=True)
+        return
+    missing = [b for b in bottoms if b not in blobs]
+    if missing:
+        raise NetdrawError(f"{name}: layer {_quote(lname)} reads blob {_quote(missing[0])}, which no earlier "
+                           "layer writes")
+    ins = [blobs[b] for b in bottoms]
+    shapes, params, attrs = _infer(kind, lp, [v.shape for v in ins], warn, lname)
+    if tops and tops == bottoms[:len(tops)] and len(tops) == 1 and kind in _IN_PLACE_OK and \
+            ins[0].producer is not None:
+        # in place (relu1 writes conv1's blob): merged into the producer, as Netscope shows it
+        node = ins[0].producer
+        node.op_type = f"{node.op_type}-{kind}"
+        node.params += params
+        fold = node.meta.setdefault("fold", {"rule": "in-place", "ops": [node.op_type.split("-")[0]],
+                                             "nodes": 1})
+        fold["ops"].append(kind)
+        fold["nodes"] += 1
+        if node.scope and node.scope[0] in modules:
+            modules[node.scope[0]]["type"] = node.op_type
+        return
+    outs = [(t, s, "float32") for t, s in zip(tops, shapes + [None] * (len(tops) - len(shapes)))]
+    # each layer is its own one-op "module", so the diagram titles it with the layer's name
+    node = g.add_node(kind, ins, outs, name=lname, domain="caffe", attrs=attrs, params=params, scope=(lname,))
+    modules[lname] = {"type": kind, "path": lname, "leaf": True}
+    for t, v in zip(tops, node.outputs):
+        blobs[t] = v
 
 
 def load(path: Path) -> Graph:

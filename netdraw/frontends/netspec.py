@@ -40,6 +40,10 @@ __all__ = ["match", "load", "parse"]
 
 _ACTS = {"relu": "Relu", "gelu": "Gelu", "tanh": "Tanh", "sigmoid": "Sigmoid", "silu": "SiLU"}
 _NAME = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*):\s*(.*)$")
+_OPTION = re.compile(r"([a-z]+)([0-9]+)")
+#: the largest number a line may hold: channel counts, sizes and windows of real networks are far below
+_MAX_INT = 2 ** 31 - 1
+_QUOTE = 60  # characters of the user's text quoted in an error
 
 
 class _Error(Exception):
@@ -63,19 +67,34 @@ def _opts(words: list[str], allowed: set[str]) -> dict[str, str | int | bool]:
     """``k5 s2 p1 same nobias relu max`` -> {"k": 5, "s": 2, "p": 1, "same": True, ...}."""
     out: dict[str, str | int | bool] = {}
     for w in words:
-        m = re.fullmatch(r"([a-z]+)(\d+)", w)
+        m = _OPTION.fullmatch(w)
         if m and m.group(1) in allowed:
-            out[m.group(1)] = int(m.group(2))
+            what = _OPTION_NAMES.get(m.group(1), m.group(1))
+            out[m.group(1)] = _int(m.group(2), what, minimum=0 if m.group(1) == "p" else 1)
         elif w in allowed or w in _ACTS:
             out[w] = True
         else:
-            raise _Error(f"unknown option {w!r}; valid: {', '.join(sorted(allowed | set(_ACTS)))}")
+            raise _Error(f"unknown option {_quote(w)}; valid: {', '.join(sorted(allowed | set(_ACTS)))}")
     return out
 
 
-def _int(word: str, what: str) -> int:
-    if not word.isdigit() or int(word) < 1:
-        raise _Error(f"{what} must be a positive integer, got {word!r}")
+_OPTION_NAMES = {"k": "the kernel size (k)", "s": "the stride (s)", "p": "the padding (p)", "g": "the groups (g)"}
+
+
+def _quote(text: str) -> str:
+    """``repr(text)``, cut to a few dozen characters: an error line never echoes a long input."""
+    return repr(text if len(text) <= _QUOTE else text[:_QUOTE] + "…")
+
+
+def _int(word: str, what: str, *, minimum: int = 1) -> int:
+    """A decimal integer of ASCII digits from ``minimum`` to :data:`_MAX_INT`.
+
+    >>> _int("64", "the channel count")
+    64
+    """
+    kind = "a positive integer" if minimum == 1 else "an integer >= 0"
+    if not (word.isascii() and word.isdigit()) or len(word) > 10 or not minimum <= int(word) <= _MAX_INT:
+        raise _Error(f"{what} must be {kind} up to {_MAX_INT:,}, got {_quote(word)}")
     return int(word)
 
 
@@ -103,19 +122,21 @@ def parse(text: str, *, name: str = "netspec", origin: str = "<text>") -> Graph:
             if m:
                 label, line = m.group(1), m.group(2).strip()
                 if label in named:
-                    raise _Error(f"the name {label!r} is used twice")
+                    raise _Error(f"the name {_quote(label)} is used twice")
             words = line.split()
+            if not words:
+                raise _Error(f"the name {_quote(label)} needs a layer after it, e.g. 'skip: conv 64 k3'")
             op, args = words[0].lower(), words[1:]
             if op == "input":
                 if cur is not None:
                     raise _Error("'input' must come first, once")
-                if len(args) != 1 or not re.fullmatch(r"\d+(x\d+){0,2}", args[0]):
+                if len(args) != 1 or not re.fullmatch(r"[0-9]+(x[0-9]+){0,2}", args[0]):
                     raise _Error("write the input as C, CxL or CxHxW, e.g. 'input 3x224x224'")
-                dims = [int(d) for d in args[0].split("x")]
+                dims = [_int(d, "an input size") for d in args[0].split("x")]
                 cur = g.add_input(label or "input", [1, *dims], "float32")
             elif op.startswith("@"):
                 if args:
-                    raise _Error(f"'{op}' takes no options")
+                    raise _Error(f"'{_quote(op)[1:-1]}' takes no options")
                 cur = _ref(named, op)
             else:
                 if cur is None:
@@ -136,7 +157,8 @@ def parse(text: str, *, name: str = "netspec", origin: str = "<text>") -> Graph:
 def _ref(named: dict[str, Value], word: str) -> Value:
     key = word[1:]
     if key not in named:
-        raise _Error(f"no layer is named {key!r} above this line (name one as '{key}: conv 64 k3')")
+        name = key if len(key) <= _QUOTE else "skip"
+        raise _Error(f"no layer is named {_quote(key)} above this line (name one as '{name}: conv 64 k3')")
     return named[key]
 
 
@@ -173,6 +195,9 @@ def _layer(g: Graph, op: str, args: list[str], x: Value, named: dict[str, Value]
             out = [1, c_out, *(_out(d, k, s, p) for d in spatial)]
         else:
             out = [1, c_out, *((d - 1) * s - 2 * p + k for d in spatial)]
+            if min(out[2:], default=1) < 1:
+                raise _Error(f"a transposed window of {k} with stride {s} and padding {p} leaves nothing of "
+                             f"{_shape(shape)}")
         params = c_out * (c_in // grp) * k ** len(spatial) + (0 if o.get("nobias") else c_out)
         kind = "Conv" if op == "conv" else "ConvTranspose"
         v = node(kind, [x], out, params, kernel_shape=[k] * len(spatial), strides=[s] * len(spatial),
@@ -227,17 +252,17 @@ def _layer(g: Graph, op: str, args: list[str], x: Value, named: dict[str, Value]
                 raise _Error(f"cannot {op} {_shape(b)} and {_shape(a)}")
         out = shape if op == "add" else [shape[0], sum((v.shape or ())[1] for v in ins), *shape[2:]]
         return node("Add" if op == "add" else "Concat", ins, out, **({"axis": 1} if op == "concat" else {}))
-    raise _Error(f"unknown layer {op!r}; valid: input, conv, deconv, pool, gap, upsample, flatten, dense, bn, "
+    raise _Error(f"unknown layer {_quote(op)}; valid: input, conv, deconv, pool, gap, upsample, flatten, dense, bn, "
                  f"ln, dropout, softmax, {', '.join(_ACTS)}, add, concat, @name")
 
 
 def _no_args(op: str, args: list[str]) -> None:
     if args:
-        raise _Error(f"'{op}' takes no options, got {' '.join(args)!r}")
+        raise _Error(f"'{op}' takes no options, got {_quote(' '.join(args))}")
 
 
 def _bad(word: str) -> Value:
-    raise _Error(f"expected a name such as @skip, got {word!r}")
+    raise _Error(f"expected a name such as @skip, got {_quote(word)}")
 
 
 def _shape(shape: list[int]) -> str:

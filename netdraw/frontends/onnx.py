@@ -5,6 +5,10 @@ from __future__ import annotations
 import ast
 import functools
 import math
+import os
+import select
+import signal
+import time
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -16,9 +20,14 @@ from netdraw.errors import NetdrawError, first_line
 from netdraw.frontends import register
 from netdraw.ir import Graph, Value
 
-__all__ = ["match", "load", "from_model"]
+__all__ = ["match", "load", "from_model", "infer_shapes", "SHAPE_INFERENCE_TIMEOUT"]
 
 _SMALL_TENSOR = 16  # Constant/tensor attributes up to this many elements keep their values
+#: module paths from node names or metadata are cut at this depth (real models nest a dozen levels;
+#: a file with thousands would make every pass and the layout crawl)
+MAX_SCOPE_DEPTH = 32
+#: seconds onnx's shape inference may run before netdraw goes on with the file's own shapes
+SHAPE_INFERENCE_TIMEOUT = 20.0
 
 
 def match(path: Path, head: bytes) -> bool:
@@ -65,17 +74,17 @@ def from_model(model: onnx.ModelProto, *, shape_inference: bool = True) -> Graph
         # Data propagation resolves shapes computed at run time (Shape -> Gather -> Reshape), but
         # only to concrete numbers when the inputs are static; with symbolic inputs it builds
         # expressions such as floor(h/2 - 1/2) + 1 at several times the cost.  So: static only.
-        try:
-            model = onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False,
-                                                      data_prop=_static_inputs(model.graph))
-        except Exception as exc:  # onnx raises many types here; go on with the shapes we have
-            warnings.append(f"shape inference failed: {first_line(exc)}")
-    g = Graph(model.graph.name or "graph")
-    g.meta["producer"] = " ".join(p for p in (model.producer_name, model.producer_version) if p)
-    g.meta["opsets"] = {(o.domain or "ai.onnx"): o.version for o in model.opset_import}
+        inferred, problem = infer_shapes(model, data_prop=_static_inputs(model.graph))
+        if inferred is not None:
+            model = inferred
+        else:  # go on with the shapes the file has
+            warnings.append(f"shape inference failed: {problem}")
+    g = Graph(_s(model.graph.name) or "graph")
+    g.meta["producer"] = " ".join(_s(p) for p in (model.producer_name, model.producer_version) if p)
+    g.meta["opsets"] = {(_s(o.domain) or "ai.onnx"): o.version for o in model.opset_import}
     g.meta["ir_version"] = model.ir_version
     if model.functions:
-        g.meta["functions"] = sorted(f"{f.domain}::{f.name}" if f.domain else f.name for f in model.functions)
+        g.meta["functions"] = sorted(f"{_s(f.domain)}::{_s(f.name)}" if f.domain else _s(f.name) for f in model.functions)
     loader = _Loader(g, warnings)
     loader.functions = {(f.domain, f.name): f for f in model.functions}
     loader.netdraw = any(p.key == "netdraw.producer" for p in model.metadata_props)
@@ -85,6 +94,71 @@ def from_model(model: onnx.ModelProto, *, shape_inference: bool = True) -> Graph
     if warnings:
         g.meta["warnings"] = warnings
     return g
+
+
+def infer_shapes(model: onnx.ModelProto, *, data_prop: bool,
+                 timeout: float = SHAPE_INFERENCE_TIMEOUT) -> tuple[onnx.ModelProto | None, str]:
+    """onnx's shape inference, where its failures cannot hurt netdraw: ``(model, "")``, or
+    ``(None, why)`` when it raised, crashed or ran longer than ``timeout`` seconds.
+
+    onnx's C++ can abort the whole process on a malformed file (a failed ``std::clamp`` assertion
+    on a negative dimension, say), and a huge model can keep it busy for minutes, so on POSIX it
+    runs in a forked child that shares the parsed model and sends back the inferred one."""
+    def run() -> onnx.ModelProto:
+        return onnx.shape_inference.infer_shapes(model, check_type=False, strict_mode=False, data_prop=data_prop)
+
+    if not hasattr(os, "fork"):
+        try:
+            return run(), ""
+        except Exception as exc:  # onnx raises many types here
+            return None, first_line(exc)
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: infer, send, and leave without running any of the parent's cleanup
+        code = 0
+        try:
+            os.close(read_end)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)  # an assertion's message is the parent's to tell, in one line
+            try:
+                payload = b"ok" + run().SerializeToString()
+            except Exception as exc:
+                payload, code = b"error" + first_line(exc, limit=300).encode("utf-8", "replace"), 1
+            with os.fdopen(write_end, "wb") as fh:
+                fh.write(payload)
+        finally:
+            os._exit(code)
+    os.close(write_end)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    timed_out = False
+    with os.fdopen(read_end, "rb", buffering=0) as fh:
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fh], [], [], left)[0]:
+                timed_out = True
+                break
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+    if timed_out:
+        os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    data = b"".join(chunks)
+    if timed_out:
+        return None, f"it ran longer than {timeout:g} s (shapes are the file's own)"
+    if data.startswith(b"ok") and os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+        inferred = onnx.ModelProto()
+        try:
+            inferred.ParseFromString(data[2:])
+        except (DecodeError, RuntimeError, ValueError) as exc:
+            return None, first_line(exc)
+        return inferred, ""
+    if data.startswith(b"error"):
+        return None, data[5:].decode("utf-8", "replace")
+    how = f"signal {os.WTERMSIG(status)}" if os.WIFSIGNALED(status) else f"exit code {os.WEXITSTATUS(status)}"
+    return None, f"onnx's shape inference crashed ({how})"
 
 
 def _static_inputs(gp: onnx.GraphProto) -> bool:
@@ -101,6 +175,18 @@ def _static_inputs(gp: onnx.GraphProto) -> bool:
 
 
 # ------------------------------------------------------------------- types
+def _s(text: str | bytes) -> str:
+    """A string field as text: protobuf hands back bytes where the file's UTF-8 is invalid."""
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+
+
+def _int_text(text: str | bytes | int) -> int:
+    """A count written as text in metadata (0 when it is not one)."""
+    text = _s(text) if not isinstance(text, int) else str(text)
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else 0
+
+
+
 @functools.lru_cache(maxsize=None)
 def _dtype(elem_type: int) -> str | None:
     if elem_type == 0:
@@ -108,7 +194,11 @@ def _dtype(elem_type: int) -> str | None:
     try:
         return onnx.helper.tensor_dtype_to_np_dtype(elem_type).name
     except Exception:
+        pass
+    try:
         return TensorProto.DataType.Name(elem_type).lower()
+    except ValueError:  # a value no ONNX version defines
+        return f"dtype{elem_type}"
 
 
 def _type(tp: onnx.TypeProto) -> tuple[tuple | None, str | None]:
@@ -121,7 +211,9 @@ def _type(tp: onnx.TypeProto) -> tuple[tuple | None, str | None]:
         dims: list[int | str | None] = []
         for d in tt.shape.dim:
             which = d.WhichOneof("value")
-            dims.append(d.dim_value if which == "dim_value" else d.dim_param if which == "dim_param" else None)
+            # a negative size is no size: drawn as unknown
+            dims.append((d.dim_value if d.dim_value >= 0 else None) if which == "dim_value"
+                        else _s(d.dim_param) if which == "dim_param" else None)
         return tuple(dims), dtype
     if kind == "sequence_type":
         _, inner = _type(tp.sequence_type.elem_type)
@@ -192,7 +284,7 @@ def _literal_list(text: str) -> list[str] | None:
 
 def _scope(node: onnx.NodeProto) -> tuple[tuple[str, ...], dict[tuple[str, ...], str]]:
     """The module path of a node and the types of its modules, where the exporter recorded them."""
-    props = {p.key: p.value for p in node.metadata_props}
+    props = {_s(p.key): _s(p.value) for p in node.metadata_props}
     names = _literal_list(props.get("pkg.torch.onnx.name_scopes", ""))
     if names:
         types = _literal_list(props.get("pkg.torch.onnx.class_hierarchy", "")) or []
@@ -200,11 +292,12 @@ def _scope(node: onnx.NodeProto) -> tuple[tuple[str, ...], dict[tuple[str, ...],
             types = []
         if names[0] == "":
             names, types = names[1:], types[1:]
-        scope = tuple(names[:-1])
+        scope = tuple(names[:-1])[:MAX_SCOPE_DEPTH]
         return scope, {scope[: i + 1]: types[i] for i in range(len(scope)) if i < len(types)}
-    if "/" in node.name:
-        parts = [p for p in node.name.split("/") if p]
-        return tuple(parts[:-1]), {}
+    name = _s(node.name)
+    if "/" in name:
+        parts = [p for p in name.split("/", MAX_SCOPE_DEPTH + 1) if p]
+        return tuple(parts[:-1])[:MAX_SCOPE_DEPTH], {}
     return (), {}
 
 
@@ -230,16 +323,16 @@ class _Loader:
             types[vi.name] = vi.type
         inits = {t.name: t for t in gp.initializer}
         for t in gp.initializer:
-            v = g.add_param(t.name, list(t.dims), _dtype(t.data_type), rename=True)
+            v = g.add_param(_s(t.name), list(t.dims), _dtype(t.data_type), rename=True)
             if t.data_location == TensorProto.EXTERNAL:
                 v.meta["external"] = True
             env[t.name] = v
         for t in gp.sparse_initializer:
             name = t.values.name
-            v = g.add_param(name, list(t.dims), _dtype(t.values.data_type), rename=True)
-            if t.values.doc_string.startswith("netdraw: weights omitted"):  # netdraw's export: its shape counts
+            v = g.add_param(_s(name), list(t.dims), _dtype(t.values.data_type), rename=True)
+            if _s(t.values.doc_string).startswith("netdraw: weights omitted"):  # netdraw's export: its shape counts
                 v.meta["omitted"] = True
-                if t.values.doc_string.endswith("; buffer"):
+                if _s(t.values.doc_string).endswith("; buffer"):
                     v.meta["buffer"] = True
             else:
                 v.meta["sparse_values"] = _numel(t.values.dims)
@@ -248,7 +341,7 @@ class _Loader:
             if vi.name in inits:
                 continue  # IR < 4 lists initializers as inputs too
             shape, dtype = _type(vi.type)
-            env[vi.name] = g.add_input(vi.name, shape, dtype, rename=True)
+            env[vi.name] = g.add_input(_s(vi.name), shape, dtype, rename=True)
 
         for np_ in _toposort(gp.node, set(env)):
             self.node(np_, g, env, types)
@@ -257,9 +350,9 @@ class _Loader:
         for vi in gp.output:
             v = env.get(vi.name)
             if v is None:
-                self.warnings.append(f"graph output {vi.name!r} is never produced")
+                self.warnings.append(f"graph output {_s(vi.name)!r} is never produced")
                 shape, dtype = _type(vi.type)
-                v = g.add_input(vi.name, shape, dtype, rename=True)
+                v = g.add_input(_s(vi.name), shape, dtype, rename=True)
                 env[vi.name] = v
             outs.append(v)
         g.outputs = outs
@@ -273,16 +366,16 @@ class _Loader:
     def call(self, np_: onnx.NodeProto, fn: onnx.FunctionProto, g: Graph, env: dict[str, Value]) -> None:
         """Inline a call of a local function (a module of netdraw's ONNX export)."""
         if self.depth > 64:
-            raise NetdrawError(f"local function {fn.name!r} nests more than 64 levels (recursive?)")
+            raise NetdrawError(f"local function {_s(fn.name)[:60]!r} nests more than 64 levels (recursive?)")
         local: dict[str, Value] = {}
         for formal, actual in zip(fn.input, np_.input):
             if actual and actual in env:
                 local[formal] = env[actual]
         types = {vi.name: vi.type for vi in fn.value_info}
-        props = {p.key: p.value for p in fn.metadata_props}
+        props = {_s(p.key): _s(p.value) for p in fn.metadata_props}
         saved = self.prefix
-        self.prefix = saved + (np_.name or fn.name,)
-        self.modules.setdefault("/".join(self.prefix), {"type": props.get("module_type", fn.name)})
+        self.prefix = saved + (_s(np_.name) or _s(fn.name),)
+        self.modules.setdefault("/".join(self.prefix), {"type": props.get("module_type", _s(fn.name))})
         self.depth += 1
         try:
             for body in _toposort(fn.node, set(local)):
@@ -306,17 +399,17 @@ class _Loader:
                 continue
             v = env.get(name)
             if v is None:
-                self.warnings.append(f"node {np_.name or np_.op_type!r} uses {name!r}, which nothing defines")
-                v = g.add_input(name, None, None, rename=True)
+                self.warnings.append(f"node {_s(np_.name) or _s(np_.op_type)!r} uses {_s(name)!r}, which nothing defines")
+                v = g.add_input(_s(name), None, None, rename=True)
                 env[name] = v
             ins.append(v)
         outs = []
         for i, name in enumerate(np_.output):
             shape, dtype = _type(types[name]) if name in types else (None, None)
-            outs.append((name or f"{np_.name or np_.op_type}:unused{i}", shape, dtype))
+            outs.append((_s(name) or f"{_s(np_.name) or _s(np_.op_type)}:unused{i}", shape, dtype))
         scope, mods = _scope(np_)
         if self.netdraw and not np_.domain == "netdraw.module":
-            module = next((p.value for p in np_.metadata_props if p.key == "module"), None)
+            module = next((_s(p.value) for p in np_.metadata_props if p.key == "module"), None)
             scope, mods = (tuple(module.split("/")) if module else ()), {}
         elif self.prefix:
             scope = self.prefix + scope
@@ -326,26 +419,27 @@ class _Loader:
         attrs: dict[str, Any] = {}
         graphs: list[tuple[str, onnx.GraphProto]] = []
         for a in np_.attribute:
-            attrs[a.name] = _attr(a)
+            attrs[_s(a.name)] = _attr(a)
             if a.type == AttributeProto.GRAPH:
-                graphs.append((a.name, a.g))
+                graphs.append((_s(a.name), a.g))
             elif a.type == AttributeProto.GRAPHS:
-                graphs.extend((f"{a.name}[{i}]", sg) for i, sg in enumerate(a.graphs))
+                graphs.extend((f"{_s(a.name)}[{i}]", sg) for i, sg in enumerate(a.graphs))
         params = _constant_numel(np_) if np_.op_type == "Constant" and np_.domain in ("", "ai.onnx") else 0
         for v in ins:
             params += self._attribute(v)
         if self.netdraw and not params:
             # a netdraw export of a graph whose parameters have no tensors (.netspec, Caffe)
-            params = int(next((p.value for p in np_.metadata_props if p.key == "parameters"), 0) or 0)
-        node = g.add_node(np_.op_type, ins, outs, name=np_.name or np_.op_type, domain=np_.domain,
+            params = _int_text(next((p.value for p in np_.metadata_props if p.key == "parameters"), 0))
+        node = g.add_node(_s(np_.op_type), ins, outs, name=_s(np_.name) or _s(np_.op_type), domain=_s(np_.domain),
                           attrs=attrs, scope=scope, params=params)
-        if np_.doc_string:
-            node.meta["doc"] = np_.doc_string.strip().splitlines()[0][:200] if np_.doc_string.strip() else ""
+        doc = _s(np_.doc_string).strip()
+        if doc:
+            node.meta["doc"] = doc.splitlines()[0][:200]
         for name, v in zip(np_.output, node.outputs):
             if name:
                 env[name] = v
         for attr, sgp in graphs:
-            sub = g.add_subgraph(node, attr, name=sgp.name or f"{node.name}.{attr}")
+            sub = g.add_subgraph(node, attr, name=_s(sgp.name) or f"{node.name}.{attr}")
             self.graph(sgp, sub, env)
 
     def _attribute(self, v: Value | None) -> int:
@@ -359,7 +453,7 @@ class _Loader:
 def _attr(a: AttributeProto) -> Any:
     t = a.type
     if a.ref_attr_name:
-        return {"ref": a.ref_attr_name}
+        return {"ref": _s(a.ref_attr_name)}
     if t == AttributeProto.FLOAT:
         return _clean_float(float(a.f))
     if t == AttributeProto.INT:
@@ -372,7 +466,7 @@ def _attr(a: AttributeProto) -> Any:
         return {"sparse_tensor": {"shape": list(a.sparse_tensor.dims),
                                   "nnz": _numel(a.sparse_tensor.values.dims)}}
     if t == AttributeProto.GRAPH:
-        return {"graph": a.g.name}
+        return {"graph": _s(a.g.name)}
     if t == AttributeProto.FLOATS:
         return [_clean_float(float(x)) for x in a.floats]
     if t == AttributeProto.INTS:
@@ -382,7 +476,7 @@ def _attr(a: AttributeProto) -> Any:
     if t == AttributeProto.TENSORS:
         return [{"tensor": _tensor_summary(x)} for x in a.tensors]
     if t == AttributeProto.GRAPHS:
-        return [{"graph": x.name} for x in a.graphs]
+        return [{"graph": _s(x.name)} for x in a.graphs]
     if t == AttributeProto.TYPE_PROTO:
         return {"type": _type(a.tp)[1]}
     if t == AttributeProto.TYPE_PROTOS:

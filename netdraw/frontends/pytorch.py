@@ -35,7 +35,7 @@ from torch.overrides import TorchFunctionMode, resolve_name
 from netdraw.errors import NetdrawError, check_choice, first_line
 from netdraw.ir import Graph, Value, scope_key
 
-__all__ = ["trace", "CAPTURES", "MODES", "InputSpec"]
+__all__ = ["trace", "CAPTURES", "MODES", "InputSpec", "quiet_loggers"]
 
 CAPTURES = ("eager", "export")
 MODES = ("auto", "meta", "fake", "real")
@@ -738,7 +738,7 @@ def trace(model: nn.Module, args: Any = (), kwargs: dict[str, Any] | None = None
 
 
 @contextmanager
-def _quiet(*loggers: str) -> Iterator[None]:
+def quiet_loggers(*loggers: str) -> Iterator[None]:
     """Silence PyTorch loggers that log a whole traceback or graph before raising: the error
     reaches the user as one line.  Their levels are restored afterwards."""
     logs = [logging.getLogger(name) for name in loggers]
@@ -861,7 +861,7 @@ def _run(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: bool,
                     observe(graph_input, t)
             attrs.update(_non_tensors(obj, name))
         if kind == "fake":
-            stack.enter_context(_quiet("torch._subclasses.fake_tensor"))  # logs a failing op's traceback
+            stack.enter_context(quiet_loggers("torch._subclasses.fake_tensor"))  # logs a failing op's traceback
             stack.enter_context(fake_mode)
         if kind != "real" and hasattr(torch.compiler, "_is_compiling_flag"):
             # On shape-only tensors we trace a graph, as torch.compile does: libraries that ask

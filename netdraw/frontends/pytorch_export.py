@@ -15,7 +15,7 @@ __all__ = ["trace_export", "from_exported"]
 
 
 def trace_export(model: nn.Module, args: tuple, kwargs: dict, *, train: bool = False) -> Graph:
-    from netdraw.frontends.pytorch import _materialise, _quiet, _real, set_unattributed
+    from netdraw.frontends.pytorch import _materialise, quiet_loggers, _real, set_unattributed
 
     args = _materialise(args, _real)
     kwargs = _materialise(kwargs, _real)
@@ -23,7 +23,7 @@ def trace_export(model: nn.Module, args: tuple, kwargs: dict, *, train: bool = F
     model.train(train)
     try:
         # export logs whole graphs when it fails; the one-line error is enough
-        with _quiet("torch", "torch._dynamo", "torch.export", "torch._export", "torch.fx.experimental.symbolic_shapes"):
+        with quiet_loggers("torch", "torch._dynamo", "torch.export", "torch._export", "torch.fx.experimental.symbolic_shapes"):
             ep = torch.export.export(model, args, kwargs, strict=False)
     except Exception as exc:
         raise NetdrawError(f"torch.export could not capture {type(model).__name__} ({first_line(exc, kind=True)}); "

@@ -11,11 +11,12 @@ import zipfile
 from pathlib import Path
 from typing import Any, Sequence
 
+from netdraw._io import note_read
 from netdraw.errors import NetdrawError, check_choice, first_line
 from netdraw.frontends import register
 from netdraw.ir import Graph
 
-__all__ = ["is_spec", "parse_input", "load_module", "load_source", "load_traced", "DTYPES"]
+__all__ = ["is_spec", "spec_file", "parse_input", "load_module", "load_source", "load_traced", "DTYPES"]
 
 #: ``--input 1x16:int64``: the dtype names accepted after the colon
 DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "int32", "int16", "int8", "uint8", "bool")
@@ -29,6 +30,12 @@ def is_spec(source: str) -> bool:
     return bool(_SPEC.match(source)) and not Path(source).exists()
 
 
+def spec_file(source: str) -> Path | None:
+    """The ``.py`` file a ``file.py:factory`` source imports (None for anything else)."""
+    m = _SPEC.match(source) if is_spec(source) else None
+    return Path(m["target"]) if m and m["target"].endswith(".py") else None
+
+
 def parse_input(text: str, image: Any = None) -> Any:
     """``1x3x224x224``, ``1x16:int64``, a ``.pt``/``.npy`` tensor file, or an image file
     (preprocessed as ``image``, an :class:`~netdraw.analysis.images.ImagePrep`, says)."""
@@ -40,10 +47,12 @@ def parse_input(text: str, image: Any = None) -> Any:
     text = text.strip()
     path = Path(text)
     if is_image(text):
+        note_read(path)
         return torch.from_numpy(load_image(path, image))
     if path.suffix in (".pt", ".pth", ".npy") and not _SHAPE.match(text):
         if not path.is_file():
             raise NetdrawError(f"{text}: no such input tensor file")
+        note_read(path)
         if path.suffix == ".npy":
             import numpy as np
 
@@ -69,6 +78,7 @@ def _import_target(target: str) -> Any:
         path = Path(target).resolve()
         if not path.is_file():
             raise NetdrawError(f"{target}: no such file")
+        note_read(path)
         # the module is named after the file (classes print as models.ResNet), never after hash(),
         # which changes from run to run; it sits in sys.modules only while it runs (dataclasses
         # look it up there), so it shadows nothing afterwards
@@ -90,9 +100,12 @@ def _import_target(target: str) -> Any:
                 sys.modules[name] = previous
         return module
     try:
-        return importlib.import_module(target)
+        module = importlib.import_module(target)
     except Exception as exc:
         raise NetdrawError(f"{target}: cannot import ({first_line(exc, kind=True)})") from None
+    if getattr(module, "__file__", None):
+        note_read(module.__file__)
+    return module
 
 
 def load_module(source: str, *, device: str = "cpu") -> Any:
@@ -203,13 +216,10 @@ def _load(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, Any] | N
     if path.suffix == ".pt2" and path.is_file():
         if thumbnails:
             raise NetdrawError(f"{path}: thumbnails need a Python model; give it as file.py:factory")
+        from netdraw.frontends.pt2 import load_exported
         from netdraw.frontends.pytorch_export import from_exported
 
-        try:
-            ep = torch.export.load(str(path))
-        except Exception as exc:
-            raise NetdrawError(f"{path}: not a torch.export archive ({first_line(exc)})") from None
-        g = from_exported(ep, path.stem)
+        g = from_exported(load_exported(path, trust=trust), path.stem)
         g.meta["source"]["path"] = path.name
         return g, None, (), {}
     args = tuple(parse_input(x, image) if isinstance(x, str) else x for x in inputs)

@@ -5,11 +5,10 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import sys
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from netdraw._io import write_atomic, write_with_files
 from netdraw.errors import NetdrawError, check_choice
 from netdraw.ir import Graph
 from netdraw.passes.pipeline import PREPARE_OPTIONS, parse_depth
@@ -233,38 +232,6 @@ def svg_size(svg: bytes) -> tuple[float, float]:
     return float(m.group(1)), float(m.group(2))
 
 
-def write_atomic(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` (``-`` = stdout) so no partial file is ever left behind."""
-    if str(path) == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    target = Path(path)
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise NetdrawError(f"{target}: the folder {parent} does not exist")
-    if target.is_dir():
-        raise NetdrawError(f"{target}: is a directory")
-    fd, tmp = tempfile.mkstemp(dir=parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def render(graph: Graph, path: str | os.PathLike[str], **options: Any) -> Path | None:
     """Render ``graph`` to ``path`` (``-`` = stdout); the format comes from the suffix or ``format=``.
     A ``.tex`` figure with thumbnails gets its PNGs in the folder ``<name>-thumbs`` beside it."""
@@ -279,14 +246,3 @@ def images_folder(path: str | os.PathLike[str]) -> str:
     """The folder beside ``fig.tex`` that holds its thumbnails: ``fig-thumbs`` (characters LaTeX
     could take for markup in an ``\\includegraphics`` path become ``-``)."""
     return re.sub(r"[^A-Za-z0-9._-]", "-", Path(path).stem) + "-thumbs"
-
-
-def write_with_files(path: str | os.PathLike[str], data: bytes, files: dict[str, bytes]) -> None:
-    """Write ``data`` to ``path`` and ``files`` (paths relative to its folder) beside it, each
-    atomically; the main file goes last, so a failure never leaves it pointing at missing images."""
-    parent = Path(path).parent if str(path) != "-" else Path(".")
-    for rel, blob in sorted(files.items()):
-        target = parent / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, blob)
-    write_atomic(path, data)

@@ -33,6 +33,9 @@ RANKDIRS = ("TB", "LR", "BT", "RL")
 
 #: a node whose results go to more nodes than this gets one real edge and labelled stubs
 FANOUT_LIMIT = 8
+#: clusters nest at most this deep; ops of deeper modules sit in the deepest drawn one (Graphviz
+#: slows to a crawl on hundreds of nested clusters, and no reader follows them)
+MAX_NESTING = 24
 
 
 def parse_label(label: str | Sequence[str]) -> tuple[str, ...]:
@@ -273,7 +276,7 @@ class _Builder:
         # a tree of module paths; each node sits in the cluster of its enclosing module
         tree: dict[tuple[str, ...], dict[str, Any]] = {(): {"nodes": [], "children": []}}
         for n in self.visible:
-            path = n.scope[:-1] if n.meta.get("group") else n.scope
+            path = (n.scope[:-1] if n.meta.get("group") else n.scope)[:MAX_NESTING]
             for k in range(1, len(path) + 1):
                 if path[:k] not in tree:
                     tree[path[:k]] = {"nodes": [], "children": []}

@@ -299,10 +299,13 @@ def _torch_model(source: str):
     raise NetdrawError(f"{source}: give the model as file.py:factory or package.module:factory")
 
 
-def _input_tensor(text: str, prep: ImagePrep):
-    from netdraw.frontends.pytorch_source import parse_input
+def _input_tensor(text: str, prep: ImagePrep, model: Any = None):
+    """The analyses' input as a real tensor; an image has as many channels as ``model``'s first
+    convolution takes."""
+    from netdraw.frontends.pytorch_source import input_hint, parse_input
 
-    x = parse_input(text, prep)
+    hint = input_hint(model) if hasattr(model, "modules") else None
+    x = parse_input(text, prep, shape=hint)
     if not hasattr(x, "dim"):
         raise NetdrawError(f"{text}: the analyses need a real input (an image or a .npy/.pt tensor), not a shape")
     return x if x.dim() == 4 else x.reshape(1, *x.shape) if x.dim() == 3 else x
@@ -338,7 +341,7 @@ def occlude(source: str, input_: str, output: str, target: int | None, window: i
         model = onnx_predictor(source)
     else:
         model = _torch_model(source)
-    x = _input_tensor(input_, prep)
+    x = _input_tensor(input_, prep, model)
     res = occlusion(model, x, target=target, window=window, stride=stride, fill=fill, layer=layer,
                     batch_size=batch_size)
     occlusion_figure(res, x.numpy(), output)
@@ -384,7 +387,7 @@ def deconv(source: str, layer: str, input_: str | None, images: str | None, chan
     prep = _image_prep(**img)
     model = _torch_model(source)
     if input_ is not None:
-        x = _input_tensor(input_, prep)
+        x = _input_tensor(input_, prep, model)
         p = project(model, x, layer, channel, rule=rule)
         projection_grid([p.pixels], output, titles=[f"{layer} map {p.channel} at {p.position}: {p.value:.3g}"],
                         patches=[x[0].numpy()], cols=1)

@@ -522,10 +522,54 @@ class Graph:
         untouched); the members' other outputs disappear.  Refused when a node that is not a
         member sits between them on a path (fusing would make a cycle) or a member owns subgraphs.
         """
-        members = self._check_members(nodes)
+        result = self.fuse_many([(nodes, dict(op_type=op_type, name=name, domain=domain, attrs=attrs,
+                                              scope=scope, params=params, meta=meta))])[0]
+        if isinstance(result, IRError):
+            raise result
+        return result
+
+    def fuse_many(self, groups: Sequence[tuple[Iterable[Node], dict[str, Any]]]) -> list[Node | IRError]:
+        """:meth:`fuse` each of several disjoint groups (``(nodes, fuse's keyword arguments)``) in
+        one pass over the graph, so folding thousands of chains stays linear in the graph's size.
+
+        Each group is checked against the order before any of them is fused; that is enough: a
+        fused node sits where its last member was, after every member's inputs (made outside, or
+        by a group that had to end before the member) and before every outside user.  Returns,
+        per group, the new node or the :class:`IRError` that refused it (the others still fuse).
+        """
+        mine = set(self._nodes)
+        pos = {n: i for i, n in enumerate(self._nodes)}
+        taken: set[Node] = set()
+        placed: dict[int, Node] = {}  # position of a group's last member -> its new node
+        gone: set[Node] = set()
+        results: list[Node | IRError] = []
+        for nodes, kw in groups:
+            try:
+                members = list(dict.fromkeys(nodes))
+                for n in members:
+                    if n not in mine:
+                        raise IRError(f"node {n.name!r} does not belong to graph {self.name!r}")
+                    if n in taken:
+                        raise IRError(f"node {n.name!r} is in two groups to fuse")
+                node = self._fuse_group(members, pos, **kw)
+            except IRError as exc:
+                results.append(exc)
+                continue
+            taken.update(members)
+            gone.update(members)
+            placed[max(pos[m] for m in members)] = node
+            results.append(node)
+        if placed:
+            self._nodes = [placed.get(i, n) for i, n in enumerate(self._nodes)
+                           if n not in gone or i in placed]
+        return results
+
+    def _fuse_group(self, members: list[Node], pos: dict[Node, int], op_type: str, *, name: str | None = None,
+                    domain: str = "", attrs: dict[str, Any] | None = None, scope: Sequence[str] = (),
+                    params: int = 0, meta: dict[str, Any] | None = None) -> Node:
+        """Check and fuse one group (see :meth:`fuse_many`); the node list is left to the caller."""
         if not members:
             raise IRError("fuse needs at least one node")
-        pos = {n: i for i, n in enumerate(self._nodes)}
         members.sort(key=pos.__getitem__)
         mset = set(members)
         for m in members:
@@ -533,8 +577,9 @@ class Graph:
                 raise IRError(f"cannot fuse {m.name!r}: it owns subgraphs")
         produced = {v for m in members for v in m._outputs}
         ins = list(dict.fromkeys(v for m in members for v in m._inputs if v is not None and v not in produced))
+        outputs = set(self.outputs)
         outs = [v for m in members for v in m._outputs
-                if v in self.outputs or any(top_node(u, self) not in mset for u in v._users)]
+                if v in outputs or any(top_node(u, self) not in mset for u in v._users)]
         last = pos[members[-1]]
         for v in outs:
             for u in v._users:
@@ -560,8 +605,6 @@ class Graph:
         node.scope = tuple(scope)
         node.params = int(params)
         node.meta = dict(meta or {})
-        rest = [n for n in self._nodes[: last + 1] if n not in mset]
-        self._nodes = rest + [node] + self._nodes[last + 1:]
         return node
 
     def rename_value(self, value: Value, name: str) -> str:

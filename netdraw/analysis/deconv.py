@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from netdraw.analysis.state import evaluating
+from netdraw.analysis.state import evaluating, running
 from netdraw.errors import NetdrawError, check_choice
 
 __all__ = ["Projection", "project", "top_activations", "attach_projections", "RULES"]
@@ -90,7 +90,8 @@ def project(model: nn.Module, x: torch.Tensor, layer: str, channel: int | None =
         for p, _ in requires:
             p.requires_grad_(False)
         with torch.enable_grad():
-            model(x)
+            with running():
+                model(x)
             if not captured:
                 raise NetdrawError(f"{layer!r} was not called by the model's forward")
             act = captured[0]
@@ -132,7 +133,8 @@ def top_activations(model: nn.Module, images: torch.Tensor, layer: str, channel:
     try:
         with evaluating(model), torch.no_grad():
             for start in range(0, images.shape[0], batch_size):
-                model(images[start:start + batch_size])
+                with running():
+                    model(images[start:start + batch_size])
                 maps = captured.pop()
                 flat = maps.reshape(maps.shape[0], -1)
                 vals, idx = flat.max(dim=1)

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from netdraw.analysis.deconv import project, top_activations
-from netdraw.analysis.state import evaluating
+from netdraw.analysis.state import evaluating, running
 from netdraw.errors import NetdrawError, first_line
 
 __all__ = ["Evolution", "evolution", "load_checkpoint"]
@@ -69,7 +69,8 @@ def evolution(models: Sequence[nn.Module], images: torch.Tensor, layer: str, *,
         try:
             with evaluating(last), torch.no_grad():
                 for s in range(0, images.shape[0], 256):
-                    last(images[s:s + 256])
+                    with running():
+                        last(images[s:s + 256])
         finally:
             h.remove()
         maxima = torch.cat([g.reshape(g.shape[0], g.shape[1], -1).amax(dim=2) for g in got]).amax(dim=0)

@@ -7,7 +7,20 @@ from typing import Iterator
 
 from torch import nn
 
-__all__ = ["evaluating"]
+from netdraw.errors import NetdrawError, first_line
+
+__all__ = ["evaluating", "running"]
+
+
+@contextmanager
+def running(what: str = "the model failed to run on the input") -> Iterator[None]:
+    """A model's own error (a shape mismatch with the input, say) as one line: ``what: error``."""
+    try:
+        yield
+    except NetdrawError:
+        raise
+    except Exception as exc:
+        raise NetdrawError(f"{what}: {first_line(exc, kind=True)}") from None
 
 
 @contextmanager

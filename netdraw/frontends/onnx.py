@@ -16,6 +16,7 @@ import onnx
 from google.protobuf.message import DecodeError
 from onnx import AttributeProto, TensorProto
 
+from netdraw._io import note_read
 from netdraw.errors import NetdrawError, first_line
 from netdraw.frontends import register
 from netdraw.ir import Graph, Value
@@ -60,11 +61,26 @@ def load(path: Path, *, shape_inference: bool = True, inputs: Iterable[Any] = ()
         model = onnx.ModelProto()
         model.ParseFromString(raw)
         if any(t.data_location == TensorProto.EXTERNAL for t in model.graph.initializer):
-            onnx.load_external_data_for_model(model, str(Path(path).resolve().parent))
+            _load_external_data(model, Path(path))
         onnx_activations(model, g, onnx_feeds(g, list(inputs), image), thumbnails)
     elif inputs:
         raise NetdrawError("inputs for an ONNX model are used only with thumbnails (its shapes are in the file)")
     return g
+
+
+def _load_external_data(model: onnx.ModelProto, path: Path) -> None:
+    """Read the weights stored beside the file (for a run in onnxruntime), each file noted as
+    read; onnx refuses locations outside the model's folder (absolute, ``..``, symlinks)."""
+    base = path.resolve().parent
+    for t in model.graph.initializer:
+        if t.data_location == TensorProto.EXTERNAL:
+            where = next((_s(e.value) for e in t.external_data if e.key == "location"), "")
+            if where:
+                note_read(base / where)
+    try:
+        onnx.load_external_data_for_model(model, str(base))
+    except Exception as exc:  # onnx's checker: ValidationError, OSError, ValueError...
+        raise NetdrawError(f"{path}: cannot read its external data ({first_line(exc, limit=200)})") from None
 
 
 def from_model(model: onnx.ModelProto, *, shape_inference: bool = True) -> Graph:

@@ -16,11 +16,11 @@ from netdraw.errors import NetdrawError, check_choice, first_line
 from netdraw.frontends import register
 from netdraw.ir import Graph
 
-__all__ = ["is_spec", "spec_file", "parse_input", "load_module", "load_source", "load_traced", "DTYPES"]
+__all__ = ["is_spec", "spec_file", "input_hint", "parse_input", "load_module", "load_source", "load_traced", "DTYPES"]
 
 #: ``--input 1x16:int64``: the dtype names accepted after the colon
 DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "int32", "int16", "int8", "uint8", "bool")
-_SHAPE = re.compile(r"^\d+(x\d+)*$")
+_SHAPE = re.compile(r"^[0-9]+(x[0-9]+)*$")
 _SPEC = re.compile(r"^(?P<target>[^:]+\.py|[A-Za-z_][\w.]*):(?P<attr>[A-Za-z_][\w.]*)$")
 TORCH_SUFFIXES = (".pt", ".pth", ".pt2")
 
@@ -36,9 +36,21 @@ def spec_file(source: str) -> Path | None:
     return Path(m["target"]) if m and m["target"].endswith(".py") else None
 
 
-def parse_input(text: str, image: Any = None) -> Any:
+def input_hint(model: Any) -> tuple | None:
+    """``(1, C, None, None)`` where the model's first convolution takes C channels (None when it
+    has none): an image for it is read with that many channels."""
+    from torch import nn
+
+    for m in model.modules():
+        if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d)):
+            return (1, m.in_channels, None, None)
+    return None
+
+
+def parse_input(text: str, image: Any = None, *, shape: tuple | None = None) -> Any:
     """``1x3x224x224``, ``1x16:int64``, a ``.pt``/``.npy`` tensor file, or an image file
-    (preprocessed as ``image``, an :class:`~netdraw.analysis.images.ImagePrep`, says)."""
+    (preprocessed as ``image``, an :class:`~netdraw.analysis.images.ImagePrep`, says; ``shape``:
+    the model's input shape where known, see :func:`input_hint`)."""
     import torch
 
     from netdraw.analysis.images import is_image, load_image
@@ -48,7 +60,7 @@ def parse_input(text: str, image: Any = None) -> Any:
     path = Path(text)
     if is_image(text):
         note_read(path)
-        return torch.from_numpy(load_image(path, image))
+        return torch.from_numpy(load_image(path, image, shape=shape))
     if path.suffix in (".pt", ".pth", ".npy") and not _SHAPE.match(text):
         if not path.is_file():
             raise NetdrawError(f"{text}: no such input tensor file")
@@ -64,13 +76,16 @@ def parse_input(text: str, image: Any = None) -> Any:
             return torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:
             raise NetdrawError(f"{text}: not a tensor file ({first_line(exc, limit=120)})") from None
-    shape, _, dtype = text.partition(":")
-    if not _SHAPE.match(shape):
-        raise NetdrawError(f"invalid input {text!r}; expected a shape such as 1x3x224x224, optionally "
+    dims, _, dtype = text.partition(":")
+    if not _SHAPE.match(dims) or len(dims) > 200:
+        raise NetdrawError(f"invalid input {text[:60]!r}; expected a shape such as 1x3x224x224, optionally "
                            f"with :dtype ({', '.join(DTYPES)}), or a .pt/.npy tensor file")
+    sizes = tuple(int(d) for d in dims.split("x"))
+    if min(sizes) < 1 or max(sizes) > 2 ** 31:
+        raise NetdrawError(f"invalid input {text[:60]!r}: every size must be from 1 to {2 ** 31:,}")
     dtype = dtype or "float32"
-    check_choice("input dtype", dtype, DTYPES)
-    return InputSpec(tuple(int(d) for d in shape.split("x")), getattr(torch, dtype))
+    check_choice("input dtype", dtype[:30], DTYPES)
+    return InputSpec(sizes, getattr(torch, dtype))
 
 
 def _import_target(target: str) -> Any:
@@ -222,17 +237,28 @@ def _load(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, Any] | N
         g = from_exported(load_exported(path, trust=trust), path.stem)
         g.meta["source"]["path"] = path.name
         return g, None, (), {}
-    args = tuple(parse_input(x, image) if isinstance(x, str) else x for x in inputs)
-    kw = {k: parse_input(v, image) if isinstance(v, str) else v for k, v in (kwargs or {}).items()}
+    from netdraw.analysis.images import is_image
+
+    # shapes and tensor files are checked before the model is built; images are read after it,
+    # so a grey image for a one-channel model stays one channel (see input_hint)
+    def early(x: Any) -> Any:
+        return parse_input(x, image) if isinstance(x, str) and not is_image(x) else x
+
+    args = tuple(early(x) for x in inputs)
+    kw = {k: early(v) for k, v in (kwargs or {}).items()}
     if path.suffix in TORCH_SUFFIXES and path.is_file():
         model = load_file_model(path, trust=trust)
         if isinstance(model, torch.jit.ScriptModule):
             if thumbnails:
                 raise NetdrawError(f"{path}: thumbnails need a Python model (TorchScript runs outside "
                                    "netdraw's hooks); give it as file.py:factory")
+            args = tuple(parse_input(x, image) if isinstance(x, str) else x for x in args)
             return _script_graph(model, args, kw, path), None, args, kw
     else:
         model = load_module(source, device=device)
+    hint = input_hint(model)
+    args = tuple(parse_input(x, image, shape=hint) if isinstance(x, str) else x for x in args)
+    kw = {k: parse_input(v, image, shape=hint) if isinstance(v, str) else v for k, v in kw.items()}
     if not args and not kw:
         raise NetdrawError("a PyTorch model needs example inputs: --input 1x3x224x224 (shape[:dtype]) or a "
                            ".pt/.npy tensor file, and --kwarg name=... for keyword inputs")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from typing import Any
+from typing import Any, Callable
 
 from netdraw.ir import Graph, Node, Value, scope_key, top_node
 from netdraw.ops import is_constant
 from netdraw.passes.select import Selector
 
-__all__ = ["collapse", "auto_depth", "max_depth", "visible_nodes", "is_hidden", "leaf_modules", "mark_leaves", "LEAVES",
+__all__ = ["collapse", "contract", "order_units", "auto_depth", "max_depth", "visible_nodes", "is_hidden", "leaf_modules", "mark_leaves", "LEAVES",
            "DEFAULT_MAX_NODES"]
 
 #: the depth that draws every op, except that each leaf module (one with no submodules) holding
@@ -90,6 +90,12 @@ def _units(graph: Graph, depth: int | str, expand: Selector | None = None
         keys = [_key(n.scope, depth, expand) for n in nodes]  # type: ignore[arg-type]
         keys = [n.scope if k is None and n.scope in leaves and not (expand and expand.module(n.scope)) else k
                 for n, k in zip(nodes, keys)]
+    return order_units(nodes, keys)
+
+
+def order_units(nodes: list[Node], keys: list[Any]) -> list[tuple[Any, list[Node]]]:
+    """``nodes`` (in topological order) grouped by ``keys`` (None: a node of its own) into units
+    in a topological order; a key whose group would make a cycle is split into consecutive runs."""
     units = _merge(nodes, keys, whole=True)
     if units is None:
         units = _merge(nodes, keys, whole=False)
@@ -188,9 +194,32 @@ def collapse(graph: Graph, depth: int | str | None, expand: Selector | None = No
     if depth != LEAVES and (not isinstance(depth, int) or depth < 1):
         raise ValueError(f"depth must be >= 1, {LEAVES!r} or None, got {depth!r}")
     modules = graph.meta.get("modules", {})
+
+    def describe(key: tuple[str, ...], members: list[Node], inner: list[Node]) -> dict[str, Any]:
+        mtype = modules.get(scope_key(key), {}).get("type")
+        short = mtype.rsplit(".", 1)[-1] if mtype else "Module"
+        meta: dict[str, Any] = {"group": {"module": scope_key(key), "type": mtype, "nodes": len(inner),
+                                          "ops": dict(sorted(Counter(x.op_type for x in inner).items()))}}
+        times = [_times(x, key) for x in inner]
+        if any("flops" in x.meta for x in inner):
+            meta["flops"] = sum((x.meta.get("flops") or 0) * t for x, t in zip(inner, times))
+        return dict(op_type=short, name=scope_key(key), scope=key,
+                    params=sum(x.params * t for x, t in zip(inner, times)), meta=meta)
+
+    out = contract(graph, _units(graph, depth, expand), describe)
+    out.meta["collapse"] = {"depth": depth}
+    return out
+
+
+def contract(graph: Graph, units: list[tuple[Any, list[Node]]],
+             describe: Callable[[Any, list[Node], list[Node]], dict[str, Any]]) -> Graph:
+    """A new graph where each unit ``(key, members)`` with a key is one node, in the units' order
+    (which must be topological); ``(None, [node])`` is a copy of the node.  ``describe(key,
+    members, inner)`` (``inner``: the members and their subgraphs' nodes) gives the new node's
+    ``op_type``, ``name``, ``scope``, ``params`` and ``meta``; it reads what the members read from
+    outside and produces their outputs used outside."""
     out = Graph(graph.name)
     out.meta = _deepcopy(graph.meta)
-    out.meta["collapse"] = {"depth": depth}
     vmap: dict[int, Value] = {}
 
     def clone_free(v: Value) -> Value:
@@ -208,7 +237,8 @@ def collapse(graph: Graph, depth: int | str | None, expand: Selector | None = No
         if v.producer is None and id(v) not in vmap:
             clone_free(v)
 
-    for key, members in _units(graph, depth, expand):
+    graph_outputs = set(graph.outputs)
+    for key, members in units:
         if key is None:
             n = members[0]
             new = out.add_node(n.op_type, [None if v is None else vmap[id(v)] for v in n.inputs],
@@ -231,19 +261,10 @@ def collapse(graph: Graph, depth: int | str | None, expand: Selector | None = No
                     seen.add(id(v))
                     ins.append(v)
         outs = [v for m in members for v in m.outputs
-                if any(top_node(u, graph) not in member_set for u in v.users) or v in graph.outputs]
+                if any(top_node(u, graph) not in member_set for u in v.users) or v in graph_outputs]
         inner = [x for m in members for x in [m, *_walk_subgraphs(m)]]
-        mtype = modules.get(scope_key(key), {}).get("type")
-        short = mtype.rsplit(".", 1)[-1] if mtype else "Module"
-        meta: dict[str, Any] = {"group": {"module": scope_key(key), "type": mtype, "nodes": len(inner),
-                                          "ops": dict(sorted(Counter(x.op_type for x in inner).items()))}}
-        times = [_times(x, key) for x in inner]
-        if any("flops" in x.meta for x in inner):
-            meta["flops"] = sum((x.meta.get("flops") or 0) * t for x, t in zip(inner, times))
-        node = out.add_node(
-            short, [vmap[id(v)] for v in ins], [(v.name, v.shape, v.dtype) for v in outs],
-            name=scope_key(key), scope=key, params=sum(x.params * t for x, t in zip(inner, times)), meta=meta,
-        )
+        node = out.add_node(inputs=[vmap[id(v)] for v in ins], outputs=[(v.name, v.shape, v.dtype) for v in outs],
+                            **describe(key, members, inner))
         for old, nv in zip(outs, node.outputs):
             nv.meta = _deepcopy(old.meta)
             vmap[id(old)] = nv

@@ -155,7 +155,7 @@ def _fold_graph(graph: Graph, rules: list[FoldRule]) -> int:
             claimed.update(chain)
             chains.append((rule, chain, scope))
             break
-    done = 0
+    groups = []
     for rule, chain, scope in chains:
         ops = [m.op_type for m in chain]
         label = "-".join(short_name(op) for op in ops)
@@ -165,13 +165,10 @@ def _fold_graph(graph: Graph, rules: list[FoldRule]) -> int:
         flops = [m.meta.get("flops") for m in chain]
         if any(f is not None for f in flops):
             meta["flops"] = sum(f or 0 for f in flops)
-        try:
-            graph.fuse(chain, label, name=chain[0].name, domain=chain[0].domain, attrs=chain[0].attrs,
-                       scope=scope, params=sum(m.params for m in chain), meta=meta)
-        except IRError:
-            continue
-        done += 1
-    return done
+        groups.append((chain, dict(op_type=label, name=chain[0].name, domain=chain[0].domain, attrs=chain[0].attrs,
+                                   scope=scope, params=sum(m.params for m in chain), meta=meta)))
+    # one pass for all chains (a chain that would make a cycle is left as it is)
+    return sum(1 for r in graph.fuse_many(groups) if not isinstance(r, IRError))
 
 
 _FLOAT_PREFIXES = ("float", "bfloat", "complex")

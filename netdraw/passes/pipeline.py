@@ -7,6 +7,7 @@ from typing import Any, Iterable, Iterator
 
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
+from netdraw.passes.elide import elide
 from netdraw.passes.collapse import (DEFAULT_MAX_NODES, LEAVES, auto_depth, collapse, count_visible,
                                      mark_leaves, max_depth)
 from netdraw.passes.flops import count_flops
@@ -16,7 +17,11 @@ from netdraw.passes.roll import roll as roll_pass
 from netdraw.passes.select import Selector, hide as hide_pass, keep as keep_pass
 from netdraw.passes.thumbnails import attach as attach_thumbnails, has_activations
 
-__all__ = ["prepare", "candidates", "parse_depth", "PREPARE_OPTIONS"]
+__all__ = ["prepare", "candidates", "parse_depth", "PREPARE_OPTIONS", "MAX_DRAWN"]
+
+#: at an explicit depth, a diagram draws at most this many nodes: beyond it, chains and runs of
+#: ops are elided (see :mod:`netdraw.passes.elide`), since Graphviz would take minutes
+MAX_DRAWN = 800
 
 #: the options :func:`prepare` takes, with their defaults
 PREPARE_OPTIONS: dict[str, Any] = {
@@ -89,7 +94,10 @@ def candidates(graph: Graph, **options: Any) -> Iterator[Graph]:
        with at most ``max_nodes`` nodes, starting from ``"leaves"``: every op, but each leaf module
        of two or more ops as one node), opening the modules ``expand`` matches one level further.
 
-    6. when the graph carries activation records (``meta["thumbnails"]``), each shown node gets its
+    6. what is still over the budget (``max_nodes`` at ``depth="auto"``, else
+       :data:`MAX_DRAWN`) is elided: parallel copies grouped, long chains and runs of ops merged
+       (see :mod:`netdraw.passes.elide`);
+    7. when the graph carries activation records (``meta["thumbnails"]``), each shown node gets its
        ``meta["thumbnail"]`` (see :mod:`netdraw.passes.thumbnails`).
 
     Each graph's ``meta["collapse"]`` records ``{"depth", "auto"}``.
@@ -121,8 +129,10 @@ def candidates(graph: Graph, **options: Any) -> Iterator[Graph]:
         levels = [LEAVES if deepest else None]
     else:
         levels = [None if depth is None or depth > deepest else depth]  # type: ignore[operator]
+    budget = opts["max_nodes"] if depth == "auto" else max(opts["max_nodes"], MAX_DRAWN)
     for d in levels:
         out = collapse(g, d, sel) if d is not None else g
+        out = elide(out, budget)
         out.meta["collapse"] = {"depth": d, "auto": depth == "auto"}
         if has_activations(out):
             attach_thumbnails(out)

@@ -209,6 +209,8 @@ class _Builder:
 
     def node_lines(self, n: Node, module: tuple[str, ...] | None = None) -> list[str]:
         """``module``: the scope of a one-op module drawn as this node instead of as a cluster."""
+        if n.meta.get("elide"):
+            return self.elided_lines(n, n.meta["elide"])
         group = n.meta.get("group")
         f = self.fields
         sub: list[str] = []
@@ -249,6 +251,18 @@ class _Builder:
         for k, s in n.subgraphs.items():
             lines.append(shorten(f"{k}: {sum(1 for _ in s.walk())} ops", 48))
         return lines
+
+    def elided_lines(self, n: Node, elided: dict[str, Any]) -> list[str]:
+        """A node standing for many ops (see :mod:`netdraw.passes.elide`): ``… 9,950 ops …`` and
+        the commonest op types, or ``Relu ×5,000`` for parallel copies."""
+        count = int(elided["nodes"])
+        if elided["kind"] == "parallel":
+            lines = [shorten(f"{n.op_type} ×{count:,}"), "in parallel"]
+        else:
+            ops = sorted(elided.get("ops", {}).items(), key=lambda kv: (-kv[1], kv[0]))
+            shown = " · ".join(f"{op} {c:,}" for op, c in ops[:3]) + (" · …" if len(ops) > 3 else "")
+            lines = [f"… {count:,} ops …", shorten(shown, 48)]
+        return lines + self.counts(n, False)
 
     def io_lines(self, kind: str, v: Value) -> list[str]:
         lines = [f"{kind}: {shorten(v.name, 30)}"]

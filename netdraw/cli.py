@@ -19,9 +19,10 @@ from netdraw._io import check_not_read, guarding_reads, note_read, write_with_fi
 from netdraw.errors import NetdrawError, first_line
 from netdraw.frontends import load
 from netdraw.ir import format_shape
+from netdraw.progress import reporting
 from netdraw.passes.collapse import DEFAULT_MAX_NODES
 from netdraw.passes.fold import parse_rules
-from netdraw.render import (DEFAULT_MAX_WIDTH, FORMATS, RENDERERS, format_for, images_folder, parse_depth,
+from netdraw.render import (DEFAULT_LAYOUT_TIMEOUT, DEFAULT_MAX_WIDTH, FORMATS, RENDERERS, format_for, images_folder, parse_depth,
                             render_files)
 from netdraw.render.latex import LATEX
 from netdraw.render.tikz import STYLES
@@ -176,6 +177,8 @@ def _load_traced(source: str, **src: Any):
               show_default=True, help="For --depth auto: go up a level while the figure is wider (inches).")
 @click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
               help="Graphviz layout engine: native dot, embedded WebAssembly, or native when on PATH.")
+@click.option("--layout-timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_LAYOUT_TIMEOUT,
+              show_default=True, help="Seconds Graphviz may spend on a layout before the render stops.")
 @click.option("--rankdir", type=click.Choice(RANKDIRS), default="TB", show_default=True,
               help="Direction of the flow.")
 @click.option("--theme", type=click.Choice(list(THEMES)), default="paper", show_default=True,
@@ -202,7 +205,7 @@ def _load_traced(source: str, **src: Any):
 @thumbnail_options
 @source_options
 def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int, max_width: float,
-           engine: str, rankdir: str, theme: str, label: str, fold: tuple[str, ...], no_roll: bool, hide: tuple[str, ...],
+           engine: str, layout_timeout: float, rankdir: str, theme: str, label: str, fold: tuple[str, ...], no_roll: bool, hide: tuple[str, ...],
            keep: tuple[str, ...], expand: tuple[str, ...], renderer: str | None, style: str, no_preamble: bool,
            latex: str, thumbnails: bool, projections: bool, top_k: int, rank: str, cmap: str, tokens: str,
            **src: Any) -> None:
@@ -213,7 +216,8 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
     """
     fmt = format_for(output, fmt)
     _check_not_input(output, source, *src.get("inputs", ()), *(s.partition("=")[2] for s in src.get("kwargs", ())))
-    options = dict(depth=depth, max_nodes=max_nodes, max_width=max_width, engine=engine, rankdir=rankdir,
+    options = dict(depth=depth, max_nodes=max_nodes, max_width=max_width, engine=engine,
+                   layout_timeout=layout_timeout, rankdir=rankdir,
                    theme=theme, label=label, fold=list(fold) if fold else None, roll=not no_roll, hide=hide,
                    keep=keep, expand=expand, renderer=renderer or ("tikz" if fmt == "tex" else "graphviz"),
                    style=style, preamble=not no_preamble, latex=latex, cmap=cmap)
@@ -551,7 +555,7 @@ def _exit_on_signal(signum: int, frame: Any) -> None:
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (0 ok, 2 bad input, 1 internal error)."""
     try:
-        with guarding_reads():
+        with guarding_reads(), reporting():
             main.main(args=list(argv) if argv is not None else None, prog_name="netdraw",
                       standalone_mode=False)
     except NetdrawError as exc:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import fnmatch
 import gc
-import sys
 from typing import Any, Iterable
 
 import torch
@@ -25,34 +24,12 @@ import torch
 from netdraw.analysis.reduce import MONOTONE, Pending, ThumbnailOptions, complete, derive, start
 from netdraw.errors import NetdrawError, first_line
 from netdraw.ir import Graph, Value
+from netdraw.progress import Bar
 
 __all__ = ["trace_activations", "layer_activations", "onnx_activations", "onnx_feeds", "ACTIVATION_KEY"]
 
 #: where a value's thumbnail record lives
 ACTIVATION_KEY = "activation"
-
-
-class _Progress:
-    """A tqdm bar on stderr that appears only if the run takes more than a second."""
-
-    def __init__(self, desc: str, total: int | None, unit: str, enabled: bool | None) -> None:
-        self.bar = None
-        if enabled is False:
-            return
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            return
-        self.bar = tqdm(total=total, desc=desc, unit=unit, delay=1.0, leave=False, file=sys.stderr,
-                        disable=None if enabled is None else not enabled, dynamic_ncols=True)
-
-    def update(self, n: int = 1) -> None:
-        if self.bar is not None:
-            self.bar.update(n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _record_meta(graph: Graph, opts: ThumbnailOptions, runner: str) -> None:
@@ -66,7 +43,7 @@ def trace_activations(model: torch.nn.Module, args: tuple, kwargs: dict[str, Any
     from netdraw.frontends.pytorch import _run
 
     opts = ThumbnailOptions.of(thumbnails)
-    bar = _Progress("thumbnails", None, "op", progress)
+    bar = Bar("thumbnails", None, "op", progress)
 
     # The hook takes what it must from each tensor before later ops change it (scores, the top-k
     # maps copied out); downsampling and encoding are done afterwards, for many values at once
@@ -190,7 +167,7 @@ def onnx_activations(model: Any, graph: Graph, feeds: dict[str, Any], thumbnails
         if want == "tensor(float)" and arr.dtype != np.float32:
             arr = arr.astype(np.float32)
         typed[name] = arr
-    bar = _Progress("thumbnails", len(wanted) + len(typed), "value", progress)
+    bar = Bar("thumbnails", len(wanted) + len(typed), "value", progress)
     try:
         results = sess.run(wanted, typed)
     except Exception as exc:

@@ -54,7 +54,7 @@ def evolution(models: Sequence[nn.Module], images: torch.Tensor, layer: str, *,
               rule: str = "deconvnet", progress: Any = None) -> Evolution:
     """Project, for every model (checkpoint) and every channel, the strongest activation over
     ``images`` (N, C, H, W)."""
-    from netdraw.analysis.activations import _Progress
+    from netdraw.progress import Bar
 
     if not models:
         raise NetdrawError("evolution needs at least one checkpoint")
@@ -80,7 +80,7 @@ def evolution(models: Sequence[nn.Module], images: torch.Tensor, layer: str, *,
     cells = np.zeros((len(channels), len(models), *images.shape[1:]), np.float32)
     values = np.zeros((len(channels), len(models)), np.float32)
     which = [[0] * len(models) for _ in channels]
-    bar = _Progress("evolution", len(channels) * len(models), "projection", progress)
+    bar = Bar("evolution", len(channels) * len(models), "projection", progress)
     try:
         for j, model in enumerate(models):
             for i, c in enumerate(channels):

@@ -82,7 +82,7 @@ def occlusion(model: Any, x: torch.Tensor, *, target: int | None = None, window:
     """Occlusion maps of ``model`` (an ``nn.Module``, or any callable from a batch to logits) on
     the image ``x`` (1, C, H, W); ``target`` defaults to the unoccluded image's top class.
     ``probabilities``: ``"softmax"`` of the outputs, or ``"identity"`` when they already are."""
-    from netdraw.analysis.activations import _Progress
+    from netdraw.progress import Bar
 
     if probabilities not in ("softmax", "identity"):
         raise NetdrawError(f"invalid probabilities {probabilities!r}; valid: softmax, identity")
@@ -110,7 +110,7 @@ def occlusion(model: Any, x: torch.Tensor, *, target: int | None = None, window:
     _, c, h, w = x.shape
     rows, cols = positions(h, window, stride), positions(w, window, stride)
     boxes = [(r, q) for r in rows for q in cols]
-    bar = _Progress("occlusion", len(boxes), "position", progress)
+    bar = Bar("occlusion", len(boxes), "position", progress)
     stack = ExitStack()
     try:
         if is_module:

@@ -9,6 +9,7 @@ from typing import Any, Callable, NamedTuple
 from netdraw._io import note_read
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
+from netdraw.progress import step
 
 __all__ = ["Frontend", "register", "frontends", "load"]
 
@@ -74,6 +75,7 @@ def load(source: str | os.PathLike[str], **options: Any) -> Graph:
     if path.is_dir():
         raise NetdrawError(f"{path}: is a directory, not a model file")
     note_read(path)
+    step(f"reading {path.name}")
     try:
         with path.open("rb") as fh:
             head = fh.read(64)

@@ -20,6 +20,7 @@ from netdraw._io import note_read
 from netdraw.errors import NetdrawError, first_line
 from netdraw.frontends import register
 from netdraw.ir import Graph, Value
+from netdraw.progress import step
 
 __all__ = ["match", "load", "from_model", "infer_shapes", "SHAPE_INFERENCE_TIMEOUT"]
 
@@ -90,6 +91,7 @@ def from_model(model: onnx.ModelProto, *, shape_inference: bool = True) -> Graph
         # Data propagation resolves shapes computed at run time (Shape -> Gather -> Reshape), but
         # only to concrete numbers when the inputs are static; with symbolic inputs it builds
         # expressions such as floor(h/2 - 1/2) + 1 at several times the cost.  So: static only.
+        step(f"onnx shape inference ({len(model.graph.node):,} nodes)")
         inferred, problem = infer_shapes(model, data_prop=_static_inputs(model.graph))
         if inferred is not None:
             model = inferred
@@ -101,6 +103,7 @@ def from_model(model: onnx.ModelProto, *, shape_inference: bool = True) -> Graph
     g.meta["ir_version"] = model.ir_version
     if model.functions:
         g.meta["functions"] = sorted(f"{_s(f.domain)}::{_s(f.name)}" if f.domain else _s(f.name) for f in model.functions)
+    step(f"reading {len(model.graph.node):,} nodes")
     loader = _Loader(g, warnings)
     loader.functions = {(f.domain, f.name): f for f in model.functions}
     loader.netdraw = any(p.key == "netdraw.producer" for p in model.metadata_props)

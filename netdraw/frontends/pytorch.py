@@ -34,6 +34,7 @@ from torch.overrides import TorchFunctionMode, resolve_name
 
 from netdraw.errors import NetdrawError, check_choice, first_line
 from netdraw.ir import Graph, Value, scope_key
+from netdraw.progress import step
 
 __all__ = ["trace", "CAPTURES", "MODES", "InputSpec", "quiet_loggers"]
 
@@ -720,6 +721,7 @@ def trace(model: nn.Module, args: Any = (), kwargs: dict[str, Any] | None = None
     kinds = {"auto": ("meta", "fake", "real"), "meta": ("meta",), "fake": ("fake",), "real": ("real",)}[mode]
     failures: list[str] = []
     for kind in kinds:
+        step(f"running the model on {kind} tensors")
         if kind == "real" and on_meta:
             raise NetdrawError("the model needs real values to run (" + "; ".join(failures) + "), but it "
                                "was built on the meta device; build it on the CPU instead")

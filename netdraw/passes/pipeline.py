@@ -7,6 +7,7 @@ from typing import Any, Iterable, Iterator
 
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
+from netdraw.progress import step
 from netdraw.passes.elide import elide
 from netdraw.passes.collapse import (DEFAULT_MAX_NODES, LEAVES, auto_depth, collapse, count_visible,
                                      mark_leaves, max_depth)
@@ -104,6 +105,7 @@ def candidates(graph: Graph, **options: Any) -> Iterator[Graph]:
     """
     opts = _check(options)
     depth = opts["depth"]
+    step(f"preparing the diagram ({len(graph.nodes):,} ops)")
     g = graph.copy()
     mark_leaves(g)
     count_flops(g)

@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterator
 from netdraw._io import write_atomic, write_with_files
 from netdraw.errors import NetdrawError, check_choice
 from netdraw.ir import Graph
+from netdraw.progress import step
 from netdraw.passes.pipeline import PREPARE_OPTIONS, parse_depth
 from netdraw.passes.pipeline import candidates
 from netdraw.passes.pipeline import prepare as _prepare
@@ -39,12 +40,16 @@ DEFAULT_MAX_WIDTH = 9.0
 _SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid",
              ".mermaid": "mermaid", ".tex": "tex", ".json": "json"}
 
+#: seconds Graphviz may spend on one layout before the render stops with a one-line error
+DEFAULT_LAYOUT_TIMEOUT = 20.0
+
 #: every option ``render`` takes, with its default (see :func:`netdraw.passes.pipeline.prepare`
 #: for the ones that shape the graph)
 OPTIONS: dict[str, Any] = {
     "format": None,
     **PREPARE_OPTIONS,
     "engine": "auto",
+    "layout_timeout": DEFAULT_LAYOUT_TIMEOUT,
     "rankdir": "TB",
     "theme": "paper",
     "label": DEFAULT_LABEL,
@@ -87,6 +92,9 @@ def _options(options: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(opts["thumbnails"], bool):
         raise NetdrawError(f"invalid thumbnails {opts['thumbnails']!r}; valid: True (draw the activation "
                            "thumbnails a graph carries) or False")
+    lt = opts["layout_timeout"]
+    if lt is not None and (isinstance(lt, bool) or not isinstance(lt, (int, float)) or not 0 < lt < 1e6):
+        raise NetdrawError(f"invalid layout_timeout {lt!r}; valid: seconds > 0, or None for no limit")
     mw = opts["max_width"]
     if mw is not None and (isinstance(mw, bool) or not isinstance(mw, (int, float)) or mw <= 0):
         raise NetdrawError(f"invalid max_width {mw!r}; valid: a width in inches > 0, or None")
@@ -124,6 +132,7 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
         source_tex, files = _tikz(graph, opts, standalone=opts["preamble"] or fmt == "pdf", images=folder)
         if fmt == "tex":
             return source_tex.encode("utf-8"), files
+        step(f"compiling with {opts['latex']}")
         return compile_pdf(source_tex, opts["latex"], files=files)[0], {}
     drawn, source, svg = _fit(graph, opts)
     if fmt == "mermaid":
@@ -132,11 +141,14 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
     if fmt == "dot":
         return source.encode("utf-8"), {}
     if svg is None:
-        svg = _engine.layout(source, "svg", opts["engine"])
+        step(f"laying out {len(drawn.nodes):,} nodes")
+        svg = _engine.layout(source, "svg", opts["engine"], timeout=opts["layout_timeout"])
     thumbs = thumbnail_ids(drawn, opts["thumbnails"])
     if thumbs:  # the images go into the SVG as data URIs
         svg = embed_svg(svg, thumbs, opts["cmap"])
     # PNG and PDF are converted from the SVG: the layout that was measured, whatever the engine
+    if fmt != "svg":
+        step(f"converting to {fmt.upper()}")
     return (svg if fmt == "svg" else _engine.convert_svg(svg, fmt)), {}
 
 
@@ -151,7 +163,7 @@ def _tikz(graph: Graph, opts: dict[str, Any], standalone: bool, images: str | No
         style = auto_style(first)
     images = images if opts["thumbnails"] else None
     common = dict(theme=opts["theme"], label=opts["label"], rankdir=opts["rankdir"], preamble=standalone,
-                  engine=opts["engine"], images=images, cmap=opts["cmap"])
+                  engine=opts["engine"], images=images, cmap=opts["cmap"], layout_timeout=opts["layout_timeout"])
     if style == "boxes":
         prep = {k: opts[k] for k in PREPARE_OPTIONS}
         if prep["depth"] == "auto":
@@ -166,7 +178,7 @@ def _json_width(opts: dict[str, Any], thumbnails: bool):
     """A measure for :func:`_choose`: Graphviz's json layout and its width in inches."""
     def measure(drawn: Graph) -> _engine.Job:
         job = layout_json_soon(drawn, theme=opts["theme"], label=opts["label"], rankdir=opts["rankdir"],
-                               engine=opts["engine"], thumbnails=thumbnails)
+                               engine=opts["engine"], thumbnails=thumbnails, timeout=opts["layout_timeout"])
         return job.then(lambda laid: (float(laid["bb"].split(",")[2]) / 72, laid))
     return measure
 
@@ -214,7 +226,8 @@ def _fit(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, str, bytes | None]:
     def measure(drawn: Graph) -> _engine.Job:
         source = to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"],
                         thumbnails=opts["thumbnails"])
-        return _engine.layout_soon(source, "svg", opts["engine"]).then(
+        step(f"laying out {len(drawn.nodes):,} nodes")
+        return _engine.layout_soon(source, "svg", opts["engine"], timeout=opts["layout_timeout"]).then(
             lambda svg: (svg_size(svg)[0] / 72, (source, svg)))
 
     drawn, made = _choose(candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}), opts, measure)

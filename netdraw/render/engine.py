@@ -30,13 +30,14 @@ import struct
 import subprocess
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
 from netdraw.errors import NetdrawError, check_choice, first_line
 
-__all__ = ["ENGINES", "LAYOUT_FORMATS", "resolve", "layout", "layout_soon", "Job", "convert_svg", "native_available",
-           "wasm_available"]
+__all__ = ["ENGINES", "LAYOUT_FORMATS", "resolve", "layout", "layout_soon", "Job", "LayoutTimeout", "convert_svg",
+           "native_available", "wasm_available"]
 
 ENGINES = ("auto", "native", "wasm")
 LAYOUT_FORMATS = ("svg", "png", "pdf", "json")  # json: Graphviz's coordinates, for other renderers
@@ -74,16 +75,21 @@ def resolve(engine: str) -> str:
     return engine
 
 
-def layout(source: str, fmt: str, engine: str = "auto") -> bytes:
+def layout(source: str, fmt: str, engine: str = "auto", *, timeout: float | None = None) -> bytes:
     """Lay out DOT ``source`` and return the bytes in ``fmt``: an image (svg, png or pdf), or
     Graphviz's ``json`` with every node's position and size and every edge's spline.  PNG and
     PDF are converted from the SVG (:func:`convert_svg`), so every format shows one layout and
-    both engines draw it with the same converters and font."""
+    both engines draw it with the same converters and font.
+
+    ``timeout``: seconds Graphviz may work before it is stopped with a one-line error that says
+    how big the graph is and what makes it smaller (None: no limit)."""
     check_choice("format", fmt, LAYOUT_FORMATS)
     engine = resolve(engine)
     if fmt in ("png", "pdf"):
-        return convert_svg(layout(source, "svg", engine), fmt)
-    return _native(source, fmt) if engine == "native" else _wasm_svg(source, fmt)
+        return convert_svg(layout(source, "svg", engine, timeout=timeout), fmt)
+    if engine == "native":
+        return _native_start(source, fmt, timeout).result()
+    return _wasm_svg(source, fmt, timeout)
 
 
 class Job:
@@ -105,7 +111,7 @@ class Job:
         return Job(lambda: f(self.result()), self._cancel)
 
 
-def layout_soon(source: str, fmt: str, engine: str = "auto") -> Job:
+def layout_soon(source: str, fmt: str, engine: str = "auto", *, timeout: float | None = None) -> Job:
     """:func:`layout`, started: ``dot`` works in its own process while the caller goes on
     (preparing the next candidate level); the job's ``result()`` waits for the bytes.  The wasm
     engine runs in this process, so its job only runs when its result is asked for (a cancelled
@@ -113,16 +119,24 @@ def layout_soon(source: str, fmt: str, engine: str = "auto") -> Job:
     check_choice("format", fmt, LAYOUT_FORMATS)
     engine = resolve(engine)
     if engine == "native" and fmt in ("svg", "json"):
-        return _native_start(source, fmt)
-    return Job(functools.cache(functools.partial(layout, source, fmt, engine)))
+        return _native_start(source, fmt, timeout)
+    return Job(functools.cache(functools.partial(layout, source, fmt, engine, timeout=timeout)))
+
+
+class LayoutTimeout(NetdrawError):
+    """Graphviz ran past the layout time limit."""
+
+
+def _too_slow(source: str, timeout: float) -> LayoutTimeout:
+    nodes = len(re.findall(r'^\s*"?[^\s"]+"? \[', source, re.M))
+    edges = source.count(" -> ")
+    return LayoutTimeout(f"the layout of {nodes:,} nodes and {edges:,} edges ran longer than {timeout:g} s; "
+                         "draw less with --depth, --max-nodes, --keep or --hide (or allow more time "
+                         "with --layout-timeout)")
 
 
 # ------------------------------------------------------------------ native
-def _native(source: str, fmt: str) -> bytes:
-    return _native_start(source, fmt).result()
-
-
-def _native_start(source: str, fmt: str) -> Job:
+def _native_start(source: str, fmt: str, timeout: float | None = None) -> Job:
     """Start ``dot`` on ``source``.  The source goes in through a temporary file, so nothing
     blocks while it runs (a pipe could, both ways)."""
     dot = shutil.which("dot")
@@ -136,8 +150,16 @@ def _native_start(source: str, fmt: str) -> Job:
         proc = subprocess.Popen([dot, f"-T{fmt}"], stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env=env)
 
+    started = time.monotonic()
+
     def wait() -> bytes:
-        out, err = proc.communicate()
+        left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+        try:
+            out, err = proc.communicate(timeout=left)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise _too_slow(source, timeout) from None  # type: ignore[arg-type]
         if proc.returncode != 0:
             msg = err.decode("utf-8", "replace").strip().splitlines()
             raise NetdrawError(f"dot failed: {msg[0] if msg else f'exit code {proc.returncode}'}")
@@ -217,6 +239,7 @@ def _wasm_module() -> tuple[Any, Any]:
 
             cfg = wasmtime.Config()
             cfg.max_wasm_stack = _WASM_STACK
+            cfg.epoch_interruption = True  # a time limit: see _Ticker
             try:
                 cfg.cache = True  # compiled code cached on disk by wasmtime itself
             except Exception:
@@ -238,11 +261,45 @@ def _release_module() -> None:
             eng.close()
 
 
-def _wasm_render_once(source: str, fmt: str = "svg") -> bytes:
+class _Ticker:
+    """One daemon thread that advances the wasm engine's epoch every :data:`TICK` seconds while
+    renders run; each render's store traps once its own number of ticks has passed."""
+
+    TICK = 0.05
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+
+    def start(self, eng: Any) -> None:
+        with self.lock:
+            if self.thread is None:
+                self.thread = threading.Thread(target=self.run, args=(eng,), name="netdraw-wasm-epoch", daemon=True)
+                self.thread.start()
+
+    def run(self, eng: Any) -> None:
+        while True:
+            time.sleep(self.TICK)
+            with _module_lock:
+                if _module is None or _module[0] is not eng:
+                    self.thread = None
+                    return
+                eng.increment_epoch()
+
+
+_ticker = _Ticker()
+
+
+def _wasm_render_once(source: str, fmt: str = "svg", timeout: float | None = None) -> bytes:
     import wasmtime
 
     eng, module = _wasm_module()
     store = wasmtime.Store(eng)
+    if timeout is None:
+        store.set_epoch_deadline(2 ** 62)
+    else:
+        store.set_epoch_deadline(max(1, int(timeout / _Ticker.TICK)))
+        _ticker.start(eng)
     linker = wasmtime.Linker(eng)
     linker.define_wasi()
     store.set_wasi(wasmtime.WasiConfig())
@@ -268,14 +325,14 @@ def _wasm_render_once(source: str, fmt: str = "svg") -> bytes:
     return bytes(mem.read(store, res, res + n))
 
 
-def _wasm_svg(source: str, fmt: str = "svg") -> bytes:
+def _wasm_svg(source: str, fmt: str = "svg", timeout: float | None = None) -> bytes:
     import wasmtime
 
     result: dict[str, Any] = {}
 
     def work() -> None:
         try:
-            result["svg"] = _wasm_render_once(source, fmt)
+            result["svg"] = _wasm_render_once(source, fmt, timeout)
         except BaseException as exc:  # re-raised in the caller's thread
             result["error"] = exc
 
@@ -292,6 +349,8 @@ def _wasm_svg(source: str, fmt: str = "svg") -> bytes:
         return result["svg"]
     if isinstance(exc, NetdrawError):
         raise exc
+    if isinstance(exc, wasmtime.Trap) and exc.trap_code == wasmtime.TrapCode.INTERRUPT and timeout is not None:
+        raise _too_slow(source, timeout) from None
     if isinstance(exc, (wasmtime.Trap, wasmtime.WasmtimeError)):
         first = first_line(exc)
         first = re.sub(r"^(wasm trap|error while executing at wasm backtrace):\s*", "", first)

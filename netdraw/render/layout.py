@@ -23,20 +23,20 @@ Point = tuple[float, float]
 
 
 def layout_json(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str, engine: str,
-                thumbnails: bool = True) -> dict[str, Any]:
+                thumbnails: bool = True, timeout: float | None = None) -> dict[str, Any]:
     """Graphviz's layout of the graph's DOT, as the parsed ``json`` output (``bb`` in points)."""
     return layout_json_soon(graph, theme=theme, label=label, rankdir=rankdir, engine=engine,
-                            thumbnails=thumbnails).result()
+                            thumbnails=thumbnails, timeout=timeout).result()
 
 
 def layout_json_soon(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str, engine: str,
-                     thumbnails: bool = True) -> "Job":
+                     thumbnails: bool = True, timeout: float | None = None) -> "Job":
     """:func:`layout_json`, started (see :func:`netdraw.render.engine.layout_soon`)."""
     from netdraw.render import engine as layout_engine
     from netdraw.render.dot import to_dot
 
     dot = to_dot(graph, rankdir=rankdir, theme=theme, label=label, thumbnails=thumbnails)
-    return layout_engine.layout_soon(dot, "json", engine).then(json.loads)
+    return layout_engine.layout_soon(dot, "json", engine, timeout=timeout).then(json.loads)
 
 
 @dataclass

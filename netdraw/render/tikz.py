@@ -89,10 +89,10 @@ def _pt(p: tuple[float, float]) -> str:
 
 
 def _graph_data(graph: Graph, theme: Theme, label: Sequence[str], rankdir: str, engine: str,
-                laid: dict[str, Any] | None, images: "_Images") -> dict[str, Any]:
+                laid: dict[str, Any] | None, images: "_Images", timeout: float | None) -> dict[str, Any]:
     if laid is None:
         laid = layout_json(graph, theme=theme.name, label=label, rankdir=rankdir, engine=engine,
-                           thumbnails=images.enabled)
+                           thumbnails=images.enabled, timeout=timeout)
     placed = place(build_scene(graph, label, thumbnails=images.enabled), laid)
     nodes = []
     for p in placed.boxes:
@@ -328,9 +328,10 @@ def to_tikz(graph: Graph, **options: Any) -> str:
 def to_tikz_files(graph: Graph, *, style: str = "auto", theme: str = "paper",
                   label: str | Sequence[str] = DEFAULT_LABEL, rankdir: str = "TB", preamble: bool = True,
                   engine: str = "auto", layout: dict[str, Any] | None = None, images: str | None = "thumbs",
-                  cmap: str = "viridis") -> tuple[str, dict[str, bytes]]:
+                  cmap: str = "viridis", layout_timeout: float | None = None) -> tuple[str, dict[str, bytes]]:
     """The TikZ source of a prepared graph and the image files it includes (``{relative path: PNG
-    bytes}``, in the folder ``images``; None leaves thumbnails out).
+    bytes}``, in the folder ``images``; None leaves thumbnails out; ``layout_timeout``: see
+    :func:`netdraw.render.engine.layout`).
 
     The ``graph`` style lays the graph out with Graphviz (``engine``), or takes the parsed
     :func:`layout_json` of it as ``layout``; ``boxes`` needs no layout.  Thumbnails go into the
@@ -347,7 +348,7 @@ def to_tikz_files(graph: Graph, *, style: str = "auto", theme: str = "paper",
     has = any("thumbnail" in n.meta for n in graph.nodes) or any("activation" in v.meta for v in graph.inputs)
     imgs = _Images(images if has else None, cmap)
     if style == "graph":
-        data = _graph_data(graph, t, label, rankdir, engine, layout, imgs)
+        data = _graph_data(graph, t, label, rankdir, engine, layout, imgs, layout_timeout)
     else:
         data = _boxes_data(graph, t, imgs)
         if not data["blocks"]:

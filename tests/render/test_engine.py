@@ -90,7 +90,7 @@ def test_wasm_renders_many_graphs_in_one_process(scoped_cnn):
 
 
 def test_wasm_trap_becomes_one_line_error(monkeypatch, scoped_cnn):
-    def trap(source, fmt="svg"):
+    def trap(source, fmt="svg", timeout=None):
         raise wasmtime.Trap("call stack exhausted")
 
     monkeypatch.setattr(engine, "_wasm_render_once", trap)
@@ -264,7 +264,7 @@ def test_native_dot_refuses_a_plugin_folder_others_can_write(tmp_path, monkeypat
 
 def test_wasm_layout_job_runs_only_when_its_result_is_asked_for(monkeypatch):
     calls = []
-    monkeypatch.setattr(engine, "_wasm_svg", lambda source, fmt="svg": calls.append(source) or b"<svg/>")
+    monkeypatch.setattr(engine, "_wasm_svg", lambda source, fmt="svg", timeout=None: calls.append(source) or b"<svg/>")
     job = engine.layout_soon("digraph { a }", "svg", "wasm")
     job.cancel()
     assert calls == []

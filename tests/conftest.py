@@ -16,6 +16,17 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
+def pytest_addoption(parser):
+    parser.addoption("--fuzz-long", action="store_true",
+                     help="fuzz the parsers with random examples, many of them (NETDRAW_FUZZ_EXAMPLES, default 400 "
+                          "a test), instead of CI's small fixed set")
+
+
+def pytest_configure(config):
+    if config.getoption("--fuzz-long"):
+        os.environ["NETDRAW_FUZZ_LONG"] = "1"  # read when tests/frontends/test_fuzz.py is imported
+
+
 def pytest_collection_modifyitems(config, items):
     for marker, exe, why in (("dot", "dot", "native Graphviz `dot` is not on PATH"),
                              ("chromium", "chromium", "Debian's chromium is not on PATH (.ci/setup installs it)"),

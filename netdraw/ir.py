@@ -21,9 +21,13 @@ Graph.meta
                              ``tokens``, ``runner``: torch|onnxruntime|deconv)
     ``roll``              -- the roll pass's runs: ``[{"module", "count", "modules", "params"}]``;
                              ``modules[key]["repeat"]`` = ``{"count", "last", "modules"}`` on the kept one
+    ``elided``            -- written by the elide pass: ``{"nodes": ops drawn inside elided nodes}``
 Node.meta
     ``group``             -- written by the collapse pass on a node that stands for a module:
-                             ``{"module": scope_key, "type": str, "nodes": int}``
+                             ``{"module": scope_key, "type": str, "nodes": int, "ops": {op: count},
+                             "total": int}`` (``total``: ops with rolled blocks counted ×N)
+    ``elide``             -- written by the elide pass on a node that stands for many:
+                             ``{"kind": "parallel"|"chain"|"run", "nodes": int, "ops": {op: count}}``
     ``doc``               -- a source doc string
     ``source``            -- where the model's code called the op (``file.py:line in function``)
     ``inplace``           -- True for a PyTorch op that wrote into its input (a new version of it)

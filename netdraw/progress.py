@@ -104,6 +104,8 @@ def step(text: str) -> None:
     status = _current
     if status is not None:
         status.text = text
+        if time.monotonic() - status.start >= status.delay:
+            status.draw()  # at once: a short step between two refreshes is still seen
 
 
 @contextlib.contextmanager

@@ -198,9 +198,10 @@ def collapse(graph: Graph, depth: int | str | None, expand: Selector | None = No
     def describe(key: tuple[str, ...], members: list[Node], inner: list[Node]) -> dict[str, Any]:
         mtype = modules.get(scope_key(key), {}).get("type")
         short = mtype.rsplit(".", 1)[-1] if mtype else "Module"
-        meta: dict[str, Any] = {"group": {"module": scope_key(key), "type": mtype, "nodes": len(inner),
-                                          "ops": dict(sorted(Counter(x.op_type for x in inner).items()))}}
         times = [_times(x, key) for x in inner]
+        meta: dict[str, Any] = {"group": {"module": scope_key(key), "type": mtype, "nodes": len(inner),
+                                          "ops": dict(sorted(Counter(x.op_type for x in inner).items())),
+                                          "total": sum(times)}}
         if any("flops" in x.meta for x in inner):
             meta["flops"] = sum((x.meta.get("flops") or 0) * t for x, t in zip(inner, times))
         return dict(op_type=short, name=scope_key(key), scope=key,

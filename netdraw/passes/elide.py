@@ -65,9 +65,10 @@ def _drawn(g: Graph) -> list[Node]:
 
 def _count(n: Node) -> int:
     """How many ops a node stands for."""
-    e = n.meta.get("elide") or n.meta.get("group")
-    if e:
-        return int(e["nodes"])
+    if "elide" in n.meta:
+        return int(n.meta["elide"]["nodes"])
+    if "group" in n.meta:
+        return int(n.meta["group"].get("total", n.meta["group"]["nodes"]))
     members = (n.meta.get("fold") or {}).get("nodes", 1)
     return len(members) if isinstance(members, list) else int(members)
 
@@ -118,6 +119,7 @@ def _chains(g: Graph, drawn: list[Node], max_nodes: int, ends: int | None = None
     outputs = set(g.outputs)
     drawn_set = set(drawn)
     by_name = {n.name: n for n in g.nodes}
+    single: dict[Node, bool] = {}  # reads one drawn node (asked once per node: a Sum of 5,000 is asked often)
     nxt: dict[Node, Node] = {}
     has_prev: set[Node] = set()
     for n in drawn:
@@ -127,7 +129,9 @@ def _chains(g: Graph, drawn: list[Node], max_nodes: int, ends: int | None = None
         m = by_name[succ[0][2:]]
         if m not in drawn_set or _place(m) != _place(n) or m.subgraphs or n.subgraphs:
             continue
-        if len(_preds(m, g)) != 1:
+        if m not in single:
+            single[m] = len(_preds(m, g)) == 1
+        if not single[m]:
             continue
         nxt[n] = m
         has_prev.add(m)
@@ -185,7 +189,8 @@ def _apply(g: Graph, groups: list[tuple[str, list[Node]]]) -> Graph:
         for m in members:
             sub = m.meta.get("elide") or m.meta.get("group")
             if sub and sub.get("ops"):
-                ops.update(sub["ops"])
+                scale = _count(m) / max(1, sum(sub["ops"].values()))  # rolled blocks count ×N
+                ops.update({op: round(c * scale) for op, c in sub["ops"].items()})
             else:
                 ops[m.op_type] += 1
         total = sum(_count(m) for m in members)

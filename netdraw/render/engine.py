@@ -128,8 +128,11 @@ class LayoutTimeout(NetdrawError):
 
 
 def _too_slow(source: str, timeout: float) -> LayoutTimeout:
-    nodes = len(re.findall(r'^\s*"?[^\s"]+"? \[', source, re.M))
+    ident = r'("(?:[^"\\]|\\.)*"|[A-Za-z0-9_.]+)'
+    nodes = set(re.findall(rf'^\s*{ident}\s*(?=\[|->)', source, re.M)) | set(re.findall(rf'->\s*{ident}', source))
+    nodes -= {"graph", "node", "edge"}
     edges = source.count(" -> ")
+    nodes = len(nodes)
     return LayoutTimeout(f"the layout of {nodes:,} nodes and {edges:,} edges ran longer than {timeout:g} s; "
                          "draw less with --depth, --max-nodes, --keep or --hide (or allow more time "
                          "with --layout-timeout)")

@@ -99,3 +99,59 @@ def test_classic_networks_have_their_published_totals_and_shapes(name):
     assert [n.outputs[0].shape for n in g.nodes if n.name == layer] == [shape]
     assert g.outputs[0].shape in ((1, 1000), (1, 1000, 1, 1))
     assert "warnings" not in g.meta
+
+
+BASE = 'input: "x" input_shape { dim: 1 dim: 3 dim: 32 dim: 32 }\n'
+
+
+def conv(params: str, name: str = "c") -> str:
+    return f'layer {{ name: "{name}" type: "Convolution" bottom: "x" top: "c" convolution_param {{ {params} }} }}'
+
+
+@pytest.mark.parametrize("layer, message", [
+    (conv("num_output: 8 kernel_size: 3 stride: 0"), "layer 'c': stride must be at least 1, got 0"),
+    (conv("num_output: 8 kernel_size: 3 group: 0"), "layer 'c': group must be at least 1, got 0"),
+    (conv("num_output: 8 kernel_size: -3"), "layer 'c': kernel_size must be at least 1, got -3"),
+    (conv("num_output: inf kernel_size: 3"), "layer 'c': num_output must be an integer, got 'inf'"),
+    (conv("num_output: 8 kernel_size: abc"), "layer 'c': kernel_size must be an integer, got 'abc'"),
+    (conv("num_output: 8 kernel_size {}"), "layer 'c': kernel_size must be an integer"),
+    (conv("num_output: 8 kernel_size: 3 group: 5"), "layer 'c': group 5 does not divide num_output 8"),
+    (conv("num_output: 8 kernel_size: 40"), "leaves nothing of 32×32"),
+    (conv("num_output: " + "9" * 50), "layer 'c': num_output is out of range"),
+    ('layer { name: "c" type: "Concat" bottom: "x" bottom: "x" top: "c" concat_param { axis: 7 } }',
+     "layer 'c': axis 7 is out of range for a 4-d input"),
+    ('layer { name: "c" type: "Slice" bottom: "x" top: "a" top: "b" slice_param { axis: -9 } }',
+     "layer 'c': axis -9 is out of range for a 4-d input"),
+    ('layer { name: "c" type: "Slice" bottom: "x" top: "a" top: "b" slice_param { slice_point: 2 slice_point: 1 } }',
+     "layer 'c': 2 slice points need 3 tops, not 2"),
+    ('layer { name: "c" type: "Permute" bottom: "x" top: "c" permute_param { order: 0 order: 5 } }',
+     "layer 'c': permute order [0, 5] is not a permutation of the 4 axes"),
+    ('layer { name: "c" type: "Reshape" bottom: "x" top: "c" reshape_param { shape { dim: 0 dim: 7 dim: -1 } } }',
+     "layer 'c': cannot reshape 1×3×32×32 to [0, 7, -1]"),
+    ('layer { name: "c" type: "Reshape" bottom: "x" top: "c" reshape_param { shape { dim: 0 dim: 0 dim: 0 dim: 0 '
+     'dim: 0 } } }', "layer 'c': reshape dim 0 copies an input dim, but the input has only 4"),
+    ("a " + "{ b " * 3000 + "}" * 3000, ":2: messages nested more than 100 levels deep"),
+    (conv("num_output: 8 kernel_size: 3", name="x" * 5000), "layer '" + "x" * 60 + "…': reads"),
+])
+def test_bad_parameters_are_one_line_errors_naming_the_layer(layer, message):
+    text = BASE + layer + "\n"
+    if "…': reads" in message:  # a long name is quoted short
+        text = BASE + layer.replace('bottom: "x"', 'bottom: "nope"') + "\n"
+        message = message.replace(": reads", " reads blob 'nope'")
+    with pytest.raises(NetdrawError) as info:
+        from_text(text, "net.prototxt")
+    assert str(info.value).startswith("net.prototxt") and message in str(info.value), str(info.value)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 300
+
+
+def test_names_are_utf8_and_escapes_are_protobufs():
+    text = BASE + conv("num_output: 8 kernel_size: 3", name="名前-conv") + "\n" + \
+        r'layer { name: "a\x41\101\"\/b" type: "ReLU" bottom: "c" top: "d" }'
+    g = from_text(text, "net.prototxt")
+    assert [n.name for n in g.nodes] == ["名前-conv", 'aAA"/b']
+    assert g.nodes[0].params == 3 * 8 * 9 + 8
+
+
+def test_a_truncated_escape_and_numbers_in_every_notation():
+    msg = parse_text('a: "x\\x" b: 1.5e2 c: -7 d: 0.5f e: .25 f: BAR')
+    assert msg == {"a": ["xx"], "b": [150.0], "c": [-7], "d": [0.5], "e": [0.25], "f": ["BAR"]}

@@ -76,12 +76,22 @@ def test_unet_skips_concatenate_named_results():
     ("input 3x8x8\na: conv 4 k1\npool 2\nadd @a", ":4: cannot add 4×4×4 and 4×8×8"),
     ("input 3x8x8\ninput 3x8x8", ":2: 'input' must come first, once"),
     ("input 3 by 8", ":1: write the input as C, CxL or CxHxW"),
+    ("input 3x8x8\nconv 8 k3 s0", ":2: the stride (s) must be a positive integer up to 2,147,483,647, got '0'"),
+    ("input 3x8x8\nconv 8 k3 g0", ":2: the groups (g) must be a positive integer up to 2,147,483,647, got '0'"),
+    ("input 3x8x8\nconv ² k3", ":2: the channel count must be a positive integer up to 2,147,483,647, got '²'"),
+    ("input 3x8x8\nconv 8 k3 s²", ":2: unknown option 's²'"),
+    ("input 3x8x8\nconv " + "9" * 5000 + " k3", ":2: the channel count must be a positive integer up to "
+                                                    "2,147,483,647, got '" + "9" * 60 + "…'"),
+    ("input 3x8x8\na: ", ":2: the name 'a' needs a layer after it"),
+    ("input 0x8x8", ":1: an input size must be a positive integer"),
+    ("input 3x8x8\ndeconv 4 k1 p5", ":2: a transposed window of 1 with stride 1 and padding 5 leaves nothing of 3×8×8"),
+    ("input 3x8x8\n" + "x" * 50_000, ":2: unknown layer '" + "x" * 60 + "…'; valid:"),
 ])
 def test_errors_name_the_line(text, message):
     with pytest.raises(NetdrawError) as info:
         parse(text, origin="net.netspec")
     assert str(info.value).startswith("net.netspec:") and message in str(info.value)
-    assert "\n" not in str(info.value)
+    assert "\n" not in str(info.value) and len(str(info.value)) < 400  # long input is never echoed whole
 
 
 def test_cli_reads_netspec_and_reports_errors(tmp_path, capsys):

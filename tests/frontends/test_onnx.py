@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import onnx
 import pytest
 from onnx import TensorProto, helper
@@ -228,3 +230,66 @@ def test_data_propagation_only_for_static_inputs(tmp_path):
     onnx.save(make_model(nodes, [X], [Y], inits), tmp_path / "r.onnx")
     g = netdraw.load(tmp_path / "r.onnx")
     assert g.node("Reshape").outputs[0].shape == (2, 12)
+
+
+def _one_relu(tmp_path, name="/a/b/Relu", dim_param="batch", graph_name="g"):
+    X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [dim_param, 3])
+    Y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    return make_model([helper.make_node("Relu", ["x"], ["y"], name=name)], [X], [Y])
+
+
+def test_unknown_dtype_enums_are_drawn_not_fatal(tmp_path):
+    t = helper.make_tensor("w", TensorProto.FLOAT, [3], [1, 2, 3])
+    t.data_type = 99
+    c = helper.make_node("Constant", [], ["k"], value=helper.make_tensor("v", TensorProto.FLOAT, [2], [1, 2]))
+    c.attribute[0].t.data_type = 77
+    X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [3])
+    Y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    nodes = [c, helper.make_node("Add", ["x", "w"], ["s"]), helper.make_node("Add", ["s", "k"], ["y"])]
+    onnx.save(make_model(nodes, [X], [Y], [t]), tmp_path / "d.onnx")
+    g = netdraw.load(tmp_path / "d.onnx")
+    assert g.value("w").dtype == "dtype99"
+    assert g.nodes[0].attrs["value"]["tensor"]["dtype"] == "dtype77"
+    assert g.summary()["params"] == 3 + 2
+
+
+def test_invalid_utf8_in_names_becomes_replacement_characters(tmp_path):
+    data = _one_relu(tmp_path, name="/a/QQQQ/Relu", dim_param="PPPP").SerializeToString()
+    data = data.replace(b"QQQQ", b"\xff\xfe(\x80").replace(b"PPPP", b"\xc3\xff\xff\xff")
+    (tmp_path / "u.onnx").write_bytes(data)
+    g = netdraw.load(tmp_path / "u.onnx")
+    assert g.nodes[0].scope == ("a", "\ufffd\ufffd(\ufffd")
+    assert g.inputs[0].shape == ("\ufffd\ufffd\ufffd\ufffd", 3)
+    json.loads(g.to_json())  # and the IR's JSON holds it
+
+
+def test_an_abort_in_onnx_shape_inference_is_a_warning(tmp_path):
+    """onnx's C++ asserts (std::clamp) on a Slice over a negative dimension and aborts the process;
+    it runs in a child, so netdraw goes on with the file's own shapes."""
+    X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [-5])
+    Y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    inits = [helper.make_tensor(n, TensorProto.INT64, [1], [v]) for n, v in (("s", 0), ("e", 5), ("st", 1))]
+    model = make_model([helper.make_node("Slice", ["x", "s", "e", "", "st"], ["y"])], [X], [Y], inits)
+    onnx.save(model, tmp_path / "s.onnx")
+    g = netdraw.load(tmp_path / "s.onnx")
+    assert g.meta["warnings"] == ["shape inference failed: onnx's shape inference crashed (signal 6)"]
+    assert g.inputs[0].shape == (None,)  # a negative size is no size
+
+
+def test_shape_inference_has_a_time_limit(scoped_cnn):
+    from netdraw.frontends.onnx import infer_shapes
+
+    model = onnx.load(str(scoped_cnn))
+    inferred, why = infer_shapes(model, data_prop=True, timeout=0)
+    assert inferred is None and why == "it ran longer than 0 s (shapes are the file's own)"
+    inferred, why = infer_shapes(model, data_prop=True)
+    assert why == "" and any(vi.name == "s" for vi in inferred.graph.value_info)
+
+
+def test_module_paths_are_cut_at_32_levels(tmp_path):
+    deep = "/" + "/".join(f"m{i}" for i in range(1500)) + "/Relu"
+    onnx.save(_one_relu(tmp_path, name=deep), tmp_path / "deep.onnx")
+    g = netdraw.load(tmp_path / "deep.onnx")
+    assert g.nodes[0].scope == tuple(f"m{i}" for i in range(32))
+    svg = netdraw.render(g, tmp_path / "deep.dot").read_text()
+    assert svg.count("subgraph") == 23  # 24 levels at most; the 24th, holding one op, is drawn as that op

@@ -17,7 +17,8 @@ def test_depth_one_makes_one_node_per_top_module(scoped_cnn):
     c.lint()
     assert [(n.name, n.op_type, n.params) for n in c.nodes] == [
         ("stem", "Module", 224), ("block", "Module", 64), ("head", "Module", 36)]
-    assert c.nodes[0].meta["group"] == {"module": "stem", "type": None, "nodes": 2, "ops": {"Conv": 1, "Relu": 1}}
+    assert c.nodes[0].meta["group"] == {"module": "stem", "type": None, "nodes": 2, "ops": {"Conv": 1, "Relu": 1},
+                                      "total": 2}
     # the residual edge: block reads stem's output directly
     assert [v.name for v in c.node("block").inputs] == ["r"]
     assert [v.name for v in c.node("head").inputs] == ["a"]

@@ -269,3 +269,40 @@ def test_wasm_layout_job_runs_only_when_its_result_is_asked_for(monkeypatch):
     job.cancel()
     assert calls == []
     assert engine.layout_soon("digraph { b }", "svg", "wasm").result() == b"<svg/>" and len(calls) == 1
+
+
+def _tangled(n: int = 600) -> str:
+    """DOT of a graph Graphviz needs minutes for: each node also reads one of the 50 before it."""
+    import random
+
+    rng = random.Random(0)
+    lines = ["digraph g {"]
+    for i in range(1, n):
+        lines.append(f"  n{i - 1} -> n{i};")
+        if rng.random() < 0.3:
+            lines.append(f"  n{rng.randrange(max(0, i - 50), i)} -> n{i};")
+    return "\n".join(lines) + "\n}\n"
+
+
+@pytest.mark.parametrize("which", [pytest.param("native", marks=pytest.mark.dot), "wasm"])
+def test_a_layout_past_its_time_limit_stops_with_one_line(which):
+    import time
+
+    t = time.monotonic()
+    with pytest.raises(engine.LayoutTimeout) as info:
+        engine.layout(_tangled(), "svg", which, timeout=0.5)
+    assert time.monotonic() - t < 10
+    assert str(info.value).startswith("the layout of 600 nodes and ") and "ran longer than 0.5 s" in str(info.value)
+    assert "--layout-timeout" in str(info.value)
+    # the engine still works afterwards (the wasm epoch deadline is per render)
+    assert b"<svg" in engine.layout("digraph { a -> b }", "svg", which, timeout=30)
+
+
+def test_the_cli_takes_layout_timeout(tmp_path, capsys):
+    from netdraw.cli import run
+
+    src = tmp_path / "t.dot"
+    src.write_text(_tangled())
+    bad = ["render", str(tmp_path / "x.onnx"), "-o", str(tmp_path / "o.svg"), "--layout-timeout", "0"]
+    assert run(bad) == 2
+    assert "--layout-timeout" in capsys.readouterr().err

@@ -33,7 +33,7 @@ from netdraw.render.theme import THEMES
 RANKS = ("max", "mean")      # netdraw.analysis.reduce (imports torch, so not imported here)
 TOKENS = ("auto", "matrix", "grid")
 
-__all__ = ["main", "run"]
+__all__ = ["main", "run", "natural_key"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -75,7 +75,7 @@ def image_options(f):
 def source_options(f):
     """The options every command that reads a model takes (PyTorch sources use them)."""
     f = click.option("--trust", is_flag=True,
-                     help="Allow unpickling a pickled nn.Module file (runs its code).")(f)
+                     help="Allow unpickling: a pickled nn.Module .pt, pickled members of a .pt2 (runs code from the file).")(f)
     f = click.option("--device", type=click.Choice(("cpu", "meta")), default=None,
                      help="Build a file.py:factory model on this device; meta allocates no weights.")(f)
     f = click.option("--mode", type=click.Choice(("auto", "meta", "fake", "real")), default=None,
@@ -450,7 +450,7 @@ def evolve(checkpoints: tuple[str, ...], source: str, layer: str, images: str, c
     if gif:
         _check_not_input(gif, source, *checkpoints, images)
     # epoch-2.pt before epoch-10.pt, whatever order the shell's glob gave
-    checkpoints = tuple(sorted(checkpoints, key=_natural_key))
+    checkpoints = tuple(sorted(checkpoints, key=natural_key))
     for c in checkpoints:
         if not os.path.isfile(c):
             raise NetdrawError(f"{c}: no such checkpoint file")
@@ -469,10 +469,10 @@ def evolve(checkpoints: tuple[str, ...], source: str, layer: str, images: str, c
         evolution_gif(evo, gif, shared_scale=shared_scale)
 
 
-def _natural_key(path: str) -> list[Any]:
+def natural_key(path: str) -> list[Any]:
     """``epoch-10.pt`` after ``epoch-2.pt``: digit runs compare as numbers.
 
-    >>> sorted(["e10.pt", "e2.pt", "e1.pt"], key=_natural_key)
+    >>> sorted(["e10.pt", "e2.pt", "e1.pt"], key=natural_key)
     ['e1.pt', 'e2.pt', 'e10.pt']
     """
     return [(0, int(part), "") if part.isdigit() else (1, 0, part)

@@ -170,3 +170,12 @@ def test_thumbnails_from_an_image(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "not an image" in err and err.count("\n") == 1
     assert not (tmp_path / "x.svg").exists() and not (tmp_path / "z.svg").exists()
+
+
+def test_checkpoints_sort_naturally():
+    from netdraw.cli import natural_key
+
+    shell = ["epoch-1.pt", "epoch-10.pt", "epoch-2.pt", "epoch-20.pt", "epoch-30.pt", "epoch-5.pt", "best.pt"]
+    assert sorted(shell, key=natural_key) == ["best.pt", "epoch-1.pt", "epoch-2.pt", "epoch-5.pt", "epoch-10.pt",
+                                              "epoch-20.pt", "epoch-30.pt"]
+    assert sorted(["a²b", "a2b", "a10b"], key=natural_key) == ["a2b", "a10b", "a²b"]

@@ -132,13 +132,40 @@ def test_cli_keyword_inputs(tmp_path, capsys):
      "invalid --kwarg"),
     (["render", str(ROOT / "examples" / "resnet18.onnx"), "--input", "1x3", "-o", "x.svg"],
      "inputs for an ONNX model are used only with thumbnails"),
+    (["render", f"{MODELS_PY}:LeNet5", "--input", "0x1x28x28", "-o", "x.svg"],
+     "invalid input '0x1x28x28': every size must be from 1 to 2,147,483,648"),
+    (["render", f"{MODELS_PY}:LeNet5", "--input", "1x" + "9" * 400, "-o", "x.svg"], "invalid input '1x999"),
+    (["deconv", f"{MODELS_PY}:LeNet5", "--layer", "features.0", "--input", "x3.npy", "-o", "x.svg"],
+     "the model failed to run on the input: RuntimeError: Given groups=1, weight of size [6, 1, 5, 5]"),
 ])
 def test_cli_errors(tmp_path, capsys, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
+    np.save(tmp_path / "x3.npy", np.zeros((1, 3, 28, 28), np.float32))  # three channels for a one-channel model
     assert run(args) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and message in err, err
     assert not (tmp_path / "x.svg").exists()
+
+
+def test_an_image_has_the_channels_of_the_models_first_convolution(tmp_path):
+    from PIL import Image
+
+    from netdraw.frontends.pytorch_source import input_hint, load_traced
+
+    Image.new("RGB", (40, 30), (200, 100, 50)).save(tmp_path / "colour.png")
+    Image.new("L", (40, 30), 128).save(tmp_path / "grey.png")
+    assert input_hint(cnn.LeNet5()) == (1, 1, None, None) and input_hint(cnn.resnet18()) == (1, 3, None, None)
+    for name in ("colour.png", "grey.png"):
+        g, _, args, _ = load_traced(f"{MODELS_PY}:LeNet5", inputs=[str(tmp_path / name)], image=_prep(28))
+        assert tuple(args[0].shape) == (1, 1, 28, 28) and g.inputs[0].shape == (1, 1, 28, 28)
+    _, _, args, _ = load_traced(f"{MODELS_PY}:resnet18", inputs=[str(tmp_path / "grey.png")], mode="meta")
+    assert tuple(args[0].shape) == (1, 3, 224, 224)
+
+
+def _prep(size):
+    from netdraw.analysis.images import ImagePrep
+
+    return ImagePrep(size=(size, size))
 
 
 @pytest.mark.parametrize("thumbnails", [False, True])

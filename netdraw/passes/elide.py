@@ -73,9 +73,12 @@ def _count(n: Node) -> int:
     return len(members) if isinstance(members, list) else int(members)
 
 
-def _place(n: Node) -> tuple[str, ...]:
-    """The module box a node is drawn in."""
-    return n.scope[:-1] if n.meta.get("group") else n.scope
+def _places(drawn: list[Node]) -> dict[Node, tuple[str, ...]]:
+    """The module box each node is drawn in: a collapsed module sits in its parent, and so does a
+    module holding a single op (drawn as that op, named after the module)."""
+    ops_in = Counter(n.scope for n in drawn if not n.meta.get("group"))
+    return {n: n.scope[:-1] if n.meta.get("group") or (n.scope and ops_in[n.scope] == 1) else n.scope
+            for n in drawn}
 
 
 def _preds(n: Node, g: Graph) -> tuple[str, ...]:
@@ -104,11 +107,12 @@ def _succs(n: Node, g: Graph, outputs: set) -> tuple[str, ...]:
 
 def _parallel(g: Graph, drawn: list[Node], max_nodes: int) -> list[tuple[str, list[Node]]]:
     outputs = set(g.outputs)
+    place = _places(drawn)
     by_key: dict[tuple, list[Node]] = {}
     for n in drawn:
         if n.subgraphs:
             continue
-        key = (_place(n), n.op_type, _preds(n, g), _succs(n, g, outputs))
+        key = (place[n], n.op_type, _preds(n, g), _succs(n, g, outputs))
         by_key.setdefault(key, []).append(n)
     return [("parallel", members) for members in by_key.values() if len(members) >= _MIN_PARALLEL]
 
@@ -117,6 +121,7 @@ def _chains(g: Graph, drawn: list[Node], max_nodes: int, ends: int | None = None
     """The middles of maximal chains, as few as are needed (longest first), keeping ``ends``
     nodes at each end (the most that still fits the budget when not given)."""
     outputs = set(g.outputs)
+    place = _places(drawn)
     drawn_set = set(drawn)
     by_name = {n.name: n for n in g.nodes}
     single: dict[Node, bool] = {}  # reads one drawn node (asked once per node: a Sum of 5,000 is asked often)
@@ -127,7 +132,7 @@ def _chains(g: Graph, drawn: list[Node], max_nodes: int, ends: int | None = None
         if len(succ) != 1 or not succ[0].startswith("n:"):
             continue
         m = by_name[succ[0][2:]]
-        if m not in drawn_set or _place(m) != _place(n) or m.subgraphs or n.subgraphs:
+        if m not in drawn_set or place[m] != place[n] or m.subgraphs or n.subgraphs:
             continue
         if m not in single:
             single[m] = len(_preds(m, g)) == 1
@@ -162,10 +167,11 @@ def _chains(g: Graph, drawn: list[Node], max_nodes: int, ends: int | None = None
 def _runs(g: Graph, drawn: list[Node], max_nodes: int) -> list[tuple[str, list[Node]]]:
     """Consecutive drawn nodes of one module, ``size`` at a time, so about ``max_nodes`` remain."""
     size = max(2, -(-len(drawn) // max(1, max_nodes - 2)))
+    place = _places(drawn)
     groups: list[tuple[str, list[Node]]] = []
     run: list[Node] = []
     for n in drawn:
-        if run and (_place(run[0]) != _place(n) or len(run) >= size or n.subgraphs or run[0].subgraphs):
+        if run and (place[run[0]] != place[n] or len(run) >= size or n.subgraphs or run[0].subgraphs):
             if len(run) >= 2:
                 groups.append(("run", run))
             run = []
@@ -183,6 +189,7 @@ def _apply(g: Graph, groups: list[tuple[str, list[Node]]]) -> Graph:
             key_of[m] = ("elide", i)
         kinds[("elide", i)] = kind
     units = order_units(g.nodes, [key_of.get(n) for n in g.nodes])
+    place = _places([n for n in g.nodes if not is_hidden(n)])
 
     def describe(key: Any, members: list[Node], inner: list[Node]) -> dict[str, Any]:
         ops: Counter = Counter()
@@ -199,7 +206,7 @@ def _apply(g: Graph, groups: list[tuple[str, list[Node]]]) -> Graph:
         flops = [m.meta.get("flops") for m in members]
         if any(f is not None for f in flops):
             meta["flops"] = sum(f or 0 for f in flops)
-        scope = _place(members[0])
+        scope = place[members[0]]
         op_type = members[0].op_type if kind == "parallel" else "…"
         return dict(op_type=op_type, name=f"{members[0].name}…{members[-1].name}", scope=scope,
                     params=sum(m.params for m in members), meta=meta)

@@ -293,3 +293,26 @@ def test_module_paths_are_cut_at_32_levels(tmp_path):
     assert g.nodes[0].scope == tuple(f"m{i}" for i in range(32))
     svg = netdraw.render(g, tmp_path / "deep.dot").read_text()
     assert svg.count("subgraph") == 23  # 24 levels at most; the 24th, holding one op, is drawn as that op
+
+
+@pytest.mark.parametrize("location", ["../outside.bin", "/etc/hostname", "link.bin"])
+def test_external_data_onnx_refuses_is_one_line_with_thumbnails(tmp_path, capsys, location):
+    from netdraw.cli import run
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (tmp_path / "outside.bin").write_bytes(b"\0" * 16)
+    (folder / "link.bin").symlink_to(tmp_path / "outside.bin")
+    w = helper.make_tensor("w", TensorProto.FLOAT, [4], [0.0] * 4)
+    w.ClearField("float_data")
+    w.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", location), ("offset", "0"), ("length", "16")):
+        entry = w.external_data.add()
+        entry.key, entry.value = k, v
+    X = helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])
+    Y = helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])
+    onnx.save(make_model([helper.make_node("Add", ["x", "w"], ["y"])], [X], [Y], [w]), folder / "m.onnx")
+    code = run(["render", str(folder / "m.onnx"), "--thumbnails", "--input", "4", "-o", str(tmp_path / "o.svg")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "m.onnx: cannot read its external data" in err, err
+    assert not (tmp_path / "o.svg").exists()

@@ -19,11 +19,11 @@ from netdraw._io import check_not_read, guarding_reads, note_read, write_with_fi
 from netdraw.errors import NetdrawError, first_line
 from netdraw.frontends import load
 from netdraw.ir import format_shape
-from netdraw.progress import reporting
 from netdraw.passes.collapse import DEFAULT_MAX_NODES
 from netdraw.passes.fold import parse_rules
-from netdraw.render import (DEFAULT_LAYOUT_TIMEOUT, DEFAULT_MAX_WIDTH, FORMATS, RENDERERS, format_for, images_folder, parse_depth,
-                            render_files)
+from netdraw.progress import reporting
+from netdraw.render import (DEFAULT_LAYOUT_TIMEOUT, DEFAULT_MAX_WIDTH, FORMATS, RENDERERS, format_for, images_folder,
+                            parse_depth, render_files)
 from netdraw.render.latex import LATEX
 from netdraw.render.tikz import STYLES
 from netdraw.render.dot import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, format_count, parse_label
@@ -54,6 +54,11 @@ def _check_not_input(output: str, *sources: str | None) -> None:
     check_not_read(output)
 
 
+def _input_files(src: dict[str, Any]) -> list[str]:
+    """What ``--input`` and ``--kwarg NAME=SPEC`` name (shapes among them are harmless)."""
+    return [*src.get("inputs", ()), *(item.partition("=")[2] for item in src.get("kwargs", ()))]
+
+
 def image_options(f):
     """How an image file given as an input becomes a tensor (see netdraw.analysis.images)."""
     f = click.option("--grayscale", is_flag=True, help="Image input: one grey channel.")(f)
@@ -75,7 +80,8 @@ def image_options(f):
 def source_options(f):
     """The options every command that reads a model takes (PyTorch sources use them)."""
     f = click.option("--trust", is_flag=True,
-                     help="Allow unpickling: a pickled nn.Module .pt, pickled members of a .pt2 (runs code from the file).")(f)
+                     help="Allow unpickling: a pickled nn.Module .pt, pickled members of a .pt2 "
+                          "(runs code from the file).")(f)
     f = click.option("--device", type=click.Choice(("cpu", "meta")), default=None,
                      help="Build a file.py:factory model on this device; meta allocates no weights.")(f)
     f = click.option("--mode", type=click.Choice(("auto", "meta", "fake", "real")), default=None,
@@ -205,8 +211,9 @@ def _load_traced(source: str, **src: Any):
 @thumbnail_options
 @source_options
 def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int, max_width: float,
-           engine: str, layout_timeout: float, rankdir: str, theme: str, label: str, fold: tuple[str, ...], no_roll: bool, hide: tuple[str, ...],
-           keep: tuple[str, ...], expand: tuple[str, ...], renderer: str | None, style: str, no_preamble: bool,
+           engine: str, layout_timeout: float, rankdir: str, theme: str, label: str, fold: tuple[str, ...],
+           no_roll: bool, hide: tuple[str, ...], keep: tuple[str, ...], expand: tuple[str, ...],
+           renderer: str | None, style: str, no_preamble: bool,
            latex: str, thumbnails: bool, projections: bool, top_k: int, rank: str, cmap: str, tokens: str,
            **src: Any) -> None:
     """Render the model in SOURCE to a diagram.
@@ -215,7 +222,7 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
     package.module:factory, a TorchScript .pt or a torch.export .pt2 file.
     """
     fmt = format_for(output, fmt)
-    _check_not_input(output, source, *src.get("inputs", ()), *(s.partition("=")[2] for s in src.get("kwargs", ())))
+    _check_not_input(output, source, *_input_files(src))
     options = dict(depth=depth, max_nodes=max_nodes, max_width=max_width, engine=engine,
                    layout_timeout=layout_timeout, rankdir=rankdir,
                    theme=theme, label=label, fold=list(fold) if fold else None, roll=not no_roll, hide=hide,
@@ -493,7 +500,7 @@ def export_cmd(source: str, output: str, fdepth: int | None, weights: bool, **sr
 
     if not output.lower().endswith(".onnx"):
         raise NetdrawError(f"{output}: the export is an ONNX file; name it .onnx")
-    _check_not_input(output, source, *src.get("inputs", ()), *(s.partition("=")[2] for s in src.get("kwargs", ())))
+    _check_not_input(output, source, *_input_files(src))
     state = None
     from netdraw.frontends.pytorch_source import is_spec
 

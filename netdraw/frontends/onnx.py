@@ -102,7 +102,8 @@ def from_model(model: onnx.ModelProto, *, shape_inference: bool = True) -> Graph
     g.meta["opsets"] = {(_s(o.domain) or "ai.onnx"): o.version for o in model.opset_import}
     g.meta["ir_version"] = model.ir_version
     if model.functions:
-        g.meta["functions"] = sorted(f"{_s(f.domain)}::{_s(f.name)}" if f.domain else _s(f.name) for f in model.functions)
+        g.meta["functions"] = sorted(f"{_s(f.domain)}::{_s(f.name)}" if f.domain else _s(f.name)
+                                     for f in model.functions)
     step(f"reading {len(model.graph.node):,} nodes")
     loader = _Loader(g, warnings)
     loader.functions = {(f.domain, f.name): f for f in model.functions}
@@ -418,7 +419,8 @@ class _Loader:
                 continue
             v = env.get(name)
             if v is None:
-                self.warnings.append(f"node {_s(np_.name) or _s(np_.op_type)!r} uses {_s(name)!r}, which nothing defines")
+                self.warnings.append(f"node {_s(np_.name) or _s(np_.op_type)!r} uses {_s(name)!r}, "
+                                     "which nothing defines")
                 v = g.add_input(_s(name), None, None, rename=True)
                 env[name] = v
             ins.append(v)

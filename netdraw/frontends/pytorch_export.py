@@ -23,7 +23,8 @@ def trace_export(model: nn.Module, args: tuple, kwargs: dict, *, train: bool = F
     model.train(train)
     try:
         # export logs whole graphs when it fails; the one-line error is enough
-        with quiet_loggers("torch", "torch._dynamo", "torch.export", "torch._export", "torch.fx.experimental.symbolic_shapes"):
+        with quiet_loggers("torch", "torch._dynamo", "torch.export", "torch._export",
+                           "torch.fx.experimental.symbolic_shapes"):
             ep = torch.export.export(model, args, kwargs, strict=False)
     except Exception as exc:
         raise NetdrawError(f"torch.export could not capture {type(model).__name__} ({first_line(exc, kind=True)}); "

@@ -10,7 +10,8 @@ from netdraw.ir import Graph, Node, Value, scope_key, top_node
 from netdraw.ops import is_constant
 from netdraw.passes.select import Selector
 
-__all__ = ["collapse", "contract", "order_units", "auto_depth", "max_depth", "visible_nodes", "is_hidden", "leaf_modules", "mark_leaves", "LEAVES",
+__all__ = ["collapse", "contract", "order_units",
+           "auto_depth", "max_depth", "visible_nodes", "is_hidden", "leaf_modules", "mark_leaves", "LEAVES",
            "DEFAULT_MAX_NODES"]
 
 #: the depth that draws every op, except that each leaf module (one with no submodules) holding

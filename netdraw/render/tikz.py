@@ -1,4 +1,4 @@
-"""LaTeX/TikZ figures from the IR: data for the Jinja2 templates in ``templates/tikz``.
+"""LaTeX/TikZ figures from the IR: data for the Jinja2 templates in ``netdraw/templates/tikz``.
 
 Two styles:
 
@@ -36,7 +36,7 @@ from netdraw.render.thumbs import PAD, display_size, png
 __all__ = ["STYLES", "to_tikz", "to_tikz_files", "auto_style"]
 
 STYLES = ("auto", "boxes", "graph")
-_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates" / "tikz"
+_TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "tikz"  # package data (see pyproject.toml)
 
 
 def _env():

@@ -82,7 +82,7 @@ def run_tool(tool: str, model, args, kwargs, out: Path) -> None:
     import torch
 
     import netdraw
-    from netdraw.render import render_bytes
+    from netdraw.api import render_bytes
 
     if tool == "forward":
         with torch.no_grad():

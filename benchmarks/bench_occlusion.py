@@ -27,7 +27,7 @@ def main() -> None:
     import torch
 
     import models as cnn
-    from netdraw.analysis.images import ImagePrep, load_image
+    from netdraw.frontends.images import ImagePrep, load_image
     from netdraw.analysis.occlusion import occlusion
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import netdraw  # noqa: E402
-from netdraw.render import engine, prepare, render_bytes  # noqa: E402
-from netdraw.render.dot import to_dot  # noqa: E402
+from netdraw.api import engine, prepare, render_bytes  # noqa: E402
+from netdraw.renderers.dot import to_dot  # noqa: E402
 from tests.realmodels import fetch_all  # noqa: E402
 
 TARGET_OVERHEAD = 0.20

@@ -51,7 +51,7 @@ def setup(model_name: str):
     import torch
 
     import models as cnn
-    from netdraw.analysis.images import ImagePrep, load_image
+    from netdraw.frontends.images import ImagePrep, load_image
 
     torch.manual_seed(0)
     f, shape = cnn.MODELS[model_name]

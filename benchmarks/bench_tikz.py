@@ -20,8 +20,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples"))
 
 import netdraw  # noqa: E402
-from netdraw.render import render_bytes  # noqa: E402
-from netdraw.render.latex import compile_pdf  # noqa: E402
+from netdraw.api import render_bytes  # noqa: E402
+from netdraw.renderers.latex import compile_pdf  # noqa: E402
 
 
 def graphs():

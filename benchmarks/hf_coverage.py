@@ -127,7 +127,7 @@ def check(model_type: str, render: bool, compare: bool = False) -> dict:
             out["compare"] = "same"
     if render:
         from netdraw.passes.collapse import DEFAULT_MAX_NODES, visible_nodes
-        from netdraw.render import prepare
+        from netdraw.api import prepare
 
         shown = len(visible_nodes(prepare(g)))  # what the diagram draws (not ops folded into their users)
         out["shown"] = shown

@@ -39,7 +39,7 @@ def main() -> None:
                    engine="native")
     # activation thumbnails of a trained network: PP-OCRv4's text detector (from the rapidocr wheel)
     sys.path.insert(0, str(HERE.parent))
-    from netdraw.analysis.images import ImagePrep
+    from netdraw.frontends.images import ImagePrep
     from tests.realmodels import fetch
 
     g = netdraw.load(fetch("rapidocr-det"), inputs=[str(HERE.parent / "examples" / "images" / "chelsea.jpg")],

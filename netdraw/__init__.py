@@ -1,34 +1,36 @@
-"""netdraw: diagrams of neural networks from PyTorch modules and ONNX files."""
+"""netdraw: diagrams of neural networks from PyTorch modules, ONNX files and more.
+
+This module only re-exports; see :mod:`netdraw.api` for what the names do.  Names that need torch
+(``InputSpec``, ``export`` and the analyses) are imported when first used.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from netdraw.api import draw, load, prepare, render, render_bytes, trace
 from netdraw.errors import NetdrawError
-from netdraw.frontends import load
 from netdraw.ir import Graph, IRError, Node, Value
-import netdraw.render as _render_package  # loaded first, so the function below keeps the name
+from netdraw.version import __version__
 
 __all__ = ["__version__", "Graph", "Node", "Value", "IRError", "NetdrawError", "InputSpec", "load", "render",
-           "trace", "export"]
+           "render_bytes", "prepare", "draw", "trace", "export", "occlusion", "deconv", "evolution", "activations"]
 
-__version__ = "0.1.0"
-
-
-def render(graph: Graph, path, **options):
-    """Render ``graph`` to ``path`` (format from the suffix); options as the CLI's."""
-    return _render_package.render(graph, path, **options)
-
-
-def export(graph: Graph, path, **options):
-    """Write ``graph`` as an ONNX file for Netron (see :mod:`netdraw.exporters.onnx`)."""
-    from netdraw.exporters.onnx import export as _export
-
-    return _export(graph, path, **options)
+#: public names in modules that import torch (or onnxruntime), loaded on first use
+_LAZY = {
+    "InputSpec": ("netdraw.capture", "InputSpec"),
+    "export": ("netdraw.exporters.onnx", "export"),
+    "occlusion": ("netdraw.analysis.occlusion", "occlusion"),
+    "deconv": ("netdraw.analysis.deconv", "project"),
+    "evolution": ("netdraw.analysis.evolution", "evolution"),
+    "activations": ("netdraw.analysis.activations", "trace_activations"),
+}
 
 
-def __getattr__(name: str):
-    # torch is imported only when a PyTorch model is traced
-    if name in ("trace", "InputSpec"):
-        from netdraw.frontends import pytorch
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
 
-        return getattr(pytorch, name)
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'netdraw' has no attribute {name!r}")

@@ -12,23 +12,22 @@ from typing import Any, Sequence
 
 import click
 
-from netdraw import __version__
+from netdraw.version import __version__
 from netdraw.analysis.figures import check_figure_path
-from netdraw.analysis.images import ImagePrep, is_image, parse_floats, parse_size
+from netdraw.frontends.images import ImagePrep, is_image, parse_floats, parse_size
 from netdraw._io import check_not_read, guarding_reads, note_read, write_with_files
 from netdraw.errors import NetdrawError, first_line
-from netdraw.frontends import load
 from netdraw.ir import format_shape
 from netdraw.passes.collapse import DEFAULT_MAX_NODES
 from netdraw.passes.fold import parse_rules
 from netdraw.progress import reporting
-from netdraw.render import (DEFAULT_LAYOUT_TIMEOUT, DEFAULT_MAX_WIDTH, FORMATS, RENDERERS, format_for, images_folder,
+from netdraw.api import (DEFAULT_LAYOUT_TIMEOUT, DEFAULT_MAX_WIDTH, FORMATS, RENDERERS, format_for, images_folder, load,
                             parse_depth, render_files)
-from netdraw.render.latex import LATEX
-from netdraw.render.tikz import STYLES
-from netdraw.render.dot import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, format_count, parse_label
-from netdraw.render.engine import ENGINES
-from netdraw.render.theme import THEMES
+from netdraw.renderers.latex import LATEX
+from netdraw.renderers.tikz import STYLES
+from netdraw.renderers.dot import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, format_count, parse_label
+from netdraw.renderers.engine import ENGINES
+from netdraw.renderers.theme import THEMES
 
 RANKS = ("max", "mean")      # netdraw.analysis.reduce (imports torch, so not imported here)
 TOKENS = ("auto", "matrix", "grid")
@@ -60,7 +59,7 @@ def _input_files(src: dict[str, Any]) -> list[str]:
 
 
 def image_options(f):
-    """How an image file given as an input becomes a tensor (see netdraw.analysis.images)."""
+    """How an image file given as an input becomes a tensor (see netdraw.frontends.images)."""
     f = click.option("--grayscale", is_flag=True, help="Image input: one grey channel.")(f)
     f = click.option("--nhwc", is_flag=True, help="Image input: channels last (NHWC) instead of NCHW.")(f)
     f = click.option("--bgr", is_flag=True, help="Image input: BGR channel order (OpenCV-trained models).")(f)
@@ -254,7 +253,7 @@ def _with_projections(source: str, k: int, src: dict[str, Any]):
 
 
 def _check_options(options: dict[str, Any]) -> None:
-    from netdraw.render.thumbs import check_cmap
+    from netdraw.renderers.thumbs import check_cmap
 
     check_cmap(options["cmap"])
     parse_depth(options["depth"])
@@ -416,7 +415,7 @@ def _image_batch(images: str, prep: ImagePrep):
     import numpy as np
     import torch
 
-    from netdraw.analysis.images import is_image, load_image
+    from netdraw.frontends.images import is_image, load_image
 
     if images.endswith(".npy"):
         try:

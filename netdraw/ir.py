@@ -36,12 +36,12 @@ Node.meta
                              this node's block stands for
     ``flops``             -- multiply-accumulates (MACs) of the op or of a collapsed module
     ``thumbnail``         -- written by the thumbnails pass on a shown node: its output's finished
-                             activation record plus ``value`` (see netdraw.analysis.records)
+                             activation record plus ``value`` (see netdraw.records)
 Value.meta (torch)
     ``buffer`` / ``constant`` -- a registered buffer / a tensor made outside the traced ops
 Value.meta
     ``external``          -- True for a parameter stored outside the model file
-    ``activation``        -- a thumbnail record of the value in a real run (netdraw.analysis.records):
+    ``activation``        -- a thumbnail record of the value in a real run (netdraw.records):
                              raw (float16 maps) from a capture, or finished (deconvnet projections)
 """
 

@@ -38,8 +38,8 @@ _KEYS = {"source", "depth", "max_nodes", "label", "theme", "rankdir", "engine", 
 def render_block(text: str, base: Path) -> str:
     """The inline SVG for the body of one ``netdraw`` block."""
     from netdraw.cli import _load_source
-    from netdraw.render import render_bytes
-    from netdraw.render.notebook import inline_svg
+    from netdraw.api import render_bytes
+    from netdraw.renderers.notebook import inline_svg
 
     spec: dict[str, str] = {}
     for n, line in enumerate(text.splitlines(), 1):

@@ -22,7 +22,7 @@ or graph) and HTML builders the Graphviz SVG.
 model on the meta device (no weights: fast, little memory) and again on the CPU only if that
 fails; ``:device: cpu`` asks for the CPU outright.  Files are kept in
 ``<doctrees>/netdraw/`` under a hash of the model's structure and the options
-(:mod:`netdraw.render.cache`), so a rebuild draws only what changed; the page is re-read when the
+(:mod:`netdraw.cache`), so a rebuild draws only what changed; the page is re-read when the
 model's source file changes.
 """
 
@@ -129,7 +129,7 @@ class NetdrawDirective(SphinxDirective):
 
     def _render(self, source: str) -> Path:
         from netdraw.cli import _load_source
-        from netdraw.render.cache import render_cached
+        from netdraw.cache import render_cached
 
         o = self.options
         resolved = self._source(source)
@@ -195,6 +195,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("netdraw", NetdrawDirective)
     app.connect("builder-inited", _start)
     app.connect("build-finished", _report)
-    from netdraw import __version__
+    from netdraw.version import __version__
 
     return {"version": __version__, "parallel_read_safe": True, "parallel_write_safe": True}

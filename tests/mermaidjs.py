@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent / "render" / "mermaidjs"
+HERE = Path(__file__).resolve().parent / "renderers" / "mermaidjs"
 CACHE = Path(os.environ.get("NETDRAW_CACHE", Path.home() / ".cache" / "netdraw")) / "mermaidjs"
 
 

@@ -33,7 +33,7 @@ def test_the_wheel_carries_templates_fonts_and_the_typing_marker(wheel_env):
     wheel, _, _ = wheel_env
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"netdraw/templates/tikz/{t}.tex.j2" for t in ("boxes", "defs", "graph", "standalone")} <= names
-    assert "netdraw/render/fonts/LiberationSans-Regular.ttf" in names and "netdraw/py.typed" in names
+    assert "netdraw/renderers/fonts/LiberationSans-Regular.ttf" in names and "netdraw/py.typed" in names
     assert not any(n.startswith(("tests/", "examples/", "benchmarks/")) for n in names)
 
 

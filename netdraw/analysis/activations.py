@@ -40,7 +40,7 @@ def _record_meta(graph: Graph, opts: ThumbnailOptions, runner: str) -> None:
 def trace_activations(model: torch.nn.Module, args: tuple, kwargs: dict[str, Any] | None = None,
                       thumbnails: Any = True, *, train: bool = False, progress: bool | None = None) -> Graph:
     """Capture ``model(*args, **kwargs)`` for real, with a thumbnail record on every activation."""
-    from netdraw.frontends.pytorch import _run
+    from netdraw.capture import record
 
     opts = ThumbnailOptions.of(thumbnails)
     bar = Bar("thumbnails", None, "op", progress)
@@ -77,7 +77,7 @@ def trace_activations(model: torch.nn.Module, args: tuple, kwargs: dict[str, Any
         # inference mode (no version counters, no view tracking) makes the run cheaper than no_grad;
         # not for lazy modules, whose parameters would be made as inference tensors
         lazy = any(isinstance(m, torch.nn.modules.lazy.LazyModuleMixin) for m in model.modules())
-        graph = _run(model, args, dict(kwargs or {}), kind="real", train=train, grad=False, failures=[],
+        graph = record(model, args, dict(kwargs or {}), kind="real", train=train, grad=False, failures=[],
                      observe=observe, inference=not lazy)
         for (v, _), rec in zip(taken, complete([p for _, p in taken])):
             v.meta[ACTIVATION_KEY] = rec
@@ -97,7 +97,7 @@ def layer_activations(model: torch.nn.Module, args: Any, kwargs: dict[str, Any] 
                       layers: Iterable[str]) -> dict[str, list[torch.Tensor]]:
     """Full outputs of the modules whose dotted path matches one of ``layers`` (globs allowed):
     ``{path: [output of call 1, call 2, ...]}``, each cloned when the call returns."""
-    from netdraw.frontends.pytorch import _run
+    from netdraw.capture import record
 
     patterns = list(layers)
     names = {name for name, _ in model.named_modules()}
@@ -113,7 +113,7 @@ def layer_activations(model: torch.nn.Module, args: Any, kwargs: dict[str, Any] 
     if not isinstance(args, tuple):
         args = (args,)
     try:
-        _run(model, args, dict(kwargs or {}), kind="real", train=False, grad=False, failures=[],
+        record(model, args, dict(kwargs or {}), kind="real", train=False, grad=False, failures=[],
              on_output=on_output)
     except NetdrawError:
         raise
@@ -188,13 +188,29 @@ def onnx_activations(model: Any, graph: Graph, feeds: dict[str, Any], thumbnails
     return graph
 
 
+def onnx_thumbnails(path: Any, graph: Graph, inputs: list[Any], image: Any = None, thumbnails: Any = True) -> Graph:
+    """Run the ONNX file at ``path`` (its external data read from beside it) in onnxruntime on
+    ``inputs`` (see :func:`onnx_feeds`) and store a thumbnail record on each value of ``graph``,
+    the file's IR; returns ``graph``."""
+    from pathlib import Path
+
+    import onnx
+
+    from netdraw.frontends.onnx import load_external_data, read_model
+
+    model = read_model(Path(path))
+    if any(t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer):
+        load_external_data(model, Path(path))
+    return onnx_activations(model, graph, onnx_feeds(graph, list(inputs), image), thumbnails)
+
+
 def onnx_feeds(graph: Graph, inputs: list[Any], image: Any = None) -> dict[str, Any]:
     """Input arrays for the graph inputs of an ONNX graph, in order, from image files (preprocessed
-    as ``image``, a :class:`~netdraw.analysis.images.ImagePrep`, says, at the input's own size when
+    as ``image``, a :class:`~netdraw.frontends.images.ImagePrep`, says, at the input's own size when
     it is fixed), ``.npy``/``.pt`` files, arrays, or shapes (``1x3x224x224[:dtype]``: seeded noise)."""
     import numpy as np
 
-    from netdraw.analysis.images import is_image, load_image
+    from netdraw.frontends.images import is_image, load_image
 
     if not inputs:
         raise NetdrawError("thumbnails need an input to run the model on: --input image.jpg (or a .npy file)")

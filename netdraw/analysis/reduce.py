@@ -13,7 +13,7 @@ the tensor's size, so a whole forward pass can be summarised at about the memory
 * ``rgb`` -- a 3-channel model input, kept whole as a colour image.
 
 The maps are stored as float16 (float32 beyond its range) in ``raw``, with the channel indices
-and their scores; :func:`netdraw.analysis.records.finish` normalises them into the picture's
+and their scores; :func:`netdraw.records.finish` normalises them into the picture's
 uint8 maps, for the values a diagram shows.  :func:`start` is what the hook runs (it reads the full
 tensor), :func:`complete` finishes many values at once; :func:`reduce_tensor` does both for one.
 """
@@ -280,7 +280,7 @@ def reduce_tensor(t: torch.Tensor, opts: ThumbnailOptions, *, rgb: bool = False)
 
 def _encode(maps: torch.Tensor, fits: bool | None = None) -> tuple[Any, str]:
     """The maps as a numpy array: float16 when they fit its range (``fits``, or checked here;
-    values below it become -inf, which :func:`~netdraw.analysis.records.finish` clips), else
+    values below it become -inf, which :func:`~netdraw.records.finish` clips), else
     float32."""
     maps = maps if maps.is_cpu else maps.cpu()
     if fits is None:

@@ -325,7 +325,7 @@ class _Exporter:
 
 
 def _metadata(model: onnx.ModelProto, graph: Graph) -> None:
-    from netdraw import __version__
+    from netdraw.version import __version__
 
     total = sum(n.params for n in graph.walk()) + int(graph.meta.get("params_unattributed", 0))
     src = graph.meta.get("source", {})

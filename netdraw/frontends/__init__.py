@@ -11,7 +11,7 @@ from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
 from netdraw.progress import step
 
-__all__ = ["Frontend", "register", "frontends", "load"]
+__all__ = ["Frontend", "register", "frontends", "find", "load"]
 
 
 class Frontend(NamedTuple):
@@ -60,15 +60,11 @@ def _call(fe: Frontend, source: Any, options: dict[str, Any]) -> Graph:
     return fe.load(source, **options)
 
 
-def load(source: str | os.PathLike[str], **options: Any) -> Graph:
-    """Load a model through the first frontend that recognises it.
-
-    ``options`` go to that frontend (PyTorch sources take ``inputs``, ``kwargs``, ``capture``,
-    ``mode``, ``device`` and ``trust``); one that does not take them is an error.
-    """
+def find(source: str | os.PathLike[str]) -> Frontend:
+    """The first frontend that recognises ``source`` (a one-line error when none does)."""
     for fe in frontends():
         if fe.match_source is not None and fe.match_source(str(source)):
-            return _call(fe, str(source), options)
+            return fe
     path = Path(source)
     if not path.exists():
         raise NetdrawError(f"{path}: no such file")
@@ -83,6 +79,17 @@ def load(source: str | os.PathLike[str], **options: Any) -> Graph:
         raise NetdrawError(f"{path}: cannot read ({exc.strerror or exc})") from None
     for fe in frontends():
         if fe.match(path, head):
-            return _call(fe, path, options)
+            return fe
     known = "; ".join(f.description for f in _REGISTRY)
     raise NetdrawError(f"{path}: not a model file netdraw can read (known: {known})")
+
+
+def load(source: str | os.PathLike[str], **options: Any) -> Graph:
+    """Load a model through the first frontend that recognises it.
+
+    ``options`` go to that frontend (PyTorch sources take ``inputs``, ``kwargs``, ``capture``,
+    ``mode``, ``device`` and ``trust``); one that does not take them is an error.
+    """
+    fe = find(source)
+    return _call(fe, str(source) if fe.match_source is not None and fe.match_source(str(source)) else Path(source),
+                 options)

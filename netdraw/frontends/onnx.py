@@ -22,7 +22,8 @@ from netdraw.frontends import register
 from netdraw.ir import Graph, Value
 from netdraw.progress import step
 
-__all__ = ["match", "load", "from_model", "infer_shapes", "SHAPE_INFERENCE_TIMEOUT"]
+__all__ = ["match", "load", "read_model", "load_external_data", "from_model", "infer_shapes",
+           "SHAPE_INFERENCE_TIMEOUT"]
 
 _SMALL_TENSOR = 16  # Constant/tensor attributes up to this many elements keep their values
 #: module paths from node names or metadata are cut at this depth (real models nest a dozen levels;
@@ -36,13 +37,8 @@ def match(path: Path, head: bytes) -> bool:
     return path.suffix.lower() == ".onnx"
 
 
-def load(path: Path, *, shape_inference: bool = True, inputs: Iterable[Any] = (), image: Any = None,
-         thumbnails: Any = None) -> Graph:
-    """Read an ONNX file without touching external weight files.
-
-    ``thumbnails`` (True or options) runs the model in onnxruntime on ``inputs`` (image files,
-    ``.npy`` arrays or shapes, one per graph input, in order; images preprocessed as ``image``
-    says) and stores activation records (see :mod:`netdraw.analysis.activations`)."""
+def read_model(path: Path) -> onnx.ModelProto:
+    """The ``ModelProto`` in an ONNX file (external data not read); a bad file is one line."""
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
@@ -54,22 +50,18 @@ def load(path: Path, *, shape_inference: bool = True, inputs: Iterable[Any] = ()
         raise NetdrawError(f"{path}: not a valid ONNX file (truncated or corrupt: {exc})") from None
     if model.ir_version <= 0 or not model.HasField("graph"):
         raise NetdrawError(f"{path}: not a valid ONNX model (no IR version or no graph)")
-    g = from_model(model, shape_inference=shape_inference)
-    g.meta["source"] = {"format": "onnx", "path": Path(path).name}
-    if thumbnails:
-        from netdraw.analysis.activations import onnx_activations, onnx_feeds
+    return model
 
-        model = onnx.ModelProto()
-        model.ParseFromString(raw)
-        if any(t.data_location == TensorProto.EXTERNAL for t in model.graph.initializer):
-            _load_external_data(model, Path(path))
-        onnx_activations(model, g, onnx_feeds(g, list(inputs), image), thumbnails)
-    elif inputs:
-        raise NetdrawError("inputs for an ONNX model are used only with thumbnails (its shapes are in the file)")
+
+def load(path: Path, *, shape_inference: bool = True) -> Graph:
+    """Read an ONNX file without touching external weight files.  (Activation thumbnails of it,
+    a run in onnxruntime, are :func:`netdraw.load`'s: see :mod:`netdraw.analysis.activations`.)"""
+    g = from_model(read_model(path), shape_inference=shape_inference)
+    g.meta["source"] = {"format": "onnx", "path": Path(path).name}
     return g
 
 
-def _load_external_data(model: onnx.ModelProto, path: Path) -> None:
+def load_external_data(model: onnx.ModelProto, path: Path) -> None:
     """Read the weights stored beside the file (for a run in onnxruntime), each file noted as
     read; onnx refuses locations outside the model's folder (absolute, ``..``, symlinks)."""
     base = path.resolve().parent
@@ -543,4 +535,4 @@ def _toposort(nodes: Iterable[onnx.NodeProto], available: set[str]) -> list[onnx
     return ordered
 
 
-register("onnx", match=match, load=load, description=".onnx (ONNX)", options=("inputs", "image", "thumbnails"))
+register("onnx", match=match, load=load, description=".onnx (ONNX)")

@@ -115,7 +115,7 @@ def load_exported(path: Path, *, trust: bool = False) -> Any:
     line."""
     import torch
 
-    from netdraw.frontends.pytorch import quiet_loggers
+    from netdraw.capture import quiet_loggers
 
     guard: Any = contextlib.nullcontext()
     if not trust:

@@ -15,10 +15,10 @@ __all__ = ["trace_export", "from_exported"]
 
 
 def trace_export(model: nn.Module, args: tuple, kwargs: dict, *, train: bool = False) -> Graph:
-    from netdraw.frontends.pytorch import _materialise, quiet_loggers, _real, set_unattributed
+    from netdraw.capture import as_real, materialise, quiet_loggers, set_unattributed
 
-    args = _materialise(args, _real)
-    kwargs = _materialise(kwargs, _real)
+    args = materialise(args, as_real)
+    kwargs = materialise(kwargs, as_real)
     flags = [(m, m.training) for m in model.modules()]
     model.train(train)
     try:

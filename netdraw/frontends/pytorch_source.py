@@ -16,7 +16,8 @@ from netdraw.errors import NetdrawError, check_choice, first_line
 from netdraw.frontends import register
 from netdraw.ir import Graph
 
-__all__ = ["is_spec", "spec_file", "input_hint", "parse_input", "load_module", "load_source", "load_traced", "DTYPES"]
+__all__ = ["is_spec", "spec_file", "input_hint", "parse_input", "load_module", "load_model", "load_source",
+           "load_traced", "DTYPES"]
 
 #: ``--input 1x16:int64``: the dtype names accepted after the colon
 DTYPES = ("float32", "float16", "bfloat16", "float64", "int64", "int32", "int16", "int8", "uint8", "bool")
@@ -49,12 +50,12 @@ def input_hint(model: Any) -> tuple | None:
 
 def parse_input(text: str, image: Any = None, *, shape: tuple | None = None) -> Any:
     """``1x3x224x224``, ``1x16:int64``, a ``.pt``/``.npy`` tensor file, or an image file
-    (preprocessed as ``image``, an :class:`~netdraw.analysis.images.ImagePrep`, says; ``shape``:
+    (preprocessed as ``image``, an :class:`~netdraw.frontends.images.ImagePrep`, says; ``shape``:
     the model's input shape where known, see :func:`input_hint`)."""
     import torch
 
-    from netdraw.analysis.images import is_image, load_image
-    from netdraw.frontends.pytorch import InputSpec
+    from netdraw.frontends.images import is_image, load_image
+    from netdraw.capture import InputSpec
 
     text = text.strip()
     path = Path(text)
@@ -211,8 +212,7 @@ def load_traced(source: str, **options: Any) -> tuple[Graph, Any, tuple, dict[st
     (weights for an export, deconvnet projections): ``(graph, model, args, kwargs)``.
 
     Options: ``inputs``, ``kwargs`` (specs or tensors), ``capture``, ``mode``, ``device``,
-    ``trust``, ``image`` (how image inputs are preprocessed), ``thumbnails`` (run for real and keep
-    activation records, see :mod:`netdraw.analysis.activations`), ``locations`` (each op's calling
+    ``trust``, ``image`` (how image inputs are preprocessed), ``locations`` (each op's calling
     line)."""
     graph, model, args, kw = _load(source, **options)
     if model is None:
@@ -220,24 +220,32 @@ def load_traced(source: str, **options: Any) -> tuple[Graph, Any, tuple, dict[st
     return graph, model, args, kw
 
 
-def _load(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, Any] | None = None,
-          capture: str = "eager", mode: str = "auto", device: str = "cpu", trust: bool = False,
-          image: Any = None, thumbnails: Any = None, locations: bool = False) -> tuple[Graph, Any, tuple, dict]:
+def load_model(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, Any] | None = None,
+               device: str = "cpu", trust: bool = False, image: Any = None) -> tuple[Any, tuple, dict[str, Any]]:
+    """The Python model a source names and its example inputs, not yet run: ``(model, args,
+    kwargs)``, for what runs it for real (activation thumbnails).  TorchScript and ``.pt2`` archives
+    run outside Python's hooks and are refused."""
     import torch
-
-    from netdraw.frontends.pytorch import trace
 
     path = Path(source)
     if path.suffix == ".pt2" and path.is_file():
-        if thumbnails:
-            raise NetdrawError(f"{path}: thumbnails need a Python model; give it as file.py:factory")
-        from netdraw.frontends.pt2 import load_exported
-        from netdraw.frontends.pytorch_export import from_exported
+        raise NetdrawError(f"{path}: this needs a Python model (a .pt2 archive is not run here); give it as "
+                           "file.py:factory")
+    model, args, kw = _build(source, inputs=inputs, kwargs=kwargs, device=device, trust=trust, image=image)
+    if isinstance(model, torch.jit.ScriptModule):
+        raise NetdrawError(f"{path}: this needs a Python model (TorchScript runs outside netdraw's hooks); give "
+                           "it as file.py:factory")
+    return model, args, kw
 
-        g = from_exported(load_exported(path, trust=trust), path.stem)
-        g.meta["source"]["path"] = path.name
-        return g, None, (), {}
-    from netdraw.analysis.images import is_image
+
+def _build(source: str, *, inputs: Sequence[Any], kwargs: dict[str, Any] | None, device: str, trust: bool,
+           image: Any) -> tuple[Any, tuple, dict[str, Any]]:
+    """The model (an nn.Module, or a TorchScript module) and its parsed example inputs."""
+    import torch
+
+    from netdraw.frontends.images import is_image
+
+    path = Path(source)
 
     # shapes and tensor files are checked before the model is built; images are read after it,
     # so a grey image for a one-channel model stays one channel (see input_hint)
@@ -249,11 +257,8 @@ def _load(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, Any] | N
     if path.suffix in TORCH_SUFFIXES and path.is_file():
         model = load_file_model(path, trust=trust)
         if isinstance(model, torch.jit.ScriptModule):
-            if thumbnails:
-                raise NetdrawError(f"{path}: thumbnails need a Python model (TorchScript runs outside "
-                                   "netdraw's hooks); give it as file.py:factory")
             args = tuple(parse_input(x, image) if isinstance(x, str) else x for x in args)
-            return _script_graph(model, args, kw, path), None, args, kw
+            return model, args, kw
     else:
         model = load_module(source, device=device)
     hint = input_hint(model)
@@ -262,12 +267,28 @@ def _load(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, Any] | N
     if not args and not kw:
         raise NetdrawError("a PyTorch model needs example inputs: --input 1x3x224x224 (shape[:dtype]) or a "
                            ".pt/.npy tensor file, and --kwarg name=... for keyword inputs")
-    if thumbnails and mode in ("meta", "fake"):
-        raise NetdrawError(f"thumbnails run the model for real; --mode {mode} cannot give them")
-    if thumbnails and device == "meta":
-        raise NetdrawError("thumbnails need the model's real weights; --device meta builds it without them")
-    g = trace(model, args, kw, capture=capture, mode=mode, thumbnails=thumbnails or None,
-              locations=locations and capture == "eager")
+    return model, args, kw
+
+
+def _load(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, Any] | None = None,
+          capture: str = "eager", mode: str = "auto", device: str = "cpu", trust: bool = False,
+          image: Any = None, locations: bool = False) -> tuple[Graph, Any, tuple, dict]:
+    import torch
+
+    from netdraw.frontends.pytorch import trace
+
+    path = Path(source)
+    if path.suffix == ".pt2" and path.is_file():
+        from netdraw.frontends.pt2 import load_exported
+        from netdraw.frontends.pytorch_export import from_exported
+
+        g = from_exported(load_exported(path, trust=trust), path.stem)
+        g.meta["source"]["path"] = path.name
+        return g, None, (), {}
+    model, args, kw = _build(source, inputs=inputs, kwargs=kwargs, device=device, trust=trust, image=image)
+    if isinstance(model, torch.jit.ScriptModule):
+        return _script_graph(model, args, kw, path), None, args, kw
+    g = trace(model, args, kw, capture=capture, mode=mode, locations=locations and capture == "eager")
     g.meta["source"]["path"] = source
     return g, model, args, kw
 
@@ -281,13 +302,13 @@ def _script_graph(model: Any, args: tuple, kwargs: dict, path: Path) -> Graph:
     import torch
 
     from netdraw.frontends.onnx import from_model
-    from netdraw.frontends.pytorch import _materialise, _real
+    from netdraw.capture import as_real, materialise
 
     if kwargs:
         raise NetdrawError(f"{path}: keyword inputs are not supported for TorchScript models")
     if not args:
         raise NetdrawError(f"{path}: a TorchScript model needs example inputs (--input 1x3x224x224)")
-    real = _materialise(args, _real)
+    real = materialise(args, as_real)
     buf = io.BytesIO()
     try:
         with warnings.catch_warnings():
@@ -303,5 +324,5 @@ def _script_graph(model: Any, args: tuple, kwargs: dict, path: Path) -> Graph:
 register("pytorch", match=lambda path, head: path.suffix.lower() in TORCH_SUFFIXES,
          load=lambda source, **options: load_source(str(source), **options),
          description="file.py:factory, package.module:factory, .pt (TorchScript), .pt2 (torch.export)",
-         options=("inputs", "kwargs", "capture", "mode", "device", "trust", "image", "thumbnails", "locations"),
+         options=("inputs", "kwargs", "capture", "mode", "device", "trust", "image", "locations"),
          match_source=is_spec)

@@ -1,6 +1,6 @@
 """Attach activation thumbnails to the nodes a diagram shows (the last pass).
 
-A node's thumbnail is the record (:mod:`netdraw.analysis.records`) of its first output that has
+A node's thumbnail is the record (:mod:`netdraw.records`) of its first output that has
 one, finished (normalised to uint8) and written to ``node.meta["thumbnail"]`` with the value's
 name under ``"value"``: for a collapsed module or a folded chain, the output of the whole block
 (a Conv-BN-ReLU shows what its ReLU returned).  Only the shown nodes are finished, so a capture
@@ -9,7 +9,7 @@ can keep raw records of every value cheaply.
 
 from __future__ import annotations
 
-from netdraw.analysis.records import finish
+from netdraw.records import finish
 from netdraw.ir import Graph
 
 __all__ = ["attach", "has_activations", "KEY"]

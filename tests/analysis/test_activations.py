@@ -118,7 +118,7 @@ def test_errors_are_one_line():
 def test_onnx_export_gives_the_same_thumbnails(tmp_path):
     pytest.importorskip("onnxruntime")
     import netdraw
-    from netdraw.render import prepare
+    from netdraw.api import prepare
 
     m, x = make()
     path = tmp_path / "small.onnx"
@@ -138,7 +138,7 @@ def test_onnx_export_gives_the_same_thumbnails(tmp_path):
     a, b = thumbs(from_torch), thumbs(from_onnx)
     common = sorted(set(a) & set(b))
     assert common == ["bn2", "conv1", "conv2", "head", "pool", "relu"]
-    from netdraw.analysis.records import decode
+    from netdraw.records import decode
 
     for name in common:
         assert a[name]["channels"] == b[name]["channels"], name

@@ -90,8 +90,8 @@ def test_projections_on_the_diagram():
     import netdraw
     from netdraw.analysis.deconv import attach_projections
     from netdraw.analysis.figures import projection_image
-    from netdraw.analysis.records import decode
-    from netdraw.render import render_bytes
+    from netdraw.records import decode
+    from netdraw.api import render_bytes
 
     m, x = make()
     g = netdraw.trace(m, (x,))

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from netdraw.analysis.records import decode, finish
+from netdraw.records import decode, finish
 from netdraw.analysis.reduce import ThumbnailOptions, reduce_tensor
 from netdraw.errors import NetdrawError
 

@@ -83,7 +83,7 @@ def test_a_real_deploy_prototxt(real_models):
     assert [s[2] for s in conf] == [38, 19, 10, 5, 5, 5]  # SSD300's 38, 19, 10 and 5 maps (pad 1 keeps 5)
     assert g.summary()["params"] == 2_660_154
     assert "Convolution-BatchNorm-Scale-ReLU" in {n.op_type for n in g.nodes}
-    from netdraw.render import render_bytes
+    from netdraw.api import render_bytes
 
     svg = render_bytes(g, "svg", engine="wasm")
     assert svg.count(b'class="node"') >= 20

@@ -11,7 +11,7 @@ from netdraw.cli import run
 from netdraw.errors import NetdrawError
 from netdraw.frontends.netspec import parse
 from netdraw.frontends.pytorch import InputSpec
-from netdraw.render import render_bytes
+from netdraw.api import render_bytes
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "examples"))

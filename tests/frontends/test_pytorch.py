@@ -13,7 +13,8 @@ from torch import nn
 
 import netdraw
 from netdraw.errors import NetdrawError
-from netdraw.frontends.pytorch import InputSpec, _leaves, trace
+from netdraw.capture import InputSpec, _leaves
+from netdraw.frontends.pytorch import trace
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "examples"))
@@ -323,7 +324,7 @@ BAD_SHORTCUT_CASES = [
 def test_meta_shortcuts_agree_with_pytorch(case):
     """netdraw's shape answers for common ops equal PyTorch's own meta kernels (and every case
     here takes the shortcut, so the comparison is not vacuous)."""
-    from netdraw.frontends.pytorch import _meta_shortcut, _op_name
+    from netdraw.capture import _meta_shortcut, _op_name
 
     func, args, kwargs = SHORTCUT_CASES[case]
     ours = _meta_shortcut(_op_name(func)[0], args, kwargs)
@@ -334,7 +335,7 @@ def test_meta_shortcuts_agree_with_pytorch(case):
 
 @pytest.mark.parametrize("case", range(len(BAD_SHORTCUT_CASES)))
 def test_meta_shortcuts_refuse_what_a_real_run_rejects(case):
-    from netdraw.frontends.pytorch import _meta_shortcut, _op_name
+    from netdraw.capture import _meta_shortcut, _op_name
 
     func, args, kwargs = BAD_SHORTCUT_CASES[case]
     assert _meta_shortcut(_op_name(func)[0], args, kwargs) is None
@@ -358,7 +359,7 @@ def test_a_wrong_input_shape_is_a_one_line_error(tmp_path):
 
 
 def test_meta_shortcuts_leave_unusual_calls_to_pytorch():
-    from netdraw.frontends.pytorch import _meta_shortcut
+    from netdraw.capture import _meta_shortcut
 
     assert _meta_shortcut("cat", ([_m(2, 3), _m(2, 3, dtype=torch.float16)],), {}) is None  # promotes
     assert _meta_shortcut("matmul", (_m(3), _m(3, 4)), {}) is None  # a vector
@@ -369,7 +370,7 @@ def test_meta_shortcuts_leave_unusual_calls_to_pytorch():
 
 
 def test_op_names_follow_the_function_not_overrides_table():
-    from netdraw.frontends.pytorch import _op_name
+    from netdraw.capture import _op_name
 
     # torch.overrides.resolve_name(torch.mm) says "torch.spmm"
     assert [_op_name(f)[0] for f in (torch.mm, torch.bmm, torch.Tensor.__ge__, torch.Tensor.shape.__get__)] == \
@@ -382,7 +383,7 @@ def test_op_names_follow_the_function_not_overrides_table():
     {"add_bias_kv": True, "add_zero_attn": True}, {"kdim": 12, "vdim": 20},
 ])
 def test_multi_head_attention_shortcut_agrees_with_pytorch(batched, opts):
-    from netdraw.frontends.pytorch import _meta_shortcut
+    from netdraw.capture import _meta_shortcut
 
     ctor = {k: v for k, v in opts.items() if k in ("add_bias_kv", "add_zero_attn", "kdim", "vdim")}
     call = {k: v for k, v in opts.items() if k not in ctor}

@@ -163,7 +163,7 @@ def test_an_image_has_the_channels_of_the_models_first_convolution(tmp_path):
 
 
 def _prep(size):
-    from netdraw.analysis.images import ImagePrep
+    from netdraw.frontends.images import ImagePrep
 
     return ImagePrep(size=(size, size))
 

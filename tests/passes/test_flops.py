@@ -12,7 +12,7 @@ from torch import nn
 import netdraw
 from netdraw.frontends.pytorch import InputSpec
 from netdraw.passes.flops import count_flops
-from netdraw.render import prepare
+from netdraw.api import prepare
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "examples"))

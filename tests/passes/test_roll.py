@@ -13,7 +13,7 @@ import netdraw
 from netdraw.frontends.pytorch import InputSpec
 from netdraw.passes import collapse
 from netdraw.passes.roll import roll
-from netdraw.render import prepare, render_bytes
+from netdraw.api import prepare, render_bytes
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "examples"))

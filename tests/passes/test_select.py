@@ -11,7 +11,7 @@ import netdraw
 from netdraw.errors import NetdrawError
 from netdraw.frontends.pytorch import InputSpec
 from netdraw.passes.select import Selector, hide, keep
-from netdraw.render import prepare
+from netdraw.api import prepare
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "examples"))

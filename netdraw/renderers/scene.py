@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from netdraw.errors import check_choice
-from netdraw.analysis.records import finish
+from netdraw.records import finish
 from netdraw.ir import Graph, Node, Value
 from netdraw.ops import category, label_fields
 from netdraw.passes.collapse import visible_nodes
-from netdraw.render.escape import shorten
+from netdraw.renderers.escape import shorten
 
 __all__ = ["Scene", "Box", "Cluster", "Edge", "build_scene", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label",
            "format_count", "shape_text", "base_op", "FANOUT_LIMIT", "RANKDIRS"]

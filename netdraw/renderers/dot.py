@@ -6,11 +6,11 @@ from typing import Sequence
 
 from netdraw.errors import check_choice
 from netdraw.ir import Graph
-from netdraw.render.escape import dot_id, dot_label
-from netdraw.render.scene import (DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, Box, Cluster, Scene, build_scene,
+from netdraw.renderers.escape import dot_id, dot_label
+from netdraw.renderers.scene import (DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, Box, Cluster, Scene, build_scene,
                                   format_count, parse_label, shape_text)
-from netdraw.render.theme import THEMES, Theme
-from netdraw.render.thumbs import PAD, display_size
+from netdraw.renderers.theme import THEMES, Theme
+from netdraw.renderers.thumbs import PAD, display_size
 
 __all__ = ["to_dot", "thumbnail_ids", "RANKDIRS", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label", "format_count", "shape_text"]
 
@@ -75,7 +75,7 @@ class _Writer:
 
 def _room(b: Box) -> str:
     """Node attributes that leave room for a thumbnail under the label (text at the top);
-    :func:`netdraw.render.thumbs.embed_svg` puts the image there."""
+    :func:`netdraw.renderers.thumbs.embed_svg` puts the image there."""
     if not b.thumbnail:
         return ""
     w, h = display_size(b.thumbnail)

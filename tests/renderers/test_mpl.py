@@ -7,8 +7,8 @@ import io
 import pytest
 
 import netdraw
-from netdraw.render import prepare
-from netdraw.render.scene import build_scene
+from netdraw.api import prepare
+from netdraw.renderers.scene import build_scene
 from tests.conftest import ROOT
 
 matplotlib = pytest.importorskip("matplotlib")
@@ -16,7 +16,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.patches import FancyBboxPatch  # noqa: E402
 
-from netdraw.render.mpl import draw  # noqa: E402
+from netdraw.api import draw  # noqa: E402
 
 
 def _clusters(c) -> int:
@@ -61,7 +61,7 @@ def test_svg_from_matplotlib_is_byte_identical():
 
 
 def test_thumbnails_are_drawn_as_images():
-    from tests.render.test_thumbs import drawn_graph
+    from tests.renderers.test_thumbs import drawn_graph
 
     g = drawn_graph()
     fig, ax = plt.subplots(figsize=(4, 8))

@@ -15,7 +15,7 @@ from netdraw.errors import NetdrawError
 from netdraw.frontends.pytorch import InputSpec
 from netdraw.passes import visible_nodes
 from netdraw.passes.collapse import DEFAULT_MAX_NODES
-from netdraw.render import DEFAULT_MAX_WIDTH, prepare, render_bytes, svg_size
+from netdraw.api import DEFAULT_MAX_WIDTH, prepare, render_bytes, svg_size
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "examples"))

@@ -11,12 +11,12 @@ import pytest
 import netdraw
 from netdraw.errors import NetdrawError
 from netdraw.frontends.pytorch import InputSpec
-from netdraw.render import prepare, render_bytes, render_files
-from netdraw.render.escape import tex
-from netdraw.render.latex import compile_pdf
-from netdraw.render.tikz import auto_style, to_tikz
+from netdraw.api import prepare, render_bytes, render_files
+from netdraw.renderers.escape import tex
+from netdraw.renderers.latex import compile_pdf
+from netdraw.renderers.tikz import auto_style, to_tikz
 from tests.conftest import ROOT, check_golden
-from tests.render.test_dot import hostile_graph
+from tests.renderers.test_dot import hostile_graph
 
 sys.path.insert(0, str(ROOT / "examples"))
 import models as cnn  # noqa: E402
@@ -125,7 +125,7 @@ def test_pdf_is_deterministic_and_includable(tmp_path):
 
 
 def _with_thumbnails(name):
-    from netdraw.analysis.images import ImagePrep, load_image
+    from netdraw.frontends.images import ImagePrep, load_image
 
     f, shape = cnn.MODELS[name]
     import torch
@@ -176,7 +176,7 @@ def test_thumbnail_figures_compile_cleanly_with_their_images(tmp_path, program):
 
 
 def test_the_images_folder_name_is_safe_for_latex():
-    from netdraw.render import images_folder
+    from netdraw.api import images_folder
 
     assert images_folder("out/my fig%#{1}.tex") == "my-fig---1--thumbs"
     assert images_folder("fig.tex") == "fig-thumbs"

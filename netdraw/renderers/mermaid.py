@@ -6,9 +6,9 @@ from typing import Sequence
 
 from netdraw.errors import check_choice
 from netdraw.ir import Graph
-from netdraw.render.escape import mermaid_id, mermaid_text
-from netdraw.render.scene import DEFAULT_LABEL, RANKDIRS, Box, Cluster, build_scene
-from netdraw.render.theme import THEMES, Theme
+from netdraw.renderers.escape import mermaid_id, mermaid_text
+from netdraw.renderers.scene import DEFAULT_LABEL, RANKDIRS, Box, Cluster, build_scene
+from netdraw.renderers.theme import THEMES, Theme
 
 __all__ = ["to_mermaid"]
 

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Sequence
 
 from netdraw.ir import Graph
-from netdraw.render.escape import dot_id
-from netdraw.render.scene import Box, Cluster, Scene
+from netdraw.renderers.escape import dot_id
+from netdraw.renderers.scene import Box, Cluster, Scene
 
 if TYPE_CHECKING:
-    from netdraw.render.engine import Job
+    from netdraw.renderers.engine import Job
 
 __all__ = ["layout_json", "layout_json_soon", "place", "Placed", "PlacedBox", "PlacedCluster", "PlacedEdge"]
 
@@ -31,9 +31,9 @@ def layout_json(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str,
 
 def layout_json_soon(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str, engine: str,
                      thumbnails: bool = True, timeout: float | None = None) -> "Job":
-    """:func:`layout_json`, started (see :func:`netdraw.render.engine.layout_soon`)."""
-    from netdraw.render import engine as layout_engine
-    from netdraw.render.dot import to_dot
+    """:func:`layout_json`, started (see :func:`netdraw.renderers.engine.layout_soon`)."""
+    from netdraw.renderers import engine as layout_engine
+    from netdraw.renderers.dot import to_dot
 
     dot = to_dot(graph, rankdir=rankdir, theme=theme, label=label, thumbnails=thumbnails)
     return layout_engine.layout_soon(dot, "json", engine, timeout=timeout).then(json.loads)

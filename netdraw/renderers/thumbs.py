@@ -1,4 +1,4 @@
-"""Thumbnail pictures: a finished record (:mod:`netdraw.analysis.records`) as an RGBA image, a PNG,
+"""Thumbnail pictures: a finished record (:mod:`netdraw.records`) as an RGBA image, a PNG,
 a data URI, and their placement in a Graphviz SVG.
 
 The maps of a record are laid out in a near-square grid (1 px transparent gaps), coloured with a
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from netdraw.analysis.records import decode
+from netdraw.records import decode
 from netdraw.errors import NetdrawError
 
 __all__ = ["check_cmap", "image", "png", "data_uri", "display_size", "embed_svg", "CMAP", "MIN_TILE"]
@@ -148,7 +148,7 @@ _NUM = re.compile(rb"-?\d+(?:\.\d+)?")
 def embed_svg(svg: bytes, thumbs: dict[str, dict[str, Any]], cmap: str = CMAP) -> bytes:
     """Put each thumbnail into its node of a Graphviz SVG: ``thumbs`` maps the node's DOT ID (as
     written in the SVG's ``<title>``) to its record.  The node was drawn with room at its bottom
-    (see :mod:`netdraw.render.dot`); the image is a PNG data URI, so the SVG stays one file."""
+    (see :mod:`netdraw.renderers.dot`); the image is a PNG data URI, so the SVG stays one file."""
     def put(m: re.Match[bytes]) -> bytes:
         key = m.group(1).decode("utf-8").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
         rec = thumbs.get(key)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from netdraw.analysis.images import ImagePrep, load_image, parse_size
+from netdraw.frontends.images import ImagePrep, load_image, parse_size
 from netdraw.errors import NetdrawError
 from tests.conftest import ROOT
 

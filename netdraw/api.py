@@ -1,4 +1,10 @@
-"""Rendering entry points: options checked against a fixed set, files written atomically."""
+"""What the package does, composed: a graph prepared and fitted to the page, drawn by a back end,
+written atomically; options checked against a fixed set.  ``netdraw`` re-exports the public names.
+
+Layers (imports point down only; ``import-linter`` checks it in CI, see pyproject.toml):
+``cli``, ``sphinx``, ``mkdocs`` > ``api``, ``cache`` > ``renderers``, ``exporters`` > ``analysis``
+> ``passes`` > ``frontends`` > ``ir``, ``ops``, ``errors``, ``progress``, ``_io``, ``version``.
+"""
 
 from __future__ import annotations
 
@@ -10,26 +16,26 @@ from typing import Any, Callable, Iterator
 
 from netdraw._io import write_atomic, write_with_files
 from netdraw.errors import NetdrawError, check_choice
+from netdraw.frontends import find
+from netdraw.frontends import load as load_source
 from netdraw.ir import Graph
 from netdraw.progress import step
 from netdraw.passes.pipeline import PREPARE_OPTIONS, parse_depth
 from netdraw.passes.pipeline import candidates
 from netdraw.passes.pipeline import prepare as _prepare
-from netdraw.render.latex import LATEX, compile_pdf
-from netdraw.render.layout import layout_json_soon
-from netdraw.render.tikz import STYLES, auto_style, to_tikz_files
-from netdraw.render import engine as _engine
-from netdraw.render.dot import DEFAULT_LABEL, RANKDIRS, parse_label, thumbnail_ids, to_dot
-from netdraw.render.thumbs import embed_svg
-from netdraw.render.mermaid import to_mermaid
-from netdraw.render.notebook import repr_svg as _repr_svg
-from netdraw.render.theme import THEMES
+from netdraw.renderers.latex import LATEX, compile_pdf
+from netdraw.renderers.layout import layout_json_soon
+from netdraw.renderers.tikz import STYLES, auto_style, to_tikz_files
+from netdraw.renderers import engine as _engine
+from netdraw.renderers.dot import DEFAULT_LABEL, RANKDIRS, parse_label, thumbnail_ids, to_dot
+from netdraw.renderers.thumbs import embed_svg
+from netdraw.renderers.mermaid import to_mermaid
+from netdraw.renderers.notebook import inline_svg
+from netdraw.renderers.theme import THEMES
 
-# Jupyter shows a Graph inline (the IR itself imports nothing of netdraw's, so the hook is set here)
-Graph._repr_svg_ = _repr_svg  # type: ignore[attr-defined]
-
-__all__ = ["FORMATS", "OPTIONS", "render", "render_bytes", "render_files", "format_for", "parse_depth", "prepare",
-           "write_atomic", "write_with_files", "images_folder"]
+__all__ = ["load", "trace", "FORMATS", "RENDERERS", "OPTIONS", "DEFAULT_MAX_WIDTH", "DEFAULT_LAYOUT_TIMEOUT", "render",
+           "render_bytes", "render_files", "format_for", "parse_depth", "prepare", "check_options", "choose_level",
+           "json_width", "draw", "repr_svg", "svg_size", "write_atomic", "write_with_files", "images_folder"]
 
 FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "tex", "json")
 RENDERERS = ("graphviz", "tikz")
@@ -63,6 +69,61 @@ OPTIONS: dict[str, Any] = {
 }
 
 
+def load(source: str | os.PathLike[str], *, thumbnails: Any = None, **options: Any) -> Graph:
+    """Load a model (:func:`netdraw.frontends.load`, whose options it takes) and, with
+    ``thumbnails`` (True or options, see :class:`~netdraw.analysis.reduce.ThumbnailOptions`), run it
+    for real on ``inputs`` and keep a thumbnail record of every activation: a PyTorch source
+    through the capture's hooks, an ONNX file in onnxruntime (see :mod:`netdraw.analysis.activations`)."""
+    fe = find(source)
+    if fe.name == "onnx":
+        inputs, image = options.pop("inputs", ()), options.pop("image", None)
+        if inputs and not thumbnails:
+            raise NetdrawError("inputs for an ONNX model are used only with thumbnails (its shapes are in the file)")
+        graph = load_source(source, **options)
+        if not thumbnails:
+            return graph
+        from netdraw.analysis.activations import onnx_thumbnails
+
+        return onnx_thumbnails(source, graph, list(inputs), image, thumbnails)
+    if not thumbnails:
+        return load_source(source, **options)
+    if fe.name != "pytorch":
+        raise NetdrawError(f"{source}: thumbnails need a run of the model: a PyTorch model or an ONNX file")
+    from netdraw.analysis.activations import trace_activations
+    from netdraw.frontends.pytorch_source import load_model
+
+    mode, device = options.pop("mode", "auto"), options.get("device", "cpu")
+    if options.pop("capture", "eager") != "eager":
+        raise NetdrawError("thumbnails need an eager run of the model; --capture export cannot give them")
+    if mode in ("meta", "fake"):
+        raise NetdrawError(f"thumbnails run the model for real; --mode {mode} cannot give them")
+    if device == "meta":
+        raise NetdrawError("thumbnails need the model's real weights; --device meta builds it without them")
+    options.pop("locations", None)
+    model, args, kwargs = load_model(str(source), **options)
+    graph = trace_activations(model, args, kwargs, thumbnails)
+    graph.meta["source"]["path"] = str(source)
+    return graph
+
+
+def trace(model: Any, args: Any = (), kwargs: dict[str, Any] | None = None, *, thumbnails: Any = None,
+          **options: Any) -> Graph:
+    """Capture ``model(*args, **kwargs)`` (:func:`netdraw.frontends.pytorch.trace`, whose options
+    it takes); with ``thumbnails`` (True or options) the model runs for real once and every
+    activation keeps a thumbnail record in ``Value.meta["activation"]``."""
+    if thumbnails is None or thumbnails is False:
+        from netdraw.frontends.pytorch import trace as capture
+
+        return capture(model, args, kwargs, **options)
+    from netdraw.analysis.activations import trace_activations
+
+    if options.get("capture", "eager") != "eager" or options.get("mode", "auto") not in ("auto", "real"):
+        raise NetdrawError("thumbnails need a real eager run of the model (capture='eager', mode='real')")
+    if not isinstance(args, tuple):
+        args = (args,)
+    return trace_activations(model, args, kwargs, thumbnails, train=options.get("train", False))
+
+
 def format_for(path: str | os.PathLike[str], fmt: str | None) -> str:
     """The output format: ``fmt`` if given, else from the file suffix (``svg`` for stdout)."""
     if fmt is not None:
@@ -77,7 +138,8 @@ def format_for(path: str | os.PathLike[str], fmt: str | None) -> str:
     return _SUFFIXES[suffix]
 
 
-def _options(options: dict[str, Any]) -> dict[str, Any]:
+def check_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Every option of :func:`render` checked (a one-line error listing the choices), with defaults."""
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
         raise NetdrawError(f"unknown option {unknown[0]!r}; valid: {', '.join(OPTIONS)}")
@@ -105,14 +167,14 @@ def prepare(graph: Graph, **options: Any) -> Graph:
     """The graph as :func:`render` draws it with these options: the passes of
     :func:`netdraw.passes.pipeline.candidates`, and with ``depth="auto"`` the level that fits
     ``max_width`` (which lays the candidates out to measure them)."""
-    return _fit(graph, _options(options))[0]
+    return _fit(graph, check_options(options))[0]
 
 
 def render_bytes(graph: Graph, fmt: str, **options: Any) -> bytes:
     """The bytes of ``graph`` rendered in ``fmt`` (svg, png, pdf, dot, mermaid, tex or json).
 
     ``tex``, and ``pdf`` with ``renderer="tikz"``, go through the TikZ renderer
-    (:mod:`netdraw.render.tikz`; ``style``, ``preamble``, and ``latex`` to compile the PDF).  A
+    (:mod:`netdraw.renderers.tikz`; ``style``, ``preamble``, and ``latex`` to compile the PDF).  A
     ``tex`` figure's thumbnails are image files: :func:`render` and :func:`render_files` write them."""
     return render_files(graph, fmt, images=None, **options)[0]
 
@@ -122,7 +184,7 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
     """As :func:`render_bytes`, and the files a ``tex`` figure includes (its thumbnails, as
     ``{images/001.png: bytes}``; empty for every other format, which embed them)."""
     check_choice("format", fmt, FORMATS)
-    opts = _options(options)
+    opts = check_options(options)
     if fmt == "json":  # the IR itself, lossless, whatever the depth
         return graph.to_json().encode("utf-8"), {}
     if fmt == "tex" or opts["renderer"] == "tikz":
@@ -170,12 +232,12 @@ def _tikz(graph: Graph, opts: dict[str, Any], standalone: bool, images: str | No
             prep.update(depth="max", roll=False)
         return to_tikz_files(_prepare(graph, **prep), style="boxes", **common)
     # the graph style: the same level as the SVG would show, measured on the layout it then uses
-    drawn, laid = _choose(itertools.chain([first], levels), opts, _json_width(opts, images is not None))
+    drawn, laid = choose_level(itertools.chain([first], levels), opts, json_width(opts, images is not None))
     return to_tikz_files(drawn, style="graph", layout=laid, **common)
 
 
-def _json_width(opts: dict[str, Any], thumbnails: bool):
-    """A measure for :func:`_choose`: Graphviz's json layout and its width in inches."""
+def json_width(opts: dict[str, Any], thumbnails: bool):
+    """A measure for :func:`choose_level`: Graphviz's json layout and its width in inches."""
     def measure(drawn: Graph) -> _engine.Job:
         job = layout_json_soon(drawn, theme=opts["theme"], label=opts["label"], rankdir=opts["rankdir"],
                                engine=opts["engine"], thumbnails=thumbnails, timeout=opts["layout_timeout"])
@@ -183,7 +245,7 @@ def _json_width(opts: dict[str, Any], thumbnails: bool):
     return measure
 
 
-def _choose(levels: Iterator[Graph], opts: dict[str, Any], measure: Callable[[Graph], _engine.Job]
+def choose_level(levels: Iterator[Graph], opts: dict[str, Any], measure: Callable[[Graph], _engine.Job]
             ) -> tuple[Graph, Any]:
     """The level to draw and what ``measure`` made of it (None when nothing was measured).
 
@@ -222,7 +284,7 @@ def _choose(levels: Iterator[Graph], opts: dict[str, Any], measure: Callable[[Gr
 
 def _fit(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, str, bytes | None]:
     """The graph to draw, its DOT source, and its SVG when it was laid out to measure it
-    (see :func:`_choose`)."""
+    (see :func:`choose_level`)."""
     def measure(drawn: Graph) -> _engine.Job:
         source = to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"],
                         thumbnails=opts["thumbnails"])
@@ -230,7 +292,7 @@ def _fit(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, str, bytes | None]:
         return _engine.layout_soon(source, "svg", opts["engine"], timeout=opts["layout_timeout"]).then(
             lambda svg: (svg_size(svg)[0] / 72, (source, svg)))
 
-    drawn, made = _choose(candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}), opts, measure)
+    drawn, made = choose_level(candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}), opts, measure)
     if made is None:
         return drawn, to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"],
                              thumbnails=opts["thumbnails"]), None
@@ -259,3 +321,26 @@ def images_folder(path: str | os.PathLike[str]) -> str:
     """The folder beside ``fig.tex`` that holds its thumbnails: ``fig-thumbs`` (characters LaTeX
     could take for markup in an ``\\includegraphics`` path become ``-``)."""
     return re.sub(r"[^A-Za-z0-9._-]", "-", Path(path).stem) + "-thumbs"
+
+
+def draw(graph: Graph, ax: Any = None, **options: Any) -> Any:
+    """Draw ``graph`` with :func:`render`'s options into a matplotlib ``ax`` (a new figure's axes
+    when None) and return the axes; the level is chosen as for the SVG."""
+    from netdraw.renderers.mpl import draw_placed
+
+    opts = check_options(options)
+    measure = json_width(opts, opts["thumbnails"])
+    drawn, laid = choose_level(candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}), opts, measure)
+    if laid is None:
+        laid = measure(drawn).result()[1]
+    return draw_placed(drawn, laid, ax=ax, theme=opts["theme"], label=opts["label"], thumbnails=opts["thumbnails"],
+                       cmap=opts["cmap"])
+
+
+def repr_svg(graph: Graph) -> str:
+    """The default diagram (automatic depth) as an SVG element scaled to fit a notebook's output cell."""
+    return inline_svg(render_bytes(graph, "svg"))
+
+
+# Jupyter shows a Graph inline (the IR itself imports nothing of netdraw's, so the hook is set here)
+Graph._repr_svg_ = repr_svg  # type: ignore[attr-defined]

@@ -14,8 +14,9 @@ import wasmtime
 import netdraw
 from netdraw.errors import NetdrawError
 from netdraw.passes import visible_nodes
-from netdraw.render import engine, prepare, render_bytes
-from tests.render.test_dot import hostile_graph
+from netdraw.api import prepare, render_bytes
+from netdraw.renderers import engine
+from tests.renderers.test_dot import hostile_graph
 
 SVG = "{http://www.w3.org/2000/svg}"
 ENGINES = [pytest.param("native", marks=pytest.mark.dot), "wasm"]
@@ -173,7 +174,7 @@ def test_real_models_render_one_shape_per_visible_node(real_models, name, eng):
 def test_choose_measures_ahead_and_cancels_what_it_no_longer_needs():
     """Levels are measured two at a time (the next one prepared while Graphviz lays out this one);
     the first that fits wins and the job still running is cancelled, also when a job fails."""
-    from netdraw.render import _choose
+    from netdraw.api import choose_level
 
     log = []
 
@@ -189,14 +190,14 @@ def test_choose_measures_ahead_and_cancels_what_it_no_longer_needs():
             yield i
 
     opts = {"depth": "auto", "max_width": 9.0}
-    assert _choose(levels(4), opts, measure([12, 11, 8.5, 3])) == (2, "laid 2")
+    assert choose_level(levels(4), opts, measure([12, 11, 8.5, 3])) == (2, "laid 2")
     assert log == [("make", 0), ("start", 0), ("make", 1), ("start", 1), ("make", 2), ("start", 2),
                    ("make", 3), ("start", 3), ("cancel", 3)]
     log.clear()
-    assert _choose(levels(3), opts, measure([12, 10, 11])) == (1, "laid 1")  # none fits: the narrowest
+    assert choose_level(levels(3), opts, measure([12, 10, 11])) == (1, "laid 1")  # none fits: the narrowest
     assert ("cancel", 2) not in log
     log.clear()
-    assert _choose(levels(1), opts, measure([3])) == (0, "laid 0")
+    assert choose_level(levels(1), opts, measure([3])) == (0, "laid 0")
     assert log == [("make", 0), ("start", 0)]
 
     def failing(level):
@@ -207,9 +208,9 @@ def test_choose_measures_ahead_and_cancels_what_it_no_longer_needs():
 
     log.clear()
     with pytest.raises(NetdrawError, match="dot failed"):
-        _choose(levels(3), opts, failing)
+        choose_level(levels(3), opts, failing)
     assert log[-1] == ("cancel", 1)
-    assert _choose(levels(3), {"depth": 2, "max_width": 9.0}, failing) == (0, None)  # no measuring
+    assert choose_level(levels(3), {"depth": 2, "max_width": 9.0}, failing) == (0, None)  # no measuring
 
 
 @pytest.mark.dot

@@ -9,9 +9,9 @@ import pytest
 import netdraw
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph
-from netdraw.render import prepare, render_bytes
-from netdraw.render.dot import format_count, shape_text, to_dot
-from netdraw.render.escape import dot_id, dot_label, shorten, xml
+from netdraw.api import prepare, render_bytes
+from netdraw.renderers.dot import format_count, shape_text, to_dot
+from netdraw.renderers.escape import dot_id, dot_label, shorten, xml
 from tests.conftest import check_golden
 
 

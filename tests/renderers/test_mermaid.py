@@ -9,12 +9,12 @@ import pytest
 
 import netdraw
 from netdraw.frontends.pytorch import InputSpec
-from netdraw.render import prepare, render_bytes
-from netdraw.render.escape import mermaid_id, mermaid_text
-from netdraw.render.mermaid import to_mermaid
-from netdraw.render.scene import build_scene
+from netdraw.api import prepare, render_bytes
+from netdraw.renderers.escape import mermaid_id, mermaid_text
+from netdraw.renderers.mermaid import to_mermaid
+from netdraw.renderers.scene import build_scene
 from tests.conftest import ROOT, check_golden
-from tests.render.test_dot import HOSTILE, hostile_graph
+from tests.renderers.test_dot import HOSTILE, hostile_graph
 
 sys.path.insert(0, str(ROOT / "examples"))
 import models as cnn  # noqa: E402

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import netdraw
 from netdraw.passes import visible_nodes
-from netdraw.render import prepare
+from netdraw.api import prepare
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -23,7 +23,7 @@ def test_graph_displays_itself_as_svg_that_fits_the_cell(scoped_cnn):
 
 
 def test_a_graph_with_thumbnails_shows_them_inline():
-    from tests.render.test_thumbs import drawn_graph
+    from tests.renderers.test_thumbs import drawn_graph
 
     g = drawn_graph()
     svg = g._repr_svg_()

@@ -16,7 +16,7 @@ __all__ = ["render_key", "render_cached"]
 def render_key(graph: Graph, fmt: str, options: dict[str, Any]) -> str:
     """A hex digest of everything the output depends on: netdraw's version, the format, the options
     and the whole IR (ops, attributes, shapes, scopes, parameter counts, metadata)."""
-    from netdraw import __version__
+    from netdraw.version import __version__
 
     h = hashlib.sha256()
     h.update(f"netdraw {__version__}\n{fmt}\n".encode())
@@ -30,7 +30,7 @@ def render_cached(graph: Graph, folder: str | os.PathLike[str], stem: str, fmt: 
                   **options: Any) -> tuple[Path, bool]:
     """Render ``graph`` to ``folder/stem-<key>.<fmt>`` unless that file exists; returns the path
     and whether it was already there."""
-    from netdraw.render import render
+    from netdraw.api import render  # noqa: PLC0415 (cache sits beside api, above the back ends)
 
     key = render_key(graph, fmt, options)[:16]
     path = Path(folder) / f"{stem}-{key}.{fmt}"

@@ -12,7 +12,7 @@ Two styles:
   encoder-decoder), blocks are placed one level lower per halving, so a U-Net is drawn as a U.
 
 Python computes numbers and passes texts raw; the templates write every text through the one
-``tex`` filter (:func:`netdraw.render.escape.tex`).  Colours are named xcolor colours
+``tex`` filter (:func:`netdraw.renderers.escape.tex`).  Colours are named xcolor colours
 (``ndConvFill``, ``ndConvBorder``...) defined with ``\\providecolor``, so a paper can restyle them.
 """
 
@@ -23,15 +23,15 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from netdraw.errors import NetdrawError, check_choice
-from netdraw.analysis.records import finish
+from netdraw.records import finish
 from netdraw.ir import Graph, Node, Value
 from netdraw.ops import category
 from netdraw.passes.collapse import visible_nodes
-from netdraw.render.escape import tex
-from netdraw.render.layout import layout_json, place
-from netdraw.render.scene import DEFAULT_LABEL, RANKDIRS, base_op, build_scene
-from netdraw.render.theme import THEMES, Theme
-from netdraw.render.thumbs import PAD, display_size, png
+from netdraw.renderers.escape import tex
+from netdraw.renderers.layout import layout_json, place
+from netdraw.renderers.scene import DEFAULT_LABEL, RANKDIRS, base_op, build_scene
+from netdraw.renderers.theme import THEMES, Theme
+from netdraw.renderers.thumbs import PAD, display_size, png
 
 __all__ = ["STYLES", "to_tikz", "to_tikz_files", "auto_style"]
 
@@ -331,7 +331,7 @@ def to_tikz_files(graph: Graph, *, style: str = "auto", theme: str = "paper",
                   cmap: str = "viridis", layout_timeout: float | None = None) -> tuple[str, dict[str, bytes]]:
     """The TikZ source of a prepared graph and the image files it includes (``{relative path: PNG
     bytes}``, in the folder ``images``; None leaves thumbnails out; ``layout_timeout``: see
-    :func:`netdraw.render.engine.layout`).
+    :func:`netdraw.renderers.engine.layout`).
 
     The ``graph`` style lays the graph out with Graphviz (``engine``), or takes the parsed
     :func:`layout_json` of it as ``layout``; ``boxes`` needs no layout.  Thumbnails go into the
@@ -357,7 +357,7 @@ def to_tikz_files(graph: Graph, *, style: str = "auto", theme: str = "paper",
     body = env.get_template(f"{style}.tex.j2").render(**data)
     if not preamble:
         return body, imgs.files
-    from netdraw import __version__
+    from netdraw.version import __version__
 
     return env.get_template("standalone.tex.j2").render(body=body.rstrip("\n"), version=__version__,
                                                         title=graph.name, graphics=bool(imgs.files)), imgs.files

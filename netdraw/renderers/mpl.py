@@ -1,10 +1,10 @@
 """Draw a graph into a matplotlib ``Axes``, laid out by Graphviz, so it can sit beside other plots.
 
     import matplotlib.pyplot as plt
-    from netdraw.render.mpl import draw
+    import netdraw
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 6))
-    draw(graph, ax=ax1)           # the same options as netdraw.render (depth, label, theme...)
+    netdraw.draw(graph, ax=ax1)   # the same options as netdraw.render (depth, label, theme...)
     ax2.plot(losses)
     fig.savefig("figure.pdf")     # any format matplotlib writes
 
@@ -15,37 +15,33 @@ panels of the figure.  matplotlib is needed only here (``pip install matplotlib`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
-from netdraw.errors import NetdrawError
+from netdraw.errors import NetdrawError, check_choice
 from netdraw.ir import Graph
-from netdraw.render.layout import place
-from netdraw.render.scene import build_scene
-from netdraw.render.theme import THEMES
-from netdraw.render.thumbs import PAD, display_size, image
+from netdraw.renderers.dot import DEFAULT_LABEL
+from netdraw.renderers.layout import place
+from netdraw.renderers.scene import build_scene
+from netdraw.renderers.theme import THEMES
+from netdraw.renderers.thumbs import PAD, display_size, image
 
-__all__ = ["draw"]
+__all__ = ["draw_placed"]
 
 
-def draw(graph: Graph, ax: Any = None, **options: Any) -> Any:
-    """Draw ``graph`` (with :func:`netdraw.render.render`'s options) into ``ax`` (a new figure's
-    axes when None) and return the axes.  The aspect ratio is kept; the axes are hidden."""
+def draw_placed(graph: Graph, laid: dict[str, Any], *, ax: Any = None, theme: str = "paper",
+                label: Sequence[str] = DEFAULT_LABEL, thumbnails: bool = True, cmap: str = "viridis") -> Any:
+    """Draw a prepared ``graph`` at the positions of ``laid`` (Graphviz's json layout of it) into
+    ``ax`` (a new figure's axes when None) and return the axes.  The aspect ratio is kept; the
+    axes are hidden.  :func:`netdraw.api.draw` chooses the level and lays it out."""
     try:
         import matplotlib.pyplot as plt
         from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, PathPatch
         from matplotlib.path import Path as MPath
     except ImportError:
         raise NetdrawError("drawing into matplotlib needs matplotlib (pip install matplotlib)") from None
-    from netdraw.render import PREPARE_OPTIONS, _choose, _json_width, _options
-    from netdraw.passes.pipeline import candidates
-
-    opts = _options(options)
-    measure = _json_width(opts, opts["thumbnails"])
-    drawn, laid = _choose(candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}), opts, measure)
-    if laid is None:
-        laid = measure(drawn).result()[1]
-    placed = place(build_scene(drawn, opts["label"], thumbnails=opts["thumbnails"]), laid)
-    theme = THEMES[opts["theme"]]
+    check_choice("theme", theme, THEMES)
+    placed = place(build_scene(graph, label, thumbnails=thumbnails), laid)
+    theme = THEMES[theme]  # type: ignore[assignment]
     if ax is None:
         _, ax = plt.subplots()
     x0, y0, x1, y1 = placed.bb
@@ -79,7 +75,7 @@ def draw(graph: Graph, ax: Any = None, **options: Any) -> Any:
             # as in the SVG: the text at the top, the picture at the bottom, one pixel per point
             w, h = display_size(b.thumbnail)
             bottom = p.y - p.h / 2 + PAD
-            ax.imshow(image(b.thumbnail, opts["cmap"]), extent=(p.x - w / 2, p.x + w / 2, bottom, bottom + h),
+            ax.imshow(image(b.thumbnail, cmap), extent=(p.x - w / 2, p.x + w / 2, bottom, bottom + h),
                       interpolation="nearest", zorder=6)
             ax.text(p.x, p.y + p.h / 2 - 3, "\n".join(b.lines), ha="center", va="top", fontsize=9 * pt,
                     color=theme.text, zorder=6, linespacing=1.15)

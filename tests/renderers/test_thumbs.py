@@ -14,10 +14,10 @@ import torch
 from PIL import Image
 
 import netdraw
-from netdraw.analysis.records import decode, finish
+from netdraw.records import decode, finish
 from netdraw.analysis.reduce import ThumbnailOptions, reduce_tensor
-from netdraw.render import prepare, render_bytes
-from netdraw.render.thumbs import _lut, display_size, image, png
+from netdraw.api import prepare, render_bytes
+from netdraw.renderers.thumbs import _lut, display_size, image, png
 from tests.analysis.test_activations import make
 
 IMAGE = re.compile(rb'<image x="([\d.-]+)" y="([\d.-]+)" width="([\d.]+)" height="([\d.]+)"[^>]*'

@@ -17,6 +17,7 @@ from typing import Any, Callable, Iterator
 from netdraw._io import write_atomic, write_with_files
 from netdraw.errors import NetdrawError, check_choice
 from netdraw.frontends import find
+from netdraw.frontends.images import ImagePrep, is_image, parse_floats, parse_size
 from netdraw.frontends import load as load_source
 from netdraw.ir import Graph
 from netdraw.progress import step
@@ -33,7 +34,7 @@ from netdraw.renderers.mermaid import to_mermaid
 from netdraw.renderers.notebook import inline_svg
 from netdraw.renderers.theme import THEMES
 
-__all__ = ["load", "trace", "FORMATS", "RENDERERS", "OPTIONS", "DEFAULT_MAX_WIDTH", "DEFAULT_LAYOUT_TIMEOUT", "render",
+__all__ = ["load", "trace", "load_options", "image_prep", "FORMATS", "RENDERERS", "OPTIONS", "DEFAULT_MAX_WIDTH", "DEFAULT_LAYOUT_TIMEOUT", "render",
            "render_bytes", "render_files", "format_for", "parse_depth", "prepare", "check_options", "choose_level",
            "json_width", "draw", "repr_svg", "svg_size", "write_atomic", "write_with_files", "images_folder"]
 
@@ -122,6 +123,52 @@ def trace(model: Any, args: Any = (), kwargs: dict[str, Any] | None = None, *, t
     if not isinstance(args, tuple):
         args = (args,)
     return trace_activations(model, args, kwargs, thumbnails, train=options.get("train", False))
+
+
+def image_prep(image_size: str | None = None, resize: str = "crop", mean: str | None = None,
+                std: str | None = None, pixel_range: str = "1", bgr: bool = False, nhwc: bool = False,
+                grayscale: bool = False, **_: Any) -> ImagePrep:
+    """The :class:`~netdraw.frontends.images.ImagePrep` of the CLI's image options, as words
+    (``--image-size 224``, ``--mean 0.5``...; other options are ignored)."""
+    kw: dict[str, Any] = dict(size=parse_size(image_size) if image_size else None, resize=resize,
+                              pixel_range=int(pixel_range), bgr=bgr, nhwc=nhwc, grayscale=grayscale)
+    if mean is not None:
+        kw["mean"] = parse_floats("mean", mean)
+    if std is not None:
+        kw["std"] = parse_floats("std", std)
+    return ImagePrep(**kw)
+
+
+def load_options(inputs: tuple[str, ...], kwargs: tuple[str, ...], capture: str | None,
+                      mode: str | None, device: str | None, trust: bool,
+                      thumbnails: dict[str, Any] | None = None, locations: bool = False, **img: Any) -> dict[str, Any]:
+    """:func:`load`'s keyword options from the CLI's source options as words (``--input``,
+    ``--kwarg NAME=SPEC``, ``--capture``...), shared by the CLI, the Sphinx directive and the
+    MkDocs hook."""
+    options: dict[str, Any] = {}
+    prep = image_prep(**img)
+    if inputs:
+        options["inputs"] = list(inputs)
+        if any(is_image(x) for x in inputs) or prep != ImagePrep():
+            options["image"] = prep
+    if thumbnails is not None:
+        options["thumbnails"] = thumbnails
+    if locations:
+        options["locations"] = True
+    if kwargs:
+        pairs = {}
+        for item in kwargs:
+            name, sep, spec = item.partition("=")
+            if not sep or not name.isidentifier():
+                raise NetdrawError(f"invalid --kwarg {item!r}; expected NAME=SPEC such as input_ids=1x16:int64")
+            pairs[name] = spec
+        options["kwargs"] = pairs
+    for key, val in (("capture", capture), ("mode", mode), ("device", device)):
+        if val is not None:
+            options[key] = val
+    if trust:
+        options["trust"] = True
+    return options
 
 
 def format_for(path: str | os.PathLike[str], fmt: str | None) -> str:

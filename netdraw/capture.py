@@ -38,7 +38,6 @@ import torch
 from torch import nn
 from torch.overrides import TorchFunctionMode, resolve_name
 
-from netdraw.errors import NetdrawError, first_line
 from netdraw.ir import Graph, Value, scope_key
 
 __all__ = ["record", "KINDS", "InputSpec", "quiet_loggers", "as_real", "materialise", "set_unattributed"]

@@ -14,15 +14,15 @@ import click
 
 from netdraw.version import __version__
 from netdraw.analysis.figures import check_figure_path
-from netdraw.frontends.images import ImagePrep, is_image, parse_floats, parse_size
+from netdraw.frontends.images import ImagePrep
 from netdraw._io import check_not_read, guarding_reads, note_read, write_with_files
 from netdraw.errors import NetdrawError, first_line
 from netdraw.ir import format_shape
 from netdraw.passes.collapse import DEFAULT_MAX_NODES
 from netdraw.passes.fold import parse_rules
 from netdraw.progress import reporting
-from netdraw.api import (DEFAULT_LAYOUT_TIMEOUT, DEFAULT_MAX_WIDTH, FORMATS, RENDERERS, format_for, images_folder, load,
-                            parse_depth, render_files)
+from netdraw.api import (DEFAULT_LAYOUT_TIMEOUT, DEFAULT_MAX_WIDTH, FORMATS, RENDERERS, format_for, image_prep,
+                         images_folder, load, load_options, parse_depth, render_files)
 from netdraw.renderers.latex import LATEX
 from netdraw.renderers.tikz import STYLES
 from netdraw.renderers.dot import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, format_count, parse_label
@@ -113,51 +113,8 @@ def thumbnail_options(f):
     return f
 
 
-def _image_prep(image_size: str | None = None, resize: str = "crop", mean: str | None = None,
-                std: str | None = None, pixel_range: str = "1", bgr: bool = False, nhwc: bool = False,
-                grayscale: bool = False, **_: Any) -> ImagePrep:
-    """The :class:`ImagePrep` of :func:`image_options`' values (other options are ignored)."""
-    kw: dict[str, Any] = dict(size=parse_size(image_size) if image_size else None, resize=resize,
-                              pixel_range=int(pixel_range), bgr=bgr, nhwc=nhwc, grayscale=grayscale)
-    if mean is not None:
-        kw["mean"] = parse_floats("mean", mean)
-    if std is not None:
-        kw["std"] = parse_floats("std", std)
-    return ImagePrep(**kw)
-
-
-def _frontend_options(inputs: tuple[str, ...], kwargs: tuple[str, ...], capture: str | None,
-                      mode: str | None, device: str | None, trust: bool,
-                      thumbnails: dict[str, Any] | None = None, locations: bool = False, **img: Any) -> dict[str, Any]:
-    """The frontend's keyword options (:func:`netdraw.frontends.load`) of :func:`source_options`' values."""
-    options: dict[str, Any] = {}
-    prep = _image_prep(**img)
-    if inputs:
-        options["inputs"] = list(inputs)
-        if any(is_image(x) for x in inputs) or prep != ImagePrep():
-            options["image"] = prep
-    if thumbnails is not None:
-        options["thumbnails"] = thumbnails
-    if locations:
-        options["locations"] = True
-    if kwargs:
-        pairs = {}
-        for item in kwargs:
-            name, sep, spec = item.partition("=")
-            if not sep or not name.isidentifier():
-                raise NetdrawError(f"invalid --kwarg {item!r}; expected NAME=SPEC such as input_ids=1x16:int64")
-            pairs[name] = spec
-        options["kwargs"] = pairs
-    for key, val in (("capture", capture), ("mode", mode), ("device", device)):
-        if val is not None:
-            options[key] = val
-    if trust:
-        options["trust"] = True
-    return options
-
-
 def _load_source(source: str, **src: Any):
-    return load(source, **_frontend_options(**src))
+    return load(source, **load_options(**src))
 
 
 def _load_traced(source: str, **src: Any):
@@ -166,7 +123,7 @@ def _load_traced(source: str, **src: Any):
 
     if not is_spec(source):
         raise NetdrawError(f"{source}: give the model as file.py:factory or package.module:factory")
-    return load_traced(source, **_frontend_options(**src))
+    return load_traced(source, **load_options(**src))
 
 
 @main.command()
@@ -342,7 +299,7 @@ def occlude(source: str, input_: str, output: str, target: int | None, window: i
 
     check_figure_path(output)
     _check_not_input(output, source, input_)
-    prep = _image_prep(**img)
+    prep = image_prep(**img)
     if source.lower().endswith(".onnx"):
         if not os.path.isfile(source):
             raise NetdrawError(f"{source}: no such file")
@@ -394,7 +351,7 @@ def deconv(source: str, layer: str, input_: str | None, images: str | None, chan
         raise NetdrawError("give one of --input (one image) or --images (a folder or .npy array)")
     check_figure_path(output)
     _check_not_input(output, source, input_, images)
-    prep = _image_prep(**img)
+    prep = image_prep(**img)
     model = _torch_model(source)
     if input_ is not None:
         x = _input_tensor(input_, prep, model)
@@ -460,7 +417,7 @@ def evolve(checkpoints: tuple[str, ...], source: str, layer: str, images: str, c
     for c in checkpoints:
         if not os.path.isfile(c):
             raise NetdrawError(f"{c}: no such checkpoint file")
-    prep = _image_prep(**img)
+    prep = image_prep(**img)
     models = [load_checkpoint(lambda: load_module(source), c) for c in checkpoints]
     chans = None
     if channels:

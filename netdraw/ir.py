@@ -233,6 +233,10 @@ class Graph:
     def __len__(self) -> int:
         return len(self._nodes)
 
+    def get_value(self, name: str) -> Value | None:
+        """The value this graph itself owns under ``name`` (None when it owns none)."""
+        return self._values.get(name)
+
     def value(self, name: str) -> Value:
         """Look a value up by name here or in an enclosing graph."""
         g: Graph | None = self
@@ -815,6 +819,10 @@ class Graph:
         except json.JSONDecodeError as exc:
             raise IRError(f"not JSON: {exc}") from None
         return cls.from_dict(doc)
+
+    def copy_into(self, parent: "Graph") -> "Graph":
+        """A deep copy of this subgraph, owned by ``parent`` (a node's subgraph in a new graph)."""
+        return Graph._from_dict(self._to_dict(), parent)
 
     def copy(self) -> "Graph":
         """A deep, independent copy (through the lossless dict form)."""

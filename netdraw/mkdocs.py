@@ -37,7 +37,7 @@ _KEYS = {"source", "depth", "max_nodes", "label", "theme", "rankdir", "engine", 
 
 def render_block(text: str, base: Path) -> str:
     """The inline SVG for the body of one ``netdraw`` block."""
-    from netdraw.cli import _load_source
+    from netdraw.api import load, load_options
     from netdraw.api import render_bytes
     from netdraw.renderers.notebook import inline_svg
 
@@ -71,7 +71,8 @@ def render_block(text: str, base: Path) -> str:
             options[key] = value.lower() not in ("false", "no", "0", "off")
         else:
             options[key] = value
-    graph = _load_source(source, inputs=inputs, kwargs=kwargs, capture=None, mode=None, device=None, trust=False)
+    graph = load(source, **load_options(inputs=inputs, kwargs=kwargs, capture=None, mode=None, device=None,
+                                        trust=False))
     return '<div class="netdraw">' + inline_svg(render_bytes(graph, "svg", **options)) + "</div>"
 
 

@@ -128,7 +128,7 @@ class NetdrawDirective(SphinxDirective):
         return source
 
     def _render(self, source: str) -> Path:
-        from netdraw.cli import _load_source
+        from netdraw.api import load, load_options
         from netdraw.cache import render_cached
 
         o = self.options
@@ -139,11 +139,11 @@ class NetdrawDirective(SphinxDirective):
         device = o.get("device", "meta" if factory else None)
         try:
             # a factory builds its model on the meta device: no weights to allocate or initialise
-            graph = _load_source(resolved, **src, device=device)
+            graph = load(resolved, **load_options(**src, device=device))
         except NetdrawError:
             if device != "meta" or "device" in o:
                 raise
-            graph = _load_source(resolved, **src, device=None)  # the model needs real weights
+            graph = load(resolved, **load_options(**src, device=None))  # the model needs real weights
         options: dict[str, Any] = dict(self.config.netdraw_default_options)
         for key in ("depth", "label", "theme", "rankdir", "engine"):
             if key in o:

@@ -143,7 +143,7 @@ def onnx_activations(model: Any, graph: Graph, feeds: dict[str, Any], thumbnails
     live = graph.input_dependent()  # not weights reshaped or cast at run time
     produced = [o for n in model.graph.node for o in n.output if o]
     existing = {o.name for o in model.graph.output}
-    wanted = [name for name in produced if name in graph._values and graph._values[name] in live]
+    wanted = [name for name in produced if graph.get_value(name) is not None and graph.get_value(name) in live]
     for name in wanted:
         if name not in existing:
             model.graph.output.append(onnx.ValueInfoProto(name=name))
@@ -237,7 +237,7 @@ def _take(graph: Graph, name: str, arr: Any, opts: ThumbnailOptions) -> tuple[Va
     (completed for all values at once, as in a PyTorch capture)."""
     import numpy as np
 
-    v = graph._values.get(name)
+    v = graph.get_value(name)
     if v is None or not isinstance(arr, np.ndarray):
         return None
     if v.shape is None or (len(v.shape) == arr.ndim and not all(isinstance(d, int) for d in v.shape)):

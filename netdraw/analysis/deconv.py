@@ -158,7 +158,7 @@ def attach_projections(graph: Any, model: nn.Module, x: torch.Tensor, *, k: int 
     import base64
 
     from netdraw.analysis.activations import ACTIVATION_KEY, layer_activations
-    from netdraw.analysis.reduce import _downsample
+    from netdraw.analysis.reduce import downsample
 
     names = [n for n, m in model.named_modules() if n and any(t in type(m).__name__ for t in types)]
     if not names:
@@ -174,7 +174,7 @@ def attach_projections(graph: Any, model: nn.Module, x: torch.Tensor, *, k: int 
         tiles, scales, values = [], [], []
         for c in order.tolist():
             p = project(model, x, name, c, rule=rule)
-            t = _downsample(torch.from_numpy(p.pixels), 2 * size)
+            t = downsample(torch.from_numpy(p.pixels), 2 * size)
             s = float(t.abs().max())
             u8 = torch.round((t / (2 * s) + 0.5).clamp(0, 1) * 255) if s > 0 else torch.full_like(t, 128.0)
             tiles.append(u8.to(torch.uint8))

@@ -31,7 +31,7 @@ import torch.nn.functional as F
 from netdraw.errors import NetdrawError, check_choice
 
 __all__ = ["ThumbnailOptions", "RANKS", "TOKENS", "LAYOUTS", "reduce_tensor", "start", "complete", "derive", "Pending",
-           "MONOTONE"]
+           "MONOTONE", "downsample"]
 
 RANKS = ("max", "mean")
 TOKENS = ("auto", "matrix", "grid")
@@ -84,7 +84,7 @@ def _fit(h: int, w: int, size: int) -> tuple[int, int]:
     return max(1, round(h * s)), max(1, round(w * s))
 
 
-def _downsample(maps: torch.Tensor, size: int) -> torch.Tensor:
+def downsample(maps: torch.Tensor, size: int) -> torch.Tensor:
     """(k, H, W) -> area averages with the longer side at most ``size``: with a whole factor when
     both sides divide by one (56 -> 28, 112 -> 28: the usual CNN sizes; several times cheaper
     than the general kernel on these small tensors), else adaptive.  An even factor is taken as
@@ -195,7 +195,7 @@ def start(t: torch.Tensor, opts: ThumbnailOptions, *, rgb: bool = False) -> dict
         if x.shape[0] != 3:
             x = x.permute(2, 0, 1)  # channels-last input
         order = torch.tensor([2, 1, 0]) if opts.bgr else torch.arange(3)
-        maps = _downsample(x[order] if opts.bgr else x, 2 * opts.size)
+        maps = downsample(x[order] if opts.bgr else x, 2 * opts.size)
         record["layout"] = "rgb"
         return _raw(record, maps, order, None)
     if x.dim() == 4:  # (C, D, H, W): the maps averaged over depth
@@ -262,7 +262,7 @@ def complete(items: list[dict[str, Any] | Pending | None]) -> list[dict[str, Any
     for (shape, size, _, rank), idx in groups.items():
         m = shape[-3]  # maps per value
         stacked = torch.cat([items[i].maps for i in idx]) if len(idx) > 1 else items[idx[0]].maps
-        small = _downsample(stacked.reshape(-1, shape[-2], shape[-1]), size)
+        small = downsample(stacked.reshape(-1, shape[-2], shape[-1]), size)
         # with rank="max" the maps hold nothing above the first score: float16 is safe below its range
         known = rank == "max" and all(items[i].scores and items[i].scores[0] < 65000.0 for i in idx)
         arr, dtype = _encode(small, fits=True if known else None)

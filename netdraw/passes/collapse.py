@@ -251,7 +251,7 @@ def contract(graph: Graph, units: list[tuple[Any, list[Node]]],
                 nv.meta = _deepcopy(old.meta)
                 vmap[id(old)] = nv
             for attr, sub in n.subgraphs.items():
-                new.subgraphs[attr] = Graph._from_dict(sub._to_dict(), out)
+                new.subgraphs[attr] = sub.copy_into(out)
             continue
         member_set = set(members)
         produced = {id(v) for m in members for v in m.outputs}

@@ -76,10 +76,10 @@ def test_every_downsampling_path_is_an_area_average(h, w, size, tile):
     halvings (60 / 4), adaptive when no whole factor divides both sides (53x37)."""
     import torch.nn.functional as F
 
-    from netdraw.analysis.reduce import _downsample
+    from netdraw.analysis.reduce import downsample
 
     x = torch.randn(5, h, w, generator=torch.Generator().manual_seed(h * w))
-    got = _downsample(x, size)
+    got = downsample(x, size)
     assert tuple(got.shape[1:]) == tile
     assert torch.allclose(got, F.adaptive_avg_pool2d(x, tile), atol=1e-6)
 

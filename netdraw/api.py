@@ -20,51 +20,39 @@ from netdraw.frontends import find
 from netdraw.frontends.images import ImagePrep, is_image, parse_floats, parse_size
 from netdraw.frontends import load as load_source
 from netdraw.ir import Graph
+from netdraw.options import (DEFAULT_LAYOUT_TIMEOUT, DEFAULT_MAX_WIDTH, ENGINES, FORMATS, LATEX, RANKDIRS, RENDER,
+                             RENDERERS, STYLES, THEME_NAMES)
 from netdraw.progress import step
 from netdraw.passes.pipeline import PREPARE_OPTIONS, parse_depth
 from netdraw.passes.pipeline import candidates
 from netdraw.passes.pipeline import prepare as _prepare
-from netdraw.renderers.latex import LATEX, compile_pdf
+from netdraw.renderers.latex import compile_pdf
 from netdraw.renderers.layout import layout_json_soon
-from netdraw.renderers.tikz import STYLES, auto_style, to_tikz_files
+from netdraw.renderers.tikz import auto_style, to_tikz_files
 from netdraw.renderers import engine as _engine
-from netdraw.renderers.dot import DEFAULT_LABEL, RANKDIRS, parse_label, thumbnail_ids, to_dot
+from netdraw.renderers.dot import DEFAULT_LABEL, parse_label, thumbnail_ids, to_dot
 from netdraw.renderers.thumbs import embed_svg
 from netdraw.renderers.mermaid import to_mermaid
 from netdraw.renderers.notebook import inline_svg
-from netdraw.renderers.theme import THEMES
 
-__all__ = ["load", "trace", "load_options", "image_prep", "FORMATS", "RENDERERS", "OPTIONS", "DEFAULT_MAX_WIDTH", "DEFAULT_LAYOUT_TIMEOUT", "render",
+__all__ = ["load", "trace", "load_options", "image_prep", "FORMATS", "RENDERERS", "OPTIONS", "DEFAULT_MAX_WIDTH",
+           "DEFAULT_LAYOUT_TIMEOUT", "render",
            "render_bytes", "render_files", "format_for", "parse_depth", "prepare", "check_options", "choose_level",
            "json_width", "draw", "repr_svg", "svg_size", "write_atomic", "write_with_files", "images_folder"]
 
-FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "tex", "json")
-RENDERERS = ("graphviz", "tikz")
 
-#: with ``depth="auto"``, the widest figure (inches at the theme's 10 pt) before a shallower level
-#: is tried: scaled to the 6.3 in text width of an A4 page its labels stay at 7 pt or more
-DEFAULT_MAX_WIDTH = 9.0
 _SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid",
              ".mermaid": "mermaid", ".tex": "tex", ".json": "json"}
 
-#: seconds Graphviz may spend on one layout before the render stops with a one-line error
-DEFAULT_LAYOUT_TIMEOUT = 20.0
 
 #: every option ``render`` takes, with its default (see :func:`netdraw.passes.pipeline.prepare`
 #: for the ones that shape the graph)
 OPTIONS: dict[str, Any] = {
     "format": None,
     **PREPARE_OPTIONS,
-    "engine": "auto",
-    "layout_timeout": DEFAULT_LAYOUT_TIMEOUT,
-    "rankdir": "TB",
-    "theme": "paper",
+    **{o.name: o.default for o in RENDER if o.name not in PREPARE_OPTIONS},  # declared in netdraw.options
     "label": DEFAULT_LABEL,
-    "max_width": DEFAULT_MAX_WIDTH,
-    "renderer": "graphviz",
-    "style": "auto",
-    "preamble": True,
-    "latex": "pdflatex",
+    "renderer": "graphviz",  # the CLI's default depends on the suffix (tikz for .tex)
     "thumbnails": True,
     "cmap": "viridis",
 }
@@ -191,9 +179,9 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise NetdrawError(f"unknown option {unknown[0]!r}; valid: {', '.join(OPTIONS)}")
     opts = {**OPTIONS, **options}
-    check_choice("engine", opts["engine"], _engine.ENGINES)
+    check_choice("engine", opts["engine"], ENGINES)
     check_choice("rankdir", opts["rankdir"], RANKDIRS)
-    check_choice("theme", opts["theme"], THEMES)
+    check_choice("theme", opts["theme"], THEME_NAMES)
     opts["label"] = parse_label(opts["label"])
     check_choice("renderer", opts["renderer"], RENDERERS)
     check_choice("style", opts["style"], STYLES)

@@ -12,25 +12,18 @@ from typing import Any, Sequence
 
 import click
 
-from netdraw.version import __version__
-from netdraw.analysis.figures import check_figure_path
-from netdraw.frontends.images import ImagePrep
 from netdraw._io import check_not_read, guarding_reads, note_read, write_with_files
+from netdraw.analysis.figures import check_figure_path
+from netdraw.api import format_for, image_prep, images_folder, load, load_options, parse_depth, render_files
 from netdraw.errors import NetdrawError, first_line
+from netdraw.frontends.images import ImagePrep
 from netdraw.ir import format_shape
-from netdraw.passes.collapse import DEFAULT_MAX_NODES
+from netdraw.options import CAPTURES, DEVICES, FORMATS, MODES, RANKS, RENDER, TOKENS, click_options
 from netdraw.passes.fold import parse_rules
 from netdraw.progress import reporting
-from netdraw.api import (DEFAULT_LAYOUT_TIMEOUT, DEFAULT_MAX_WIDTH, FORMATS, RENDERERS, format_for, image_prep,
-                         images_folder, load, load_options, parse_depth, render_files)
-from netdraw.renderers.latex import LATEX
-from netdraw.renderers.tikz import STYLES
-from netdraw.renderers.dot import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, format_count, parse_label
-from netdraw.renderers.engine import ENGINES
-from netdraw.renderers.theme import THEMES
+from netdraw.renderers.dot import format_count, parse_label
+from netdraw.version import __version__
 
-RANKS = ("max", "mean")      # netdraw.analysis.reduce (imports torch, so not imported here)
-TOKENS = ("auto", "matrix", "grid")
 
 __all__ = ["main", "run", "natural_key"]
 
@@ -81,11 +74,11 @@ def source_options(f):
     f = click.option("--trust", is_flag=True,
                      help="Allow unpickling: a pickled nn.Module .pt, pickled members of a .pt2 "
                           "(runs code from the file).")(f)
-    f = click.option("--device", type=click.Choice(("cpu", "meta")), default=None,
+    f = click.option("--device", type=click.Choice(DEVICES), default=None,
                      help="Build a file.py:factory model on this device; meta allocates no weights.")(f)
-    f = click.option("--mode", type=click.Choice(("auto", "meta", "fake", "real")), default=None,
+    f = click.option("--mode", type=click.Choice(MODES), default=None,
                      help="Run on meta/fake tensors (shapes only) or for real; auto falls back as needed.")(f)
-    f = click.option("--capture", type=click.Choice(("eager", "export")), default=None,
+    f = click.option("--capture", type=click.Choice(CAPTURES), default=None,
                      help="Record the run eagerly (default) or through torch.export.")(f)
     f = click.option("--kwarg", "kwargs", multiple=True, metavar="NAME=SPEC",
                      help="A keyword input, e.g. input_ids=1x16:int64.")(f)
@@ -131,45 +124,13 @@ def _load_traced(source: str, **src: Any):
 @click.option("-o", "--output", required=True, help="Output file; '-' writes to stdout.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="Output format (default: from the suffix of OUTPUT; svg for stdout).")
-@click.option("--depth", default="auto", show_default=True,
-              help="Collapse modules below this depth: an integer >= 1, 'max' (every op) or 'auto'.")
-@click.option("--max-nodes", type=click.IntRange(min=1), default=DEFAULT_MAX_NODES, show_default=True,
-              help="Node budget for --depth auto.")
-@click.option("--max-width", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_MAX_WIDTH,
-              show_default=True, help="For --depth auto: go up a level while the figure is wider (inches).")
-@click.option("--engine", type=click.Choice(ENGINES), default="auto", show_default=True,
-              help="Graphviz layout engine: native dot, embedded WebAssembly, or native when on PATH.")
-@click.option("--layout-timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_LAYOUT_TIMEOUT,
-              show_default=True, help="Seconds Graphviz may spend on a layout before the render stops.")
-@click.option("--rankdir", type=click.Choice(RANKDIRS), default="TB", show_default=True,
-              help="Direction of the flow.")
-@click.option("--theme", type=click.Choice(list(THEMES)), default="paper", show_default=True,
-              help="paper: print-friendly, colour-blind-safe; dark: for slides and dark pages.")
-@click.option("--label", default=",".join(DEFAULT_LABEL), show_default=True,
-              help=f"What nodes show, comma-separated: {', '.join(LABEL_FIELDS)} (flops: MACs).")
-@click.option("--fold", "fold", multiple=True, metavar="RULE",
-              help="Fold chains into one node, e.g. 'Conv > BN > ReLU'; 'default' adds the built-in "
-                   "rules, 'none' turns folding off (default: the built-in rules).")
-@click.option("--no-roll", is_flag=True, help="Draw every repeated block instead of one block ×N.")
-@click.option("--hide", multiple=True, metavar="PATTERN",
-              help="Leave out modules or ops matching a path glob or type (e.g. 'Dropout', 'encoder.layer.*.attention').")
-@click.option("--keep", multiple=True, metavar="PATTERN", help="Draw only the modules or ops matching this.")
-@click.option("--expand", multiple=True, metavar="PATTERN",
-              help="Open matching modules one level deeper than --depth ('encoder*' opens all below).")
-@click.option("--renderer", type=click.Choice(RENDERERS), default=None,
-              help="graphviz (svg/png/pdf/dot/mermaid), or tikz: a LaTeX figure (.tex; .pdf compiles it). "
-                   "Default: tikz for .tex, else graphviz.")
-@click.option("--style", type=click.Choice(STYLES), default="auto", show_default=True,
-              help="TikZ style: boxes (3D blocks for CNNs), graph (a flowchart of any model); auto picks.")
-@click.option("--no-preamble", is_flag=True, help="TikZ: write only the tikzpicture, to \\input in a paper.")
-@click.option("--latex", type=click.Choice(LATEX), default="pdflatex", show_default=True,
-              help="TikZ: the program that compiles -o fig.pdf.")
+@click_options(o.name for o in RENDER)  # declared once, in netdraw.options
 @thumbnail_options
 @source_options
 def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int, max_width: float,
            engine: str, layout_timeout: float, rankdir: str, theme: str, label: str, fold: tuple[str, ...],
-           no_roll: bool, hide: tuple[str, ...], keep: tuple[str, ...], expand: tuple[str, ...],
-           renderer: str | None, style: str, no_preamble: bool,
+           roll: bool, hide: tuple[str, ...], keep: tuple[str, ...], expand: tuple[str, ...],
+           renderer: str | None, style: str, preamble: bool,
            latex: str, thumbnails: bool, projections: bool, top_k: int, rank: str, cmap: str, tokens: str,
            **src: Any) -> None:
     """Render the model in SOURCE to a diagram.
@@ -181,9 +142,9 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
     _check_not_input(output, source, *_input_files(src))
     options = dict(depth=depth, max_nodes=max_nodes, max_width=max_width, engine=engine,
                    layout_timeout=layout_timeout, rankdir=rankdir,
-                   theme=theme, label=label, fold=list(fold) if fold else None, roll=not no_roll, hide=hide,
+                   theme=theme, label=label, fold=list(fold) if fold else None, roll=roll, hide=hide,
                    keep=keep, expand=expand, renderer=renderer or ("tikz" if fmt == "tex" else "graphviz"),
-                   style=style, preamble=not no_preamble, latex=latex, cmap=cmap)
+                   style=style, preamble=preamble, latex=latex, cmap=cmap)
     _check_options(options)  # before a possibly slow capture
     if thumbnails:
         src["thumbnails"] = {"k": top_k, "rank": rank, "tokens": tokens, "bgr": src.get("bgr", False)}

@@ -27,12 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from netdraw.errors import NetdrawError
+from netdraw.options import DOC_KEYS, from_words
 
 __all__ = ["on_page_markdown", "render_block"]
 
 _FENCE = re.compile(r"^```netdraw[ \t]*\n(.*?)^```[ \t]*$", re.M | re.S)
-_LISTS = {"hide", "keep", "expand", "input", "kwarg"}
-_KEYS = {"source", "depth", "max_nodes", "label", "theme", "rankdir", "engine", "fold", "roll"} | _LISTS
+#: source, input and kwarg, and the render options offered to docs (declared in netdraw.options)
+_KEYS = set(DOC_KEYS)
 
 
 def render_block(text: str, base: Path) -> str:
@@ -59,18 +60,7 @@ def render_block(text: str, base: Path) -> str:
         source = str((base / head).resolve()) + sep + attr
     inputs = tuple(spec.pop("input", "").split())
     kwargs = tuple(spec.pop("kwarg", "").split())
-    options: dict[str, Any] = {}
-    for key, value in spec.items():
-        if key in ("hide", "keep", "expand"):
-            options[key] = value.split()
-        elif key == "fold":
-            options[key] = [r.strip() for r in value.split(";") if r.strip()]
-        elif key == "max_nodes":
-            options[key] = int(value)
-        elif key == "roll":
-            options[key] = value.lower() not in ("false", "no", "0", "off")
-        else:
-            options[key] = value
+    options: dict[str, Any] = {key: from_words(key, value) for key, value in spec.items()}
     graph = load(source, **load_options(inputs=inputs, kwargs=kwargs, capture=None, mode=None, device=None,
                                         trust=False))
     return '<div class="netdraw">' + inline_svg(render_bytes(graph, "svg", **options)) + "</div>"

@@ -42,6 +42,7 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from netdraw.errors import NetdrawError
+from netdraw.options import DEVICES, MODES, RENDER, from_words, sphinx_spec
 
 __all__ = ["NetdrawDirective", "setup"]
 
@@ -52,10 +53,6 @@ def _words(text: str) -> list[str]:
     return [w for w in re.split(r"[\s,]+", text or "") if w]
 
 
-def _rules(text: str) -> list[str]:
-    return [r.strip() for r in (text or "").split(";") if r.strip()]
-
-
 class NetdrawDirective(SphinxDirective):
     """``.. netdraw:: SOURCE`` with render options (see the module docstring)."""
 
@@ -64,22 +61,12 @@ class NetdrawDirective(SphinxDirective):
     option_spec = {
         "input": directives.unchanged,       # space-separated specs: 1x3x224x224 1x16:int64
         "kwarg": directives.unchanged,       # space-separated NAME=SPEC
-        "depth": directives.unchanged,
-        "max-nodes": directives.positive_int,
-        "fold": directives.unchanged,        # rules separated by ';'
-        "no-roll": directives.flag,
-        "hide": directives.unchanged,        # patterns separated by spaces or commas
-        "keep": directives.unchanged,
-        "expand": directives.unchanged,
-        "label": directives.unchanged,
-        "theme": directives.unchanged,
-        "rankdir": directives.unchanged,
+        # the render options (depth, max-nodes, fold, no-roll, hide, ...), declared in netdraw.options:
+        # lists separated by spaces or commas, fold rules by ';'
+        **sphinx_spec(directives),
         "format": lambda a: directives.choice(a, ("svg", "png")),
-        "renderer": lambda a: directives.choice(a, ("graphviz", "tikz")),
-        "style": lambda a: directives.choice(a, ("auto", "boxes", "graph")),
-        "engine": lambda a: directives.choice(a, ("auto", "native", "wasm")),
-        "mode": lambda a: directives.choice(a, ("auto", "meta", "fake", "real")),
-        "device": lambda a: directives.choice(a, ("cpu", "meta")),
+        "mode": lambda a: directives.choice(a, MODES),
+        "device": lambda a: directives.choice(a, DEVICES),
         "caption": directives.unchanged,
         "alt": directives.unchanged,
         "width": directives.length_or_percentage_or_unitless,
@@ -145,18 +132,11 @@ class NetdrawDirective(SphinxDirective):
                 raise
             graph = load(resolved, **load_options(**src, device=None))  # the model needs real weights
         options: dict[str, Any] = dict(self.config.netdraw_default_options)
-        for key in ("depth", "label", "theme", "rankdir", "engine"):
-            if key in o:
-                options[key] = o[key]
-        if "max-nodes" in o:
-            options["max_nodes"] = o["max-nodes"]
-        if "fold" in o:
-            options["fold"] = _rules(o["fold"])
-        if "no-roll" in o:
-            options["roll"] = False
-        for key in ("hide", "keep", "expand"):
-            if key in o:
-                options[key] = _words(o[key])
+        for opt in RENDER:
+            key = opt.cli.lstrip("-")
+            if not opt.docs or key not in o or opt.name in ("renderer", "style"):
+                continue
+            options[opt.name] = (not opt.default) if opt.kind == "flag" else from_words(opt.name, str(o[key]))
         fmt = "pdf" if _STATE["format"] == "latex" else o.get("format", "svg")
         if o.get("renderer") == "tikz" and fmt == "pdf":  # the LaTeX builder gets the TikZ figure
             options.update(renderer="tikz", style=o.get("style", "auto"))

@@ -33,8 +33,7 @@ from netdraw.errors import NetdrawError, check_choice
 __all__ = ["ThumbnailOptions", "RANKS", "TOKENS", "LAYOUTS", "reduce_tensor", "start", "complete", "derive", "Pending",
            "MONOTONE", "downsample"]
 
-RANKS = ("max", "mean")
-TOKENS = ("auto", "matrix", "grid")
+from netdraw.options import RANKS, TOKENS  # noqa: E402  (declared with every option)
 #: what a record's ``layout`` can be (``projection`` comes from :mod:`netdraw.analysis.deconv`)
 LAYOUTS = ("maps", "strip", "matrix", "grid", "rgb", "projection")
 

@@ -11,12 +11,11 @@ from torch import nn
 from netdraw.capture import InputSpec, quiet_loggers, record
 from netdraw.errors import NetdrawError, check_choice, first_line
 from netdraw.ir import Graph
+from netdraw.options import CAPTURES, MODES
 from netdraw.progress import step
 
 __all__ = ["trace", "CAPTURES", "MODES", "InputSpec", "quiet_loggers"]
 
-CAPTURES = ("eager", "export")
-MODES = ("auto", "meta", "fake", "real")
 
 
 def trace(model: nn.Module, args: Any = (), kwargs: dict[str, Any] | None = None, *,

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from netdraw.ir import Graph, Node, Value, scope_key, top_node
 from netdraw.ops import is_constant
+from netdraw.options import DEFAULT_MAX_NODES
 from netdraw.passes.select import Selector
 
 __all__ = ["collapse", "contract", "order_units",
@@ -18,7 +19,6 @@ __all__ = ["collapse", "contract", "order_units",
 #: two or more ops is one node: GPT-2's Conv1D (view, addmm, view), a GELU written out in 8 ops
 LEAVES = "leaves"
 
-DEFAULT_MAX_NODES = 60
 
 
 def is_hidden(node: Node) -> bool:

@@ -39,7 +39,7 @@ from netdraw.errors import NetdrawError, check_choice, first_line
 __all__ = ["ENGINES", "LAYOUT_FORMATS", "resolve", "layout", "layout_soon", "Job", "LayoutTimeout", "convert_svg",
            "native_available", "wasm_available"]
 
-ENGINES = ("auto", "native", "wasm")
+from netdraw.options import ENGINES  # noqa: E402  (declared with every option)
 LAYOUT_FORMATS = ("svg", "png", "pdf", "json")  # json: Graphviz's coordinates, for other renderers
 
 PNG_DPI = 144  # both engines produce the same pixel size: 2 px per point

@@ -13,7 +13,7 @@ from netdraw.errors import NetdrawError, check_choice
 
 __all__ = ["LATEX", "compile_pdf", "latex_available"]
 
-LATEX = ("pdflatex", "lualatex")
+from netdraw.options import LATEX  # noqa: E402  (declared with every option)
 _INSTALL = "install TeX Live (e.g. apt-get install texlive-latex-base texlive-pictures texlive-latex-extra)"
 
 

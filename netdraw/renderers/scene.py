@@ -15,6 +15,7 @@ from netdraw.errors import check_choice
 from netdraw.records import finish
 from netdraw.ir import Graph, Node, Value
 from netdraw.ops import category, label_fields
+from netdraw.options import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS
 from netdraw.passes.collapse import visible_nodes
 from netdraw.renderers.escape import shorten
 
@@ -25,11 +26,8 @@ __all__ = ["Scene", "Box", "Cluster", "Edge", "build_scene", "LABEL_FIELDS", "DE
 #: ``type`` the class under the name and an op's attributes (kernel, stride...), ``shape`` tensor
 #: shapes on the edges, ``params`` parameter counts, ``flops`` multiply-accumulates (MACs; FLOPs
 #: are about twice that, see :mod:`netdraw.passes.flops`)
-LABEL_FIELDS = ("name", "type", "shape", "params", "flops")
-DEFAULT_LABEL = ("name", "type", "shape", "params")
 
 #: the directions a diagram can flow in (top-bottom, left-right...), for every format
-RANKDIRS = ("TB", "LR", "BT", "RL")
 
 #: a node whose results go to more nodes than this gets one real edge and labelled stubs
 FANOUT_LIMIT = 8

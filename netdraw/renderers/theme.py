@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from netdraw.ops import CATEGORIES
+from netdraw.options import THEME_NAMES
 
 __all__ = ["Style", "Theme", "THEMES"]
 
@@ -102,3 +103,5 @@ THEMES: dict[str, Theme] = {
         styles=_DARK,
     ),
 }
+
+assert tuple(THEMES) == THEME_NAMES, "a theme's name is declared in netdraw.options"

@@ -26,6 +26,7 @@ from netdraw.errors import NetdrawError, check_choice
 from netdraw.records import finish
 from netdraw.ir import Graph, Node, Value
 from netdraw.ops import category
+from netdraw.options import STYLES
 from netdraw.passes.collapse import visible_nodes
 from netdraw.renderers.escape import tex
 from netdraw.renderers.layout import layout_json, place
@@ -35,7 +36,6 @@ from netdraw.renderers.thumbs import PAD, display_size, png
 
 __all__ = ["STYLES", "to_tikz", "to_tikz_files", "auto_style"]
 
-STYLES = ("auto", "boxes", "graph")
 _TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "tikz"  # package data (see pyproject.toml)
 
 

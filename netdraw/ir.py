@@ -48,6 +48,7 @@ Value.meta
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -94,7 +95,7 @@ def _check_shape(shape: Any) -> Shape:
         return None
     if type(shape) is tuple and all(type(d) is int for d in shape):
         return shape  # the common case: already a tuple of ints
-    out = []
+    out: list[int | str | None] = []
     for d in shape:
         if d is None or isinstance(d, str):
             out.append(d)
@@ -158,10 +159,7 @@ class Value:
     def numel(self) -> int | None:
         if self.shape is None or any(not isinstance(d, int) for d in self.shape):
             return None
-        n = 1
-        for d in self.shape:
-            n *= d
-        return n
+        return math.prod(d for d in self.shape if isinstance(d, int))
 
     def type_str(self) -> str:
         return f"{self.dtype or '?'}{format_shape(self.shape)}"
@@ -410,9 +408,9 @@ class Graph:
                 raise IRError(f"cannot remove {node.name!r}: its output {v.name!r} is used by {users}")
             if v in self.outputs:
                 raise IRError(f"cannot remove {node.name!r}: its output {v.name!r} is a graph output")
-        for v in node._inputs:
-            if v is not None:
-                v._users.pop(node, None)
+        for w in node._inputs:
+            if w is not None:
+                w._users.pop(node, None)
         for v in node._outputs:
             del self._values[v.name]
             self._value_names.release(v.name)
@@ -491,8 +489,9 @@ class Graph:
             if not stuck:
                 break
             if not keep_feeding:
-                v = next(v for v in self.outputs if v in src and src[v] is None)
-                raise IRError(f"cannot bypass {v.producer.name!r}: graph output {v.name!r} would have no source")
+                out = next(v for v in self.outputs if v in src and src[v] is None)
+                raise IRError(f"cannot bypass {out.producer.name if out.producer else out.name!r}: graph output "
+                              f"{out.name!r} would have no source")
             members -= stuck  # type: ignore[arg-type]
         for v, s in src.items():
             for u in list(v._users):
@@ -663,15 +662,15 @@ class Graph:
             if n.name in seen_nodes:
                 raise IRError(f"node name {n.name!r} is used twice")
             seen_nodes.add(n.name)
-            for v in n._inputs:
-                if v is None:
+            for w in n._inputs:
+                if w is None:
                     continue
-                if not self._visible(v):
-                    raise IRError(f"node {n.name!r} uses {v.name!r}, which is not visible here")
-                if v.graph is self and id(v) not in defined:
-                    raise IRError(f"node {n.name!r} uses {v.name!r} before it is produced")
-                if n not in v._users:
-                    raise IRError(f"value {v.name!r} does not list its user {n.name!r}")
+                if not self._visible(w):
+                    raise IRError(f"node {n.name!r} uses {w.name!r}, which is not visible here")
+                if w.graph is self and id(w) not in defined:
+                    raise IRError(f"node {n.name!r} uses {w.name!r} before it is produced")
+                if n not in w._users:
+                    raise IRError(f"value {w.name!r} does not list its user {n.name!r}")
             for v in n._outputs:
                 if v.producer is not n or self._values.get(v.name) is not v:
                     raise IRError(f"output {v.name!r} of {n.name!r} is not owned correctly")

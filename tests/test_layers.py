@@ -44,3 +44,15 @@ def test_the_package_root_only_re_exports():
     # a name at the top never hides a subpackage of the same name
     assert not any(getattr(netdraw, n, None) is not None and not hasattr(getattr(netdraw, n), "__path__")
                    and (ROOT / "netdraw" / n).is_dir() for n in netdraw.__all__)
+
+
+def test_the_public_api_type_checks():
+    """mypy on a program using the public API, and on the modules that define it."""
+    exe = shutil.which("mypy")
+    assert exe, "mypy is in the dev extra (pip install -e '.[dev]')"
+    files = ["tests/typing/public_api.py", "netdraw/__init__.py", "netdraw/api.py", "netdraw/ir.py",
+             "netdraw/options.py", "netdraw/errors.py", "netdraw/frontends/__init__.py"]
+    res = subprocess.run([exe, "--ignore-missing-imports", "--follow-imports=silent", "--no-error-summary",
+                          "--cache-dir", str(ROOT / ".cache" / "mypy"), *files], cwd=ROOT, capture_output=True,
+                         text=True)
+    assert res.returncode == 0, res.stdout[-3000:]

@@ -40,7 +40,7 @@ from torch.overrides import TorchFunctionMode, resolve_name
 
 from netdraw.ir import Graph, Value, scope_key
 
-__all__ = ["record", "KINDS", "InputSpec", "quiet_loggers", "as_real", "materialise", "set_unattributed"]
+__all__ = ["record", "KINDS", "InputSpec", "training", "quiet_loggers", "as_real", "materialise", "set_unattributed"]
 
 #: what :func:`record` runs the model on
 KINDS = ("meta", "fake", "real")
@@ -681,6 +681,25 @@ def _dtype(t: torch.Tensor) -> str:
 
 
 @contextmanager
+def training(model: nn.Module, train: bool, modules: list[nn.Module] | None = None) -> Iterator[nn.Module]:
+    """``model.train(train)`` inside the block; every module's training flag is as before
+    afterwards, also after an error.  The one place netdraw changes a model's mode (``modules``:
+    the model's modules when the caller has listed them already).  Module.train() visits every
+    module, so it is called only when some flag differs."""
+    flags = [(m, m.training) for m in (modules if modules is not None else model.modules())]
+    changed = any(f != train for _, f in flags)
+    if changed:
+        model.train(train)
+    try:
+        yield model
+    finally:
+        if changed:
+            for m, f in flags:
+                if m.training != f:
+                    m.training = f
+
+
+@contextmanager
 def quiet_loggers(*loggers: str) -> Iterator[None]:
     """Silence PyTorch loggers that log a whole traceback or graph before raising: the error
     reaches the user as one line.  Their levels are restored afterwards."""
@@ -772,7 +791,6 @@ def record(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: boo
     rec.locations = locations
     rec.observe = observe
     rec.on_output = on_output
-    flags = [(m, m.training) for m in rec.module_list]
     with ExitStack() as stack:
         call = model
         if kind == "meta":
@@ -826,9 +844,7 @@ def record(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: boo
             stack.enter_context(torch.inference_mode())
         else:
             stack.enter_context(torch.enable_grad() if grad else torch.no_grad())
-        if any(f != train for _, f in flags):  # Module.train() visits every module: only when needed
-            model.train(train)
-            stack.callback(lambda: [setattr(m, "training", f) for m, f in flags if m.training != f])
+        stack.enter_context(training(model, train, rec.module_list))
         if gc.isenabled():
             # the recorder makes thousands of small objects (nodes, values, weak references): the
             # cyclic collector would sweep them again and again during the run; reference counting

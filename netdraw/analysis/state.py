@@ -7,6 +7,7 @@ from typing import Iterator
 
 from torch import nn
 
+from netdraw.capture import training
 from netdraw.errors import NetdrawError, first_line
 
 __all__ = ["evaluating", "running"]
@@ -26,12 +27,7 @@ def running(what: str = "the model failed to run on the input") -> Iterator[None
 @contextmanager
 def evaluating(model: nn.Module) -> Iterator[nn.Module]:
     """``model.eval()`` inside the block (BatchNorm statistics frozen, Dropout off); every
-    module's training flag is restored afterwards, also after an error."""
-    flags = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
+    module's training flag is restored afterwards, also after an error
+    (:func:`netdraw.capture.training`, the one place a mode is changed)."""
+    with training(model, False):
         yield model
-    finally:
-        for m, f in flags:
-            if m.training != f:
-                m.training = f

@@ -15,23 +15,18 @@ __all__ = ["trace_export", "from_exported"]
 
 
 def trace_export(model: nn.Module, args: tuple, kwargs: dict, *, train: bool = False) -> Graph:
-    from netdraw.capture import as_real, materialise, quiet_loggers, set_unattributed
+    from netdraw.capture import as_real, materialise, quiet_loggers, set_unattributed, training
 
     args = materialise(args, as_real)
     kwargs = materialise(kwargs, as_real)
-    flags = [(m, m.training) for m in model.modules()]
-    model.train(train)
     try:
         # export logs whole graphs when it fails; the one-line error is enough
-        with quiet_loggers("torch", "torch._dynamo", "torch.export", "torch._export",
-                           "torch.fx.experimental.symbolic_shapes"):
+        with training(model, train), quiet_loggers("torch", "torch._dynamo", "torch.export", "torch._export",
+                                                   "torch.fx.experimental.symbolic_shapes"):
             ep = torch.export.export(model, args, kwargs, strict=False)
     except Exception as exc:
         raise NetdrawError(f"torch.export could not capture {type(model).__name__} ({first_line(exc, kind=True)}); "
                            "the default eager capture (--capture eager) records such models") from None
-    finally:
-        for m, f in flags:
-            m.training = f
     g = from_exported(ep, type(model).__name__)
     set_unattributed(g, model)
     g.meta["model_type"] = f"{type(model).__module__}.{type(model).__qualname__}"

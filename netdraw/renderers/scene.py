@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from netdraw.errors import check_choice
-from netdraw.records import finish
 from netdraw.ir import Graph, Node, Value
 from netdraw.ops import category, label_fields
 from netdraw.options import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS
@@ -282,9 +281,9 @@ class _Builder:
         inputs = []
         for v in self.g.inputs:
             self.titles[self.iid(v)] = f"input {v.name}"
-            rec = v.meta.get("activation") if self.thumbnails else None
+            thumb = v.meta.get("thumbnail") if self.thumbnails else None  # finished by the thumbnails pass
             inputs.append(Box(self.iid(v), self.io_lines("input", v), "input", f"input {v.name}", kind="input",
-                              thumbnail=finish(rec) if rec else None))
+                              thumbnail=thumb))
         # a tree of module paths; each node sits in the cluster of its enclosing module
         tree: dict[tuple[str, ...], dict[str, Any]] = {(): {"nodes": [], "children": []}}
         for n in self.visible:

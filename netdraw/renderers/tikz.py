@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from netdraw.errors import NetdrawError, check_choice
-from netdraw.records import finish
 from netdraw.ir import Graph, Node, Value
 from netdraw.ops import category
 from netdraw.options import STYLES
@@ -247,9 +246,9 @@ def _boxes_data(graph: Graph, theme: Theme, images: "_Images") -> dict[str, Any]
     if in_dims:
         b = place("input", in_dims, "input")
         b["above"] = "input"
-        rec = inp.meta.get("activation") if images.enabled and inp is not None else None
+        rec = inp.meta.get("thumbnail") if images.enabled and inp is not None else None  # see passes.thumbnails
         if rec and rec.get("layout") in ("rgb", "maps"):
-            b["image"] = images.add(finish(rec), first=rec.get("layout") != "rgb")
+            b["image"] = images.add(rec, first=rec.get("layout") != "rgb")
         blocks.append(b)
         input_pos = {"l": b["x"], "r": b["x"] + b["w"], "y": b["y"], "t": b["ytop"]}
     else:
@@ -345,7 +344,7 @@ def to_tikz_files(graph: Graph, *, style: str = "auto", theme: str = "paper",
         style = auto_style(graph)
     env = _env()
     t = THEMES[theme]
-    has = any("thumbnail" in n.meta for n in graph.nodes) or any("activation" in v.meta for v in graph.inputs)
+    has = any("thumbnail" in n.meta for n in graph.nodes) or any("thumbnail" in v.meta for v in graph.inputs)
     imgs = _Images(images if has else None, cmap)
     if style == "graph":
         data = _graph_data(graph, t, label, rankdir, engine, layout, imgs, layout_timeout)

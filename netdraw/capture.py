@@ -792,78 +792,16 @@ def record(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: boo
     rec.observe = observe
     rec.on_output = on_output
     with ExitStack() as stack:
-        call = model
-        if kind == "meta":
-            def convert(x: Any) -> torch.Tensor:
-                if isinstance(x, InputSpec):
-                    return torch.empty(x.shape, dtype=x.dtype, device="meta")
-                return x.to("meta")
-
-            swap: dict[str, torch.Tensor] = {}
-            for name, p in model.named_parameters():
-                swap[name] = nn.Parameter(p.to("meta"), requires_grad=p.requires_grad)
-                rec.params[id(swap[name])] = (name, True)
-            for name, b in model.named_buffers():
-                swap[name] = b.to("meta")
-                rec.params[id(swap[name])] = (name, False)
-            first = next(iter(model.parameters()), None)
-            rec.meta_as = str(first.device) if first is not None else "cpu"
-
-            def call(*a: Any, **k: Any) -> Any:
-                return torch.func.functional_call(model, swap, a, k, tie_weights=True, strict=False)
-        elif kind == "fake":
-            from torch._subclasses.fake_tensor import FakeTensorMode
-
-            fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
-
-            def convert(x: Any) -> torch.Tensor:
-                return fake_mode.from_tensor(x.make() if isinstance(x, InputSpec) else x)
-        else:
-            convert = as_real
+        call, convert, mode = _runner(model, rec, kind)
         args = materialise(args, convert)
         kwargs = materialise(kwargs, convert)
-        attrs: dict[str, Any] = {}
-        for name, obj in _bind_names(model, args, kwargs):
-            for path, t in _leaves(obj, name):
-                graph_input = graph.add_input(path, tuple(t.shape), _dtype(t), rename=True)
-                rec.bind(t, graph_input)
-                if observe is not None:
-                    observe(graph_input, t)
-            attrs.update(_non_tensors(obj, name))
-        if kind == "fake":
+        attrs = _bind_inputs(graph, rec, model, args, kwargs, observe)
+        if mode is not None:
             stack.enter_context(quiet_loggers("torch._subclasses.fake_tensor"))  # logs a failing op's traceback
-            stack.enter_context(fake_mode)
-        if kind != "real" and hasattr(torch.compiler, "_is_compiling_flag"):
-            # On shape-only tensors we trace a graph, as torch.compile does: libraries that ask
-            # torch.compiler.is_compiling() then skip value-dependent shortcuts (transformers'
-            # "is this mask all ones?"), which meta tensors could not answer.
-            saved = torch.compiler._is_compiling_flag
-            torch.compiler._is_compiling_flag = True
-            stack.callback(setattr, torch.compiler, "_is_compiling_flag", saved)
-        if inference and not grad:
-            stack.enter_context(torch.inference_mode())
-        else:
-            stack.enter_context(torch.enable_grad() if grad else torch.no_grad())
-        stack.enter_context(training(model, train, rec.module_list))
-        if gc.isenabled():
-            # the recorder makes thousands of small objects (nodes, values, weak references): the
-            # cyclic collector would sweep them again and again during the run; reference counting
-            # still frees every tensor as in a plain forward pass
-            gc.disable()
-            stack.callback(gc.enable)
-        pre = nn.modules.module.register_module_forward_pre_hook(rec.pre_hook)
-        stack.callback(pre.remove)
-        post = nn.modules.module.register_module_forward_hook(rec.post_hook, always_call=True)
-        stack.callback(post.remove)
-        stack.enter_context(_Mode(rec, meta=kind == "meta"))
+            stack.enter_context(mode)
+        _enter_run_contexts(stack, model, rec, kind=kind, train=train, grad=grad, inference=inference)
         out = call(*args, **kwargs)
-    outputs = []
-    for path, t in _leaves(out, "output" if isinstance(out, torch.Tensor) else ""):
-        v = rec.value_of(t)
-        if v.producer is not None and v not in outputs and v.graph is graph:
-            graph.rename_value(v, path or "output")
-        outputs.append(v)
-    graph.outputs = outputs
+    _set_outputs(graph, rec, out)
     _prune(graph)
     set_unattributed(graph, model, rec.param_total)
     graph.meta["source"] = {"format": "torch", "capture": "eager", "mode": kind}
@@ -875,3 +813,91 @@ def record(model: nn.Module, args: tuple, kwargs: dict, *, kind: str, train: boo
     if attrs:
         graph.meta["input_attrs"] = attrs
     return graph
+
+
+def _runner(model: nn.Module, rec: _Recorder, kind: str) -> tuple[Callable[..., Any], Callable[[Any], Any], Any]:
+    """How a run on ``kind`` tensors calls the model, converts each input, and which tensor mode
+    (fake) it runs under: meta runs swap the parameters for meta copies (functional_call)."""
+    if kind == "meta":
+        swap: dict[str, torch.Tensor] = {}
+        for name, p in model.named_parameters():
+            swap[name] = nn.Parameter(p.to("meta"), requires_grad=p.requires_grad)
+            rec.params[id(swap[name])] = (name, True)
+        for name, b in model.named_buffers():
+            swap[name] = b.to("meta")
+            rec.params[id(swap[name])] = (name, False)
+        first = next(iter(model.parameters()), None)
+        rec.meta_as = str(first.device) if first is not None else "cpu"
+
+        def to_meta(x: Any) -> torch.Tensor:
+            if isinstance(x, InputSpec):
+                return torch.empty(x.shape, dtype=x.dtype, device="meta")
+            return x.to("meta")
+
+        def call(*a: Any, **k: Any) -> Any:
+            return torch.func.functional_call(model, swap, a, k, tie_weights=True, strict=False)
+        return call, to_meta, None
+    if kind == "fake":
+        from torch._subclasses.fake_tensor import FakeTensorMode
+
+        fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
+
+        def to_fake(x: Any) -> torch.Tensor:
+            return fake_mode.from_tensor(x.make() if isinstance(x, InputSpec) else x)
+        return model, to_fake, fake_mode
+    return model, as_real, None
+
+
+def _bind_inputs(graph: Graph, rec: _Recorder, model: nn.Module, args: tuple, kwargs: dict,
+                 observe: Callable[[Value, torch.Tensor], None] | None) -> dict[str, Any]:
+    """Every tensor in the call's arguments becomes a graph input named by its path; the other
+    leaves are returned (``graph.meta["input_attrs"]``)."""
+    attrs: dict[str, Any] = {}
+    for name, obj in _bind_names(model, args, kwargs):
+        for path, t in _leaves(obj, name):
+            graph_input = graph.add_input(path, tuple(t.shape), _dtype(t), rename=True)
+            rec.bind(t, graph_input)
+            if observe is not None:
+                observe(graph_input, t)
+        attrs.update(_non_tensors(obj, name))
+    return attrs
+
+
+def _enter_run_contexts(stack: ExitStack, model: nn.Module, rec: _Recorder, *, kind: str, train: bool,
+                        grad: bool, inference: bool) -> None:
+    """Autograd, training flags, the garbage collector, the module hooks and the recording mode,
+    each undone when ``stack`` closes."""
+    if kind != "real" and hasattr(torch.compiler, "_is_compiling_flag"):
+        # On shape-only tensors we trace a graph, as torch.compile does: libraries that ask
+        # torch.compiler.is_compiling() then skip value-dependent shortcuts (transformers'
+        # "is this mask all ones?"), which meta tensors could not answer.
+        saved = torch.compiler._is_compiling_flag
+        torch.compiler._is_compiling_flag = True
+        stack.callback(setattr, torch.compiler, "_is_compiling_flag", saved)
+    if inference and not grad:
+        stack.enter_context(torch.inference_mode())
+    else:
+        stack.enter_context(torch.enable_grad() if grad else torch.no_grad())
+    stack.enter_context(training(model, train, rec.module_list))
+    if gc.isenabled():
+        # the recorder makes thousands of small objects (nodes, values, weak references): the
+        # cyclic collector would sweep them again and again during the run; reference counting
+        # still frees every tensor as in a plain forward pass
+        gc.disable()
+        stack.callback(gc.enable)
+    pre = nn.modules.module.register_module_forward_pre_hook(rec.pre_hook)
+    stack.callback(pre.remove)
+    post = nn.modules.module.register_module_forward_hook(rec.post_hook, always_call=True)
+    stack.callback(post.remove)
+    stack.enter_context(_Mode(rec, meta=kind == "meta"))
+
+
+def _set_outputs(graph: Graph, rec: _Recorder, out: Any) -> None:
+    """Every tensor the call returned is a graph output, named by its path in the result."""
+    outputs = []
+    for path, t in _leaves(out, "output" if isinstance(out, torch.Tensor) else ""):
+        v = rec.value_of(t)
+        if v.producer is not None and v not in outputs and v.graph is graph:
+            graph.rename_value(v, path or "output")
+        outputs.append(v)
+    graph.outputs = outputs

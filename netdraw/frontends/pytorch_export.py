@@ -51,20 +51,40 @@ def _op_type(target: Any) -> str:
 
 def from_exported(ep: Any, name: str = "graph") -> Graph:
     """Build the IR from a ``torch.export.ExportedProgram``."""
-    g = Graph(name)
-    sig = ep.graph_signature
-    params = dict(sig.inputs_to_parameters)
-    buffers = dict(sig.inputs_to_buffers)
-    consts = dict(getattr(sig, "inputs_to_lifted_tensor_constants", {}))
-    state = {**ep.state_dict, **getattr(ep, "constants", {})}
-    env: dict[str, Any] = {}  # fx node name -> Value or tuple of Values
-    counted: set[str] = set()
-    modules: dict[str, dict[str, str]] = {}
-    seen_calls: dict[tuple[tuple[str, ...], str], str] = {}
-    calls: dict[tuple[tuple[str, ...], str], int] = {}
-    numel: dict[str, int] = {}
+    b = _Builder(ep, Graph(name))
+    for node in ep.graph.nodes:
+        if node.op == "placeholder":
+            b.placeholder(node)
+        elif node.op == "call_function":
+            b.call(node)
+        elif node.op == "output":
+            outs: list[Value] = []
+            b.values_in(node.args, outs)
+            b.g.outputs = outs
+    b.g.meta["source"] = {"format": "torch", "capture": "export", "mode": "fake"}
+    b.g.meta["modules"] = b.modules
+    return b.g
 
-    def scope_of(node: Any) -> tuple[str, ...]:
+
+class _Builder:
+    """The IR of an exported program, one fx node at a time."""
+
+    def __init__(self, ep: Any, g: Graph) -> None:
+        self.g = g
+        sig = ep.graph_signature
+        self.params = dict(sig.inputs_to_parameters)
+        self.buffers = dict(sig.inputs_to_buffers)
+        self.consts = dict(getattr(sig, "inputs_to_lifted_tensor_constants", {}))
+        self.state = {**ep.state_dict, **getattr(ep, "constants", {})}
+        self.env: dict[str, Any] = {}  # fx node name -> Value or tuple of Values
+        self.counted: set[str] = set()
+        self.modules: dict[str, dict[str, str]] = {}
+        self.seen_calls: dict[tuple[tuple[str, ...], str], str] = {}
+        self.calls: dict[tuple[tuple[str, ...], str], int] = {}
+        self.numel: dict[str, int] = {}
+
+    def scope_of(self, node: Any) -> tuple[str, ...]:
+        """The module path from ``nn_module_stack``; a module called again gets ``name#2``."""
         stack = node.meta.get("nn_module_stack") or {}
         scope: tuple[str, ...] = ()
         parent = ""
@@ -74,80 +94,76 @@ def from_exported(ep: Any, name: str = "graph") -> Graph:
                 continue
             rel = path[len(parent) + 1:] if parent and path.startswith(parent + ".") else path
             ident = (scope, rel)
-            if ident not in seen_calls or seen_calls[ident] == key:
-                if ident not in seen_calls:
-                    calls[ident] = calls.get(ident, 0) + 1
-                    seen_calls[ident] = key
-                comp = rel if calls[ident] == 1 else f"{rel}#{calls[ident]}"
+            if ident not in self.seen_calls or self.seen_calls[ident] == key:
+                if ident not in self.seen_calls:
+                    self.calls[ident] = self.calls.get(ident, 0) + 1
+                    self.seen_calls[ident] = key
+                comp = rel if self.calls[ident] == 1 else f"{rel}#{self.calls[ident]}"
             else:
-                calls[ident] += 1
-                seen_calls[ident] = key
-                comp = f"{rel}#{calls[ident]}"
+                self.calls[ident] += 1
+                self.seen_calls[ident] = key
+                comp = f"{rel}#{self.calls[ident]}"
             scope = scope + (comp,)
-            modules.setdefault(scope_key(scope), {"type": getattr(typ, "__qualname__", str(typ)), "path": path})
+            self.modules.setdefault(scope_key(scope), {"type": getattr(typ, "__qualname__", str(typ)), "path": path})
             parent = path
         return scope
 
-    def arg_values(a: Any, out: list[Value]) -> None:
+    def values_in(self, a: Any, out: list[Value]) -> None:
+        """The Values an fx argument (or a nest of them) refers to, appended to ``out``."""
         if isinstance(a, torch.fx.Node):
-            v = env.get(a.name)
+            v = self.env.get(a.name)
             if isinstance(v, Value):
                 out.append(v)
         elif isinstance(a, (list, tuple)):
             for x in a:
-                arg_values(x, out)
+                self.values_in(x, out)
         elif isinstance(a, dict):
             for x in a.values():
-                arg_values(x, out)
+                self.values_in(x, out)
 
-    for node in ep.graph.nodes:
+    def placeholder(self, node: Any) -> None:
+        """A graph input, or a lifted parameter, buffer or constant."""
         val = node.meta.get("val")
-        if node.op == "placeholder":
-            if node.name in params or node.name in buffers or node.name in consts:
-                fqn = params.get(node.name) or buffers.get(node.name) or consts.get(node.name)
-                t = state.get(fqn)
-                v = g.add_param(fqn, _shape(t if t is not None else val), _dtype(t if t is not None else val),
-                                rename=True)
-                if node.name in buffers:
-                    v.meta["buffer"] = True
-                if node.name in params and t is not None:
-                    numel[v.name] = t.numel()
-                env[node.name] = v
-            elif isinstance(val, torch.Tensor):
-                env[node.name] = g.add_input(node.name, _shape(val), _dtype(val), rename=True)
-        elif node.op == "call_function":
-            if node.target is operator.getitem:
-                src, idx = node.args
-                vals = env.get(src.name)
-                if isinstance(vals, tuple) and isinstance(idx, int) and idx < len(vals):
-                    env[node.name] = vals[idx]
-                continue
-            ins: list[Value] = []
-            arg_values(node.args, ins)
-            arg_values(node.kwargs, ins)
-            ins = list(dict.fromkeys(ins))
-            outs_meta = val if isinstance(val, (list, tuple)) else [val]
-            tensors = [t for t in outs_meta if isinstance(t, torch.Tensor)]
-            if not tensors:
-                continue
-            scope = scope_of(node)
-            op = _op_type(node.target)
-            n_params = 0
-            for v in ins:
-                if v.name in numel and v.name not in counted:
-                    counted.add(v.name)
-                    n_params += numel[v.name]
-            attrs = {f"arg{i}": a for i, a in enumerate(node.args)
-                     if isinstance(a, (int, float, bool, str)) or (isinstance(a, (list, tuple)) and all(
-                         isinstance(x, (int, float, bool)) for x in a))}
-            attrs = {k: list(v) if isinstance(v, tuple) else v for k, v in attrs.items()}
-            nd = g.add_node(op, ins, [(node.name, _shape(t), _dtype(t)) for t in tensors],
-                            name="/".join((*scope, op)), domain="aten", attrs=attrs, scope=scope, params=n_params)
-            env[node.name] = nd.outputs if isinstance(val, (list, tuple)) else nd.outputs[0]
-        elif node.op == "output":
-            outs: list[Value] = []
-            arg_values(node.args, outs)
-            g.outputs = outs
-    g.meta["source"] = {"format": "torch", "capture": "export", "mode": "fake"}
-    g.meta["modules"] = modules
-    return g
+        if node.name in self.params or node.name in self.buffers or node.name in self.consts:
+            fqn = self.params.get(node.name) or self.buffers.get(node.name) or self.consts.get(node.name)
+            t = self.state.get(fqn)
+            v = self.g.add_param(fqn, _shape(t if t is not None else val), _dtype(t if t is not None else val),
+                                 rename=True)
+            if node.name in self.buffers:
+                v.meta["buffer"] = True
+            if node.name in self.params and t is not None:
+                self.numel[v.name] = t.numel()
+            self.env[node.name] = v
+        elif isinstance(val, torch.Tensor):
+            self.env[node.name] = self.g.add_input(node.name, _shape(val), _dtype(val), rename=True)
+
+    def call(self, node: Any) -> None:
+        """An op: a node reading the Values of its arguments; parameters counted at their first use."""
+        val = node.meta.get("val")
+        if node.target is operator.getitem:
+            src, idx = node.args
+            vals = self.env.get(src.name)
+            if isinstance(vals, tuple) and isinstance(idx, int) and idx < len(vals):
+                self.env[node.name] = vals[idx]
+            return
+        ins: list[Value] = []
+        self.values_in(node.args, ins)
+        self.values_in(node.kwargs, ins)
+        ins = list(dict.fromkeys(ins))
+        outs_meta = val if isinstance(val, (list, tuple)) else [val]
+        tensors = [t for t in outs_meta if isinstance(t, torch.Tensor)]
+        if not tensors:
+            return
+        scope = self.scope_of(node)
+        op = _op_type(node.target)
+        n_params = 0
+        for v in ins:
+            if v.name in self.numel and v.name not in self.counted:
+                self.counted.add(v.name)
+                n_params += self.numel[v.name]
+        attrs = {f"arg{i}": list(a) if isinstance(a, tuple) else a for i, a in enumerate(node.args)
+                 if isinstance(a, (int, float, bool, str)) or (isinstance(a, (list, tuple)) and all(
+                     isinstance(x, (int, float, bool)) for x in a))}
+        nd = self.g.add_node(op, ins, [(node.name, _shape(t), _dtype(t)) for t in tensors],
+                             name="/".join((*scope, op)), domain="aten", attrs=attrs, scope=scope, params=n_params)
+        self.env[node.name] = nd.outputs if isinstance(val, (list, tuple)) else nd.outputs[0]

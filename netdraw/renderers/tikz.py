@@ -170,11 +170,48 @@ def _log(x: int) -> float:
 
 
 def _boxes_data(graph: Graph, theme: Theme, images: "_Images") -> dict[str, Any]:
-    nodes = visible_nodes(graph)
-    drawn: list[tuple[Node, str]] = [(n, k) for n in nodes if (k := _kind(n)) is not None]
+    """The blocks, links and colours of the ``boxes`` style: one 3D block per convolution, pooling
+    and dense layer (balls for softmax, addition, concatenation), left to right."""
+    drawn: list[tuple[Node, str]] = [(n, k) for n in visible_nodes(graph) if (k := _kind(n)) is not None]
+    feeds = _feeds(graph, drawn)
+    inp = graph.inputs[0] if graph.inputs else None
+    in_dims = _dims(inp) if inp is not None else None
+    placer = _Placer(*_levels(drawn, in_dims))
+    pos: list[dict[str, float]] = []  # per drawn index: left, right, y, top
+    input_pos = None
+    if in_dims:
+        b = placer.place("input", in_dims, "input")
+        b["above"] = "input"
+        rec = inp.meta.get("thumbnail") if images.enabled and inp is not None else None  # see passes.thumbnails
+        if rec and rec.get("layout") in ("rgb", "maps"):
+            b["image"] = images.add(rec, first=rec.get("layout") != "rgb")
+        placer.blocks.append(b)
+        input_pos = _extent(b)
+    for n, kind in drawn:
+        cat = {"conv": "conv", "pool": "pool", "dense": "linear", "softmax": "softmax", "add": "merge",
+               "cat": "merge"}[kind]
+        if kind == "conv" and category(base_op(n)) == "resize":
+            cat = "resize"
+        # a pooling block sits right against the block it pools
+        if kind == "pool" and placer.blocks and placer.blocks[-1]["kind"] == "box":
+            placer.x -= 0.45
+        b = placer.place(kind, _dims(n.outputs[0]) if n.outputs else None, cat)
+        thumb = n.meta.get("thumbnail") if images.enabled else None
+        if thumb and b["kind"] == "box" and thumb.get("layout") in ("maps", "grid", "matrix"):
+            # the strongest map on the block's side face, the one that stands for height × width
+            b["image"] = images.add(thumb, first=True)
+        placer.blocks.append(b)
+        pos.append(_extent(b))
+    links = _links(drawn, feeds, pos, input_pos)
+    for b in placer.blocks:
+        _round_block(b)
+    return {"blocks": placer.blocks, "links": links, "colors": _colors(theme, placer.cats)}
+
+
+def _feeds(graph: Graph, drawn: list[tuple[Node, str]]) -> dict[Node, list[int]]:
+    """Which drawn blocks feed each one (-1: the graph input), looking through the ops that are
+    not drawn (flatten, relu...)."""
     index = {n: i for i, (n, _) in enumerate(drawn)}
-    # which drawn blocks feed each one, looking through the ops that are not drawn (flatten, relu...)
-    feeds: dict[Node, list[int]] = {}
     memo: dict[Value, list[int]] = {}
 
     def sources(v: Value | None) -> list[int]:
@@ -190,41 +227,46 @@ def _boxes_data(graph: Graph, theme: Theme, images: "_Images") -> dict[str, Any]
         memo[v] = out
         return out
 
-    for n, _ in drawn:
-        feeds[n] = sorted({s for v in n.inputs for s in sources(v)})
+    return {n: sorted({s for v in n.inputs for s in sources(v)}) for n, _ in drawn}
 
-    inp = graph.inputs[0] if graph.inputs else None
-    in_dims = _dims(inp) if inp is not None else None
+
+def _levels(drawn: list[tuple[Node, str]], in_dims: tuple[int, int, int] | None) -> tuple[int, bool]:
+    """The largest feature-map height, and whether the resolution rises again after it fell (an
+    encoder-decoder, drawn as a U: lower resolutions lower down)."""
     heights = [d[1] for n, _ in drawn if n.outputs and (d := _dims(n.outputs[0])) and d[1] > 1]
     if in_dims and in_dims[1] > 1:
         heights.insert(0, in_dims[1])
-    # an encoder-decoder: the resolution rises again after it fell
     lowest, u_shape = None, False
     for h in heights:
         if lowest is not None and h > lowest:
             u_shape = True
         lowest = h if lowest is None else min(lowest, h)
-    top = max(heights, default=1)
+    return max(heights, default=1), u_shape
 
-    blocks: list[dict[str, Any]] = []
-    cats: set[str] = set()
-    x = 0.0
-    prev_hw: tuple[int, int] | None = None
-    pos: list[dict[str, float]] = []  # per drawn index: left, right, y, top
 
-    def place(kind: str, dims: tuple[int, int, int] | None, cat: str, title: str = "") -> dict[str, Any]:
-        nonlocal x, prev_hw
+class _Placer:
+    """Places blocks left to right: sizes from log2 of channels, height and width; ``x`` advances."""
+
+    def __init__(self, top: int, u_shape: bool) -> None:
+        self.top, self.u_shape = top, u_shape
+        self.x = 0.0
+        self.prev_hw: tuple[int, int] | None = None
+        self.blocks: list[dict[str, Any]] = []
+        self.cats: set[str] = set()
+
+    def place(self, kind: str, dims: tuple[int, int, int] | None, cat: str, title: str = "") -> dict[str, Any]:
         c, h, w = dims or (1, 1, 1)
-        level = _log(top) - _log(h) if (u_shape and h > 1) else 0.0
+        level = _log(self.top) - _log(h) if (self.u_shape and h > 1) else 0.0
         y = -1.1 * level
-        if kind == "pool" and blocks and blocks[-1]["kind"] == "box":
-            y = float(blocks[-1]["y"])  # drawn against the block it pools, at that block's level
+        if kind == "pool" and self.blocks and self.blocks[-1]["kind"] == "box":
+            y = float(self.blocks[-1]["y"])  # drawn against the block it pools, at that block's level
         b: dict[str, Any] = {"kind": "box", "color": _cname(cat), "above": title, "image": None}
+        x = self.x
         if kind in ("softmax", "add", "cat"):
             r = 0.22
             b.update(kind="ball", cx=x + r, y=y, r=r, symbol={"softmax": "S", "add": "+", "cat": "c"}[kind])
             b.update(x=x, w=2 * r, h=2 * r, d=0, ylow=y - r - 0.05, ytop=y + r + 0.05, below="", side="")
-            x += 2 * r + 0.45
+            self.x += 2 * r + 0.45
         else:
             if kind == "dense":
                 bw, bh, bd = 0.22, 0.35 + 0.32 * _log(c), 0.22
@@ -234,44 +276,26 @@ def _boxes_data(graph: Graph, theme: Theme, images: "_Images") -> dict[str, Any]
                 bh = 0.3 + 0.26 * _log(h)
                 bd = 0.3 + 0.26 * _log(w)
                 below = "" if kind == "pool" else f"{c}"
-                side = "" if prev_hw == (h, w) or kind == "pool" else f"{h}×{w}"
+                side = "" if self.prev_hw == (h, w) or kind == "pool" else f"{h}×{w}"
                 if kind != "pool":  # a pooled size is written on the block that follows
-                    prev_hw = (h, w)
+                    self.prev_hw = (h, w)
             b.update(x=x, y=y, w=bw, h=bh, d=bd, ylow=y - bh / 2 - 0.05, ytop=y + bh / 2 + 0.4 * bd + 0.05,
                      below=below, side=side, cx=x + bw / 2)
-            x += bw + 0.5 + 0.55 * bd  # past the block's receding side, and a gap
-        cats.add(cat)
+            self.x += bw + 0.5 + 0.55 * bd  # past the block's receding side, and a gap
+        self.cats.add(cat)
         return b
 
-    if in_dims:
-        b = place("input", in_dims, "input")
-        b["above"] = "input"
-        rec = inp.meta.get("thumbnail") if images.enabled and inp is not None else None  # see passes.thumbnails
-        if rec and rec.get("layout") in ("rgb", "maps"):
-            b["image"] = images.add(rec, first=rec.get("layout") != "rgb")
-        blocks.append(b)
-        input_pos = {"l": b["x"], "r": b["x"] + b["w"], "y": b["y"], "t": b["ytop"]}
-    else:
-        input_pos = None
-    for n, kind in drawn:
-        d = _dims(n.outputs[0]) if n.outputs else None
-        cat = {"conv": "conv", "pool": "pool", "dense": "linear", "softmax": "softmax", "add": "merge",
-               "cat": "merge"}[kind]
-        if kind == "conv" and category(base_op(n)) == "resize":
-            cat = "resize"
-        # a pooling block sits right against the block it pools
-        if kind == "pool" and blocks and blocks[-1]["kind"] == "box":
-            x -= 0.45
-        b = place(kind, d, cat)
-        thumb = n.meta.get("thumbnail") if images.enabled else None
-        if thumb and b["kind"] == "box" and thumb.get("layout") in ("maps", "grid", "matrix"):
-            # the strongest map on the block's side face, the one that stands for height × width
-            b["image"] = images.add(thumb, first=True)
-        blocks.append(b)
-        pos.append({"l": b["x"], "r": b["x"] + b["w"], "y": b["y"], "t": b["ytop"]})
+
+def _extent(b: dict[str, Any]) -> dict[str, float]:
+    return {"l": b["x"], "r": b["x"] + b["w"], "y": b["y"], "t": b["ytop"]}
+
+
+def _links(drawn: list[tuple[Node, str]], feeds: dict[Node, list[int]], pos: list[dict[str, float]],
+           input_pos: dict[str, float] | None) -> list[dict[str, str]]:
+    """Arrows between neighbouring blocks, and skip connections as arcs above the blocks between."""
     links = []
     lane: list[tuple[float, float, float]] = []  # skip arcs already drawn: (from x, to x, height)
-    for i, (n, kind) in enumerate(drawn):
+    for i, (n, _) in enumerate(drawn):
         for s in feeds[n]:
             src = input_pos if s == -1 else pos[s]
             if src is None:
@@ -292,14 +316,17 @@ def _boxes_data(graph: Graph, theme: Theme, images: "_Images") -> dict[str, Any]
             dx = (dst["l"] + dst["r"]) / 2
             links.append({"path": f"({_f(sx)}, {_f(src['t'])}) -- ({_f(sx)}, {_f(h)}) -- ({_f(dx)}, {_f(h)}) "
                                   f"-- ({_f(dx)}, {_f(dst['t'])})"})
-    for b in blocks:
-        if b.get("image"):  # the side face: from (x + w, y - h/2), up h, receding (0.55 d, 0.4 d)
-            b["face"] = {"x": _f(b["x"] + b["w"]), "y": _f(b["y"] - b["h"] / 2), "dx": _f(0.55 * b["d"]),
-                         "dy": _f(0.4 * b["d"]), "h": _f(b["h"])}
-        for k in ("x", "y", "w", "h", "d", "cx", "r", "ylow", "ytop"):
-            if k in b and isinstance(b[k], float):
-                b[k] = _f(b[k])
-    return {"blocks": blocks, "links": links, "colors": _colors(theme, cats)}
+    return links
+
+
+def _round_block(b: dict[str, Any]) -> None:
+    """A block's numbers as the template writes them, and its side face for a thumbnail."""
+    if b.get("image"):  # the side face: from (x + w, y - h/2), up h, receding (0.55 d, 0.4 d)
+        b["face"] = {"x": _f(b["x"] + b["w"]), "y": _f(b["y"] - b["h"] / 2), "dx": _f(0.55 * b["d"]),
+                     "dy": _f(0.4 * b["d"]), "h": _f(b["h"])}
+    for k in ("x", "y", "w", "h", "d", "cx", "r", "ylow", "ytop"):
+        if k in b and isinstance(b[k], float):
+            b[k] = _f(b[k])
 
 
 class _Images:

@@ -48,7 +48,7 @@ def main() -> int:
         print("needs Graphviz's dot on PATH (apt-get install graphviz)")
         return 2
     t = time.perf_counter()
-    engine.layout("digraph { a -> b }", "svg", "wasm")
+    engine.layout("digraph { a -> b }", "svg", engine="wasm")
     print(f"wasm engine one-off start-up (compile + first render): {time.perf_counter() - t:.3f} s\n")
     models = fetch_all()
     head = f"{'model':22} {'depth':>5} {'nodes':>5} {'dot s':>7} {'netdraw s':>9} {'overhead':>8} {'wasm/native':>11}"
@@ -65,8 +65,8 @@ def main() -> int:
                                                        check=True), args.repeat)
             t_nd = median_time(lambda: render_bytes(netdraw.load(path), "svg", depth=depth, engine="native"),
                                args.repeat)
-            t_native = median_time(lambda: engine.layout(source.decode(), "svg", "native"), args.repeat)
-            t_wasm = median_time(lambda: engine.layout(source.decode(), "svg", "wasm"), args.repeat)
+            t_native = median_time(lambda: engine.layout(source.decode(), "svg", engine="native"), args.repeat)
+            t_wasm = median_time(lambda: engine.layout(source.decode(), "svg", engine="wasm"), args.repeat)
             over = t_nd / t_dot - 1
             ratios.append(t_wasm / t_native)
             flag = "" if over < TARGET_OVERHEAD else "  <- over target"

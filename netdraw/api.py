@@ -230,7 +230,7 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
         if fmt == "tex":
             return source_tex.encode("utf-8"), files
         step(f"compiling with {opts['latex']}")
-        return compile_pdf(source_tex, opts["latex"], files=files)[0], {}
+        return compile_pdf(source_tex, program=opts["latex"], files=files)[0], {}
     drawn, source, svg = _fit(graph, opts)
     if fmt == "mermaid":
         return to_mermaid(drawn, rankdir=opts["rankdir"], theme=opts["theme"],
@@ -239,10 +239,10 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
         return source.encode("utf-8"), {}
     if svg is None:
         step(f"laying out {len(drawn.nodes):,} nodes")
-        svg = _engine.layout(source, "svg", opts["engine"], timeout=opts["layout_timeout"])
-    thumbs = thumbnail_ids(drawn, opts["thumbnails"])
+        svg = _engine.layout(source, "svg", engine=opts["engine"], timeout=opts["layout_timeout"])
+    thumbs = thumbnail_ids(drawn, thumbnails=opts["thumbnails"])
     if thumbs:  # the images go into the SVG as data URIs
-        svg = embed_svg(svg, thumbs, opts["cmap"])
+        svg = embed_svg(svg, thumbs, cmap=opts["cmap"])
     # PNG and PDF are converted from the SVG: the layout that was measured, whatever the engine
     if fmt != "svg":
         step(f"converting to {fmt.upper()}")
@@ -324,7 +324,7 @@ def _fit(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, str, bytes | None]:
         source = to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"],
                         thumbnails=opts["thumbnails"])
         step(f"laying out {len(drawn.nodes):,} nodes")
-        return _engine.layout_soon(source, "svg", opts["engine"], timeout=opts["layout_timeout"]).then(
+        return _engine.layout_soon(source, "svg", engine=opts["engine"], timeout=opts["layout_timeout"]).then(
             lambda svg: (svg_size(svg)[0] / 72, (source, svg)))
 
     drawn, made = choose_level(candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}), opts, measure)

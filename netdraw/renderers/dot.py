@@ -89,12 +89,12 @@ def to_dot(graph: Graph, *, rankdir: str = "TB", theme: str = "paper",
     """The DOT source of an (already prepared) graph; nodes with thumbnails get room for them."""
     check_choice("rankdir", rankdir, RANKDIRS)
     check_choice("theme", theme, THEMES)
-    return _Writer(build_scene(graph, label, thumbnails=thumbnails), THEMES[theme], rankdir).emit()
+    return _Writer(build_scene(graph, label=label, thumbnails=thumbnails), THEMES[theme], rankdir).emit()
 
 
-def thumbnail_ids(graph: Graph, thumbnails: bool = True) -> dict[str, dict]:
+def thumbnail_ids(graph: Graph, *, thumbnails: bool = True) -> dict[str, dict]:
     """{node ID as Graphviz writes it in SVG titles: finished record} for the boxes with thumbnails."""
     if not thumbnails:
         return {}
-    scene = build_scene(graph, ("name",), thumbnails=True)
+    scene = build_scene(graph, label=("name",), thumbnails=True)
     return {dot_id(b.id)[1:-1]: b.thumbnail for b in scene.boxes() if b.thumbnail}

@@ -75,7 +75,7 @@ def resolve(engine: str) -> str:
     return engine
 
 
-def layout(source: str, fmt: str, engine: str = "auto", *, timeout: float | None = None) -> bytes:
+def layout(source: str, fmt: str, *, engine: str = "auto", timeout: float | None = None) -> bytes:
     """Lay out DOT ``source`` and return the bytes in ``fmt``: an image (svg, png or pdf), or
     Graphviz's ``json`` with every node's position and size and every edge's spline.  PNG and
     PDF are converted from the SVG (:func:`convert_svg`), so every format shows one layout and
@@ -86,7 +86,7 @@ def layout(source: str, fmt: str, engine: str = "auto", *, timeout: float | None
     check_choice("format", fmt, LAYOUT_FORMATS)
     engine = resolve(engine)
     if fmt in ("png", "pdf"):
-        return convert_svg(layout(source, "svg", engine, timeout=timeout), fmt)
+        return convert_svg(layout(source, "svg", engine=engine, timeout=timeout), fmt)
     if engine == "native":
         return _native_start(source, fmt, timeout).result()
     return _wasm_svg(source, fmt, timeout)
@@ -111,7 +111,7 @@ class Job:
         return Job(lambda: f(self.result()), self._cancel)
 
 
-def layout_soon(source: str, fmt: str, engine: str = "auto", *, timeout: float | None = None) -> Job:
+def layout_soon(source: str, fmt: str, *, engine: str = "auto", timeout: float | None = None) -> Job:
     """:func:`layout`, started: ``dot`` works in its own process while the caller goes on
     (preparing the next candidate level); the job's ``result()`` waits for the bytes.  The wasm
     engine runs in this process, so its job only runs when its result is asked for (a cancelled
@@ -120,7 +120,7 @@ def layout_soon(source: str, fmt: str, engine: str = "auto", *, timeout: float |
     engine = resolve(engine)
     if engine == "native" and fmt in ("svg", "json"):
         return _native_start(source, fmt, timeout)
-    return Job(functools.cache(functools.partial(layout, source, fmt, engine, timeout=timeout)))
+    return Job(functools.cache(functools.partial(layout, source, fmt, engine=engine, timeout=timeout)))
 
 
 class LayoutTimeout(NetdrawError):

@@ -45,7 +45,7 @@ def dot_label(*lines: str) -> str:
     return '"' + "\\n".join(out) + '"'
 
 
-def shorten(text: str, limit: int = 40) -> str:
+def shorten(text: str, *, limit: int = 40) -> str:
     """Cut ``text`` to ``limit`` characters with an ellipsis in the middle."""
     text = str(text)
     if len(text) <= limit:

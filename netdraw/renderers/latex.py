@@ -21,7 +21,7 @@ def latex_available(program: str = "pdflatex") -> bool:
     return shutil.which(program) is not None
 
 
-def compile_pdf(source: str, program: str = "pdflatex", *, timeout: float = 300,
+def compile_pdf(source: str, *, program: str = "pdflatex", timeout: float = 300,
                 files: dict[str, bytes] | None = None) -> tuple[bytes, str]:
     """Compile a standalone document; returns the PDF and the log.  The same source gives the
     same bytes (SOURCE_DATE_EPOCH pins the dates and the document ID).  A LaTeX error is one line.

@@ -36,7 +36,7 @@ def layout_json_soon(graph: Graph, *, theme: str, label: Sequence[str], rankdir:
     from netdraw.renderers.dot import to_dot
 
     dot = to_dot(graph, rankdir=rankdir, theme=theme, label=label, thumbnails=thumbnails)
-    return layout_engine.layout_soon(dot, "json", engine, timeout=timeout).then(json.loads)
+    return layout_engine.layout_soon(dot, "json", engine=engine, timeout=timeout).then(json.loads)
 
 
 @dataclass

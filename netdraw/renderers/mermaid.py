@@ -48,7 +48,7 @@ def to_mermaid(graph: Graph, *, rankdir: str = "TB", theme: str = "paper",
     """A Mermaid ``flowchart`` of an (already prepared) graph: modules as subgraphs, ×N in their titles."""
     check_choice("rankdir", rankdir, RANKDIRS)
     check_choice("theme", theme, THEMES)
-    scene = build_scene(graph, label)
+    scene = build_scene(graph, label=label)
     w = _Writer(THEMES[theme])
     w.lines.append(f"flowchart {rankdir}")
     for b in scene.inputs:

@@ -40,7 +40,7 @@ def draw_placed(graph: Graph, laid: dict[str, Any], *, ax: Any = None, theme: st
     except ImportError:
         raise NetdrawError("drawing into matplotlib needs matplotlib (pip install matplotlib)") from None
     check_choice("theme", theme, THEMES)
-    placed = place(build_scene(graph, label, thumbnails=thumbnails), laid)
+    placed = place(build_scene(graph, label=label, thumbnails=thumbnails), laid)
     theme = THEMES[theme]  # type: ignore[assignment]
     if ax is None:
         _, ax = plt.subplots()
@@ -75,7 +75,7 @@ def draw_placed(graph: Graph, laid: dict[str, Any], *, ax: Any = None, theme: st
             # as in the SVG: the text at the top, the picture at the bottom, one pixel per point
             w, h = display_size(b.thumbnail)
             bottom = p.y - p.h / 2 + PAD
-            ax.imshow(image(b.thumbnail, cmap), extent=(p.x - w / 2, p.x + w / 2, bottom, bottom + h),
+            ax.imshow(image(b.thumbnail, cmap=cmap), extent=(p.x - w / 2, p.x + w / 2, bottom, bottom + h),
                       interpolation="nearest", zorder=6)
             ax.text(p.x, p.y + p.h / 2 - 3, "\n".join(b.lines), ha="center", va="top", fontsize=9 * pt,
                     color=theme.text, zorder=6, linespacing=1.15)

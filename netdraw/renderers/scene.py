@@ -243,10 +243,10 @@ class _Builder:
                 sub.append(f"{len(fold['ops'])} ops")
         lines = [shorten(title)]
         if sub:
-            lines.append(shorten(" · ".join(sub), 48))
+            lines.append(shorten(" · ".join(sub), limit=48))
         lines.extend(self.counts(n, each))
         for k, s in n.subgraphs.items():
-            lines.append(shorten(f"{k}: {sum(1 for _ in s.walk())} ops", 48))
+            lines.append(shorten(f"{k}: {sum(1 for _ in s.walk())} ops", limit=48))
         return lines
 
     def elided_lines(self, n: Node, elided: dict[str, Any]) -> list[str]:
@@ -258,14 +258,14 @@ class _Builder:
         else:
             ops = sorted(elided.get("ops", {}).items(), key=lambda kv: (-kv[1], kv[0]))
             shown = " · ".join(f"{op} {c:,}" for op, c in ops[:3]) + (" · …" if len(ops) > 3 else "")
-            lines = [f"… {count:,} ops …", shorten(shown, 48)]
+            lines = [f"… {count:,} ops …", shorten(shown, limit=48)]
         return lines + self.counts(n, False)
 
     def io_lines(self, kind: str, v: Value) -> list[str]:
-        lines = [f"{kind}: {shorten(v.name, 30)}"]
+        lines = [f"{kind}: {shorten(v.name, limit=30)}"]
         st = shape_text(v)
         if st:
-            lines.append(shorten(st, 48))
+            lines.append(shorten(st, limit=48))
         return lines
 
     def box(self, n: Node, module: tuple[str, ...] | None = None) -> Box:
@@ -348,20 +348,20 @@ class _Builder:
         served: dict[str, int] = {}
         out: list[Edge] = []
         for (src, dst), labels in pairs.items():
-            text = shorten(", ".join(dict.fromkeys(x for x in labels if x)), 40)
+            text = shorten(", ".join(dict.fromkeys(x for x in labels if x)), limit=40)
             served[src] = served.get(src, 0) + 1
             if fanout[src] > FANOUT_LIMIT and served[src] > 1:
                 # one value feeding many far-apart nodes (rotary embeddings, a mask): a long edge
                 # to each would cross the whole figure and stall the layout; draw a stub instead
                 stub = f"r:{src}>{dst}"
-                stubs.append(Box(stub, ["from " + shorten(self.titles.get(src, ""), 30)], "stub", kind="stub"))
+                stubs.append(Box(stub, ["from " + shorten(self.titles.get(src, ""), limit=30)], "stub", kind="stub"))
                 out.append(Edge(stub, dst, stub=True))
                 continue
             out.append(Edge(src, dst, text))
         return out
 
 
-def build_scene(graph: Graph, label: str | Sequence[str] = DEFAULT_LABEL, *, thumbnails: bool = True) -> Scene:
+def build_scene(graph: Graph, *, label: str | Sequence[str] = DEFAULT_LABEL, thumbnails: bool = True) -> Scene:
     """The scene of an (already prepared) graph; ``thumbnails``: boxes carry the activation
     thumbnails the graph has."""
     return _Builder(graph, parse_label(label), thumbnails).build()

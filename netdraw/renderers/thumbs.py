@@ -56,7 +56,7 @@ def _factor(h: int, w: int, minimum: int) -> int:
     return max(1, math.ceil(minimum / max(1, min(h, w)))) if max(h, w) < minimum * 2 else 1
 
 
-def image(record: dict[str, Any], cmap: str = CMAP, *, first: bool = False) -> np.ndarray:
+def image(record: dict[str, Any], *, cmap: str = CMAP, first: bool = False) -> np.ndarray:
     """The thumbnail of a record as an (H, W, 4) uint8 RGBA array (``first``: only its strongest map)."""
     maps = decode(record)  # (count, h, w) uint8
     colors = int(record.get("colors", 1)) if record.get("layout") == "projection" else 1
@@ -109,17 +109,17 @@ def _enlarge(a: np.ndarray, minimum: int) -> np.ndarray:
     return a.repeat(f, axis=0).repeat(f, axis=1) if f > 1 else a
 
 
-def png(record: dict[str, Any], cmap: str = CMAP, *, first: bool = False) -> bytes:
+def png(record: dict[str, Any], *, cmap: str = CMAP, first: bool = False) -> bytes:
     """The thumbnail as PNG bytes (deterministic: no timestamps)."""
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(image(record, cmap, first=first), "RGBA").save(buf, format="PNG", optimize=False, compress_level=9)
+    Image.fromarray(image(record, cmap=cmap, first=first), "RGBA").save(buf, format="PNG", optimize=False, compress_level=9)
     return buf.getvalue()
 
 
-def data_uri(record: dict[str, Any], cmap: str = CMAP) -> str:
-    return "data:image/png;base64," + base64.b64encode(png(record, cmap)).decode("ascii")
+def data_uri(record: dict[str, Any], *, cmap: str = CMAP) -> str:
+    return "data:image/png;base64," + base64.b64encode(png(record, cmap=cmap)).decode("ascii")
 
 
 def display_size(record: dict[str, Any]) -> tuple[float, float]:
@@ -145,7 +145,7 @@ _NODE = re.compile(rb'<g id="[^"]*" class="node">\s*<title>([^<]*)</title>(.*?)<
 _NUM = re.compile(rb"-?\d+(?:\.\d+)?")
 
 
-def embed_svg(svg: bytes, thumbs: dict[str, dict[str, Any]], cmap: str = CMAP) -> bytes:
+def embed_svg(svg: bytes, thumbs: dict[str, dict[str, Any]], *, cmap: str = CMAP) -> bytes:
     """Put each thumbnail into its node of a Graphviz SVG: ``thumbs`` maps the node's DOT ID (as
     written in the SVG's ``<title>``) to its record.  The node was drawn with room at its bottom
     (see :mod:`netdraw.renderers.dot`); the image is a PNG data URI, so the SVG stays one file."""
@@ -163,7 +163,7 @@ def embed_svg(svg: bytes, thumbs: dict[str, dict[str, Any]], cmap: str = CMAP) -
         w, h = display_size(rec)
         tag = (f'<image x="{cx - w / 2:.2f}" y="{bottom - PAD - h:.2f}" width="{w:.2f}" height="{h:.2f}" '
                f'preserveAspectRatio="none" style="image-rendering:pixelated" '
-               f'xlink:href="{data_uri(rec, cmap)}"/>\n').encode("ascii")
+               f'xlink:href="{data_uri(rec, cmap=cmap)}"/>\n').encode("ascii")
         body = m.group(0)
         return body[: -len(b"</g>")] + tag + b"</g>"
 

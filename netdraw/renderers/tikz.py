@@ -92,7 +92,7 @@ def _graph_data(graph: Graph, theme: Theme, label: Sequence[str], rankdir: str, 
     if laid is None:
         laid = layout_json(graph, theme=theme.name, label=label, rankdir=rankdir, engine=engine,
                            thumbnails=images.enabled, timeout=timeout)
-    placed = place(build_scene(graph, label, thumbnails=images.enabled), laid)
+    placed = place(build_scene(graph, label=label, thumbnails=images.enabled), laid)
     nodes = []
     for p in placed.boxes:
         item = {"x": _f(p.x), "y": _f(p.y), "w": _f(p.w) + "pt", "h": _f(p.h) + "pt", "lines": p.box.lines,
@@ -339,7 +339,7 @@ class _Images:
         self.files: dict[str, bytes] = {}
 
     def add(self, record: dict[str, Any], first: bool = False) -> str:
-        data = png(record, self.cmap, first=first)
+        data = png(record, cmap=self.cmap, first=first)
         name = f"{self.folder}/{len(self.files) + 1:03d}.png"
         self.files[name] = data
         return name

@@ -62,7 +62,7 @@ def test_escape_filters():
     assert dot_label("a&amp;b") == '"a&amp;amp;b"'  # Graphviz would decode entities
     assert dot_label("", "x") == '"x"'  # never an empty first line (traps the wasm engine)
     assert xml("<a href='x'>&</a>\x01") == "&lt;a href=&#39;x&#39;&gt;&amp;&lt;/a&gt;"
-    assert shorten("abcdefghij", 5) == "ab…ij"
+    assert shorten("abcdefghij", limit=5) == "ab…ij"
 
 
 def hostile_graph() -> Graph:

@@ -104,7 +104,7 @@ def test_wasm_trap_becomes_one_line_error(monkeypatch, scoped_cnn):
 
 def test_wasm_reports_bad_dot_source():
     with pytest.raises(NetdrawError, match="could not lay out"):
-        engine.layout("digraph { a -> }", "svg", "wasm")
+        engine.layout("digraph { a -> }", "svg", engine="wasm")
 
 
 def test_auto_uses_wasm_without_dot_on_path(monkeypatch):
@@ -122,9 +122,9 @@ def test_auto_uses_native_when_dot_is_there():
 @pytest.mark.dot
 def test_native_png_and_pdf_are_the_svg_converted():
     src = "digraph { a -> b }"
-    svg = engine.layout(src, "svg", "native")
-    assert engine.layout(src, "pdf", "native") == engine.convert_svg(svg, "pdf")
-    assert engine.layout(src, "png", "native") == engine.convert_svg(svg, "png")
+    svg = engine.layout(src, "svg", engine="native")
+    assert engine.layout(src, "pdf", engine="native") == engine.convert_svg(svg, "pdf")
+    assert engine.layout(src, "png", engine="native") == engine.convert_svg(svg, "png")
 
 
 @pytest.mark.dot
@@ -142,7 +142,7 @@ def test_native_dot_runs_with_the_lean_plugin_folder(tmp_path, monkeypatch):
         assert oct(os.stat(folder).st_mode & 0o777) == "0o700"
         # a 10-character label at 10 pt: Helvetica's widths (5.56 pt per letter 'a') + margins
         svg = engine.layout('digraph { node [fontname="Helvetica", fontsize=10, margin=0, shape=box]; '
-                            'x [label="aaaaaaaaaa"] }', "svg", "native")
+                            'x [label="aaaaaaaaaa"] }', "svg", engine="native")
         width = float(re.search(rb'<svg width="([\d.]+)pt', svg).group(1))
         assert 55.6 <= width <= 55.6 + 2 * 4 + 1  # the text, graph padding 4 pt each side
     finally:
@@ -216,11 +216,11 @@ def test_choose_measures_ahead_and_cancels_what_it_no_longer_needs():
 @pytest.mark.dot
 def test_cancelled_native_layout_leaves_no_process():
     job = engine.layout_soon("digraph { " + " ".join(f"n{i} -> n{i + 1};" for i in range(3000)) + " }", "svg",
-                             "native")
+                             engine="native")
     assert _children() == ["dot"]
     job.cancel()
     assert _children() == []  # killed and reaped: no zombie either
-    assert engine.layout_soon("digraph { a -> b }", "svg", "native").result().startswith(b"<?xml")
+    assert engine.layout_soon("digraph { a -> b }", "svg", engine="native").result().startswith(b"<?xml")
 
 
 def _children() -> list[str]:
@@ -245,7 +245,7 @@ def test_native_dot_without_a_usable_cache_runs_the_full_dot(tmp_path, monkeypat
     engine._lean_plugins.cache_clear()
     try:
         assert engine._lean_plugins(shutil.which("dot")) is None
-        assert b"<svg" in engine.layout("digraph { a -> b }", "svg", "native")
+        assert b"<svg" in engine.layout("digraph { a -> b }", "svg", engine="native")
     finally:
         engine._lean_plugins.cache_clear()
 
@@ -266,10 +266,10 @@ def test_native_dot_refuses_a_plugin_folder_others_can_write(tmp_path, monkeypat
 def test_wasm_layout_job_runs_only_when_its_result_is_asked_for(monkeypatch):
     calls = []
     monkeypatch.setattr(engine, "_wasm_svg", lambda source, fmt="svg", timeout=None: calls.append(source) or b"<svg/>")
-    job = engine.layout_soon("digraph { a }", "svg", "wasm")
+    job = engine.layout_soon("digraph { a }", "svg", engine="wasm")
     job.cancel()
     assert calls == []
-    assert engine.layout_soon("digraph { b }", "svg", "wasm").result() == b"<svg/>" and len(calls) == 1
+    assert engine.layout_soon("digraph { b }", "svg", engine="wasm").result() == b"<svg/>" and len(calls) == 1
 
 
 def _tangled(n: int = 600) -> str:
@@ -291,12 +291,12 @@ def test_a_layout_past_its_time_limit_stops_with_one_line(which):
 
     t = time.monotonic()
     with pytest.raises(engine.LayoutTimeout) as info:
-        engine.layout(_tangled(), "svg", which, timeout=0.5)
+        engine.layout(_tangled(), "svg", engine=which, timeout=0.5)
     assert time.monotonic() - t < 10
     assert str(info.value).startswith("the layout of 600 nodes and ") and "ran longer than 0.5 s" in str(info.value)
     assert "--layout-timeout" in str(info.value)
     # the engine still works afterwards (the wasm epoch deadline is per render)
-    assert b"<svg" in engine.layout("digraph { a -> b }", "svg", which, timeout=30)
+    assert b"<svg" in engine.layout("digraph { a -> b }", "svg", engine=which, timeout=30)
 
 
 def test_the_cli_takes_layout_timeout(tmp_path, capsys):

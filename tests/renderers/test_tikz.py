@@ -78,7 +78,7 @@ def _clean(log: str) -> None:
 @pytest.mark.parametrize("program", ["pdflatex", "lualatex"])
 @pytest.mark.parametrize("name", CNNS)
 def test_cnn_boxes_compile_cleanly(name, program):
-    pdf, log = compile_pdf(render_bytes(_cnn(name), "tex").decode(), program)
+    pdf, log = compile_pdf(render_bytes(_cnn(name), "tex").decode(), program=program)
     assert pdf.startswith(b"%PDF")
     _clean(log)
 
@@ -93,7 +93,7 @@ def test_bert_graph_compiles_cleanly(program):
     g = netdraw.trace(model, args, kwargs)
     source = render_bytes(g, "tex")
     assert b"\\node[nd node" in source  # a transformer gets the flowchart style
-    pdf, log = compile_pdf(source.decode(), program)
+    pdf, log = compile_pdf(source.decode(), program=program)
     _clean(log)
 
 
@@ -167,7 +167,7 @@ def test_thumbnail_figures_compile_cleanly_with_their_images(tmp_path, program):
         pdf = tmp_path / f"{style}.pdf"
         pdf.write_bytes(render_bytes(g, "pdf", renderer="tikz", style=style, latex=program))
         source, files = render_files(g, "tex", style=style)
-        _clean(compile_pdf(source.decode(), program, files=files)[1])
+        _clean(compile_pdf(source.decode(), program=program, files=files)[1])
         if shutil.which("pdfimages"):
             listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True,
                                      check=True).stdout

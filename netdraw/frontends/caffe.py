@@ -23,9 +23,9 @@ from typing import Any, Callable
 
 from netdraw.errors import NetdrawError
 from netdraw.frontends import register
-from netdraw.ir import Graph, Value
+from netdraw.ir import Graph, Value, scope_key
 
-__all__ = ["parse_text", "load", "match"]
+__all__ = ["parse_text", "load", "match", "scope_of", "RULES"]
 
 _TOKEN = re.compile(r'\s+|#[^\n]*|(?P<str>"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\')|(?P<punct>[{}:\[\],;<>])'
                     r'|(?P<word>[^\s{}:\[\],;<>"\'#]+)')
@@ -507,6 +507,31 @@ def from_text(text: str, name: str = "<prototxt>") -> Graph:
         raise NetdrawError(f"{name}: {exc}") from None
 
 
+#: ResNet's Caffe names: res2a_branch2a (and its bn2a_/scale2a_ twins), res2a_branch1, res2a, res2a_relu
+_RESNET = re.compile(r"^(?:res|bn|scale)(\d+[a-z]\d*)_branch\w+$|^res(\d+[a-z]\d*)(?:_relu)?$")
+_MAX_DEPTH = 32
+
+
+def scope_of(name: str, *, resnet: bool = False) -> tuple[str, ...]:
+    """The module path of a layer, from its name: each layer is a module of its own, inside the
+    modules its ``/``-separated name gives (``inception_3a/1x1`` sits in ``inception_3a``, as ONNX
+    exports name scopes); in a ResNet-style net (``resnet``: it has ``res2a_branch2a`` layers), a
+    layer named for a block (``res2a_branch2a``, ``bn2a_branch2a``, ``scale2a_branch1``, ``res2a``,
+    ``res2a_relu``) sits in the block ``res2a``.
+
+    >>> scope_of("inception_3a/1x1"), scope_of("conv1"), scope_of("bn2a_branch2a", resnet=True)
+    (('inception_3a', '1x1'), ('conv1',), ('res2a', 'bn2a_branch2a'))
+    """
+    parts = [p for p in name.split("/") if p]
+    if len(parts) > 1:
+        return tuple(parts[:_MAX_DEPTH])
+    m = _RESNET.match(name) if resnet else None
+    if m:
+        block = "res" + (m.group(1) or m.group(2))
+        return (block, name) if name != block else (block,)
+    return (name,)
+
+
 def _build(net: _Msg, name: str) -> Graph:
     layers = net.all("layer") or net.all("layers")
     if not layers and not net.all("input"):
@@ -517,6 +542,8 @@ def _build(net: _Msg, name: str) -> Graph:
     modules: dict[str, dict[str, Any]] = {}
     for bname, shape in _input_shapes(net).items():
         blobs[bname] = g.add_input(bname, shape, "float32", rename=True)
+    resnet = any(isinstance(lp, _Msg) and "_branch" in str(lp.one("name", "")) and _RESNET.match(str(lp.one("name", "")))
+                 for lp in layers)
     for lp in layers:
         if not isinstance(lp, _Msg):
             continue
@@ -524,7 +551,7 @@ def _build(net: _Msg, name: str) -> Graph:
         kind = _V1.get(str(kind), str(kind))
         lname = str(lp.one("name", kind))
         try:
-            _layer(g, lp, kind, lname, name, blobs, modules, warn)
+            _layer(g, lp, kind, lname, name, blobs, modules, warn, resnet)
         except _Bad as exc:
             raise _Bad(f"layer {_quote(lname)}: {exc}") from None
     used = {id(v) for n in g.nodes for v in n.inputs if v is not None}
@@ -537,7 +564,7 @@ def _build(net: _Msg, name: str) -> Graph:
 
 
 def _layer(g: Graph, lp: _Msg, kind: str, lname: str, name: str, blobs: dict[str, Value],
-           modules: dict[str, dict[str, Any]], warn: list[str]) -> None:
+           modules: dict[str, dict[str, Any]], warn: list[str], resnet: bool) -> None:
     """Add one layer: a node, an input, or a merge into the layer whose blob it rewrites."""
     phases = [str(r.one("phase", "")) for r in _messages(lp, "include")]
     if kind in _SKIP or "TRAIN" in phases or "0" in phases:
@@ -565,13 +592,14 @@ def _layer(g: Graph, lp: _Msg, kind: str, lname: str, name: str, blobs: dict[str
                                              "nodes": 1})
         fold["ops"].append(kind)
         fold["nodes"] += 1
-        if node.scope and node.scope[0] in modules:
-            modules[node.scope[0]]["type"] = node.op_type
+        if node.scope and scope_key(node.scope) in modules:
+            modules[scope_key(node.scope)]["type"] = node.op_type
         return
     outs = [(t, s, "float32") for t, s in zip(tops, shapes + [None] * (len(tops) - len(shapes)))]
     # each layer is its own one-op "module", so the diagram titles it with the layer's name
-    node = g.add_node(kind, ins, outs, name=lname, domain="caffe", attrs=attrs, params=params, scope=(lname,))
-    modules[lname] = {"type": kind, "path": lname, "leaf": True}
+    scope = scope_of(lname, resnet=resnet)
+    node = g.add_node(kind, ins, outs, name=lname, domain="caffe", attrs=attrs, params=params, scope=scope)
+    modules[scope_key(scope)] = {"type": kind, "path": lname, "leaf": True}
     for t, v in zip(tops, node.outputs):
         blobs[t] = v
 

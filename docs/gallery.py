@@ -51,6 +51,11 @@ def main() -> None:
     from tests.frontends.caffe_nets import googlenet
 
     netdraw.render(from_text(googlenet(), "googlenet.prototxt"), out / "googlenet-caffe.svg", engine="native")
+    # BVLC's GoogLeNet as its train_val.prototxt has it (data layers per phase, loss, accuracy; ../shared)
+    from tests.frontends.test_caffe_real import train_val
+
+    netdraw.render(from_text(train_val("bvlc/bvlc_googlenet-deploy.prototxt", 224), "train_val.prototxt"),
+                   out / "googlenet-train-val.svg", engine="native")
     for p in sorted(out.iterdir()):
         print(f"wrote {p.relative_to(HERE.parent)} ({p.stat().st_size:,} bytes)")
 

@@ -129,7 +129,8 @@ def image_prep(image_size: str | None = None, resize: str = "crop", mean: str | 
 
 def load_options(inputs: tuple[str, ...], kwargs: tuple[str, ...], capture: str | None,
                       mode: str | None, device: str | None, trust: bool,
-                      thumbnails: dict[str, Any] | None = None, locations: bool = False, **img: Any) -> dict[str, Any]:
+                      thumbnails: dict[str, Any] | None = None, locations: bool = False, phase: str | None = None,
+                      stages: tuple[str, ...] = (), **img: Any) -> dict[str, Any]:
     """:func:`load`'s keyword options from the CLI's source options as words (``--input``,
     ``--kwarg NAME=SPEC``, ``--capture``...), shared by the CLI, the Sphinx directive and the
     MkDocs hook."""
@@ -156,6 +157,10 @@ def load_options(inputs: tuple[str, ...], kwargs: tuple[str, ...], capture: str 
             options[key] = val
     if trust:
         options["trust"] = True
+    if phase is not None:
+        options["phase"] = phase
+    if stages:
+        options["stages"] = list(stages)
     return options
 
 

@@ -18,7 +18,7 @@ from netdraw.api import format_for, image_prep, images_folder, load, load_option
 from netdraw.errors import NetdrawError, first_line
 from netdraw.frontends.images import ImagePrep
 from netdraw.ir import format_shape
-from netdraw.options import CAPTURES, DEVICES, FORMATS, MODES, RANKS, RENDER, TOKENS, click_options
+from netdraw.options import CAPTURES, DEVICES, FORMATS, MODES, PHASES, RANKS, RENDER, TOKENS, click_options
 from netdraw.passes.fold import parse_rules
 from netdraw.progress import reporting
 from netdraw.renderers.dot import format_count, parse_label
@@ -83,6 +83,10 @@ def source_options(f):
     f = click.option("--kwarg", "kwargs", multiple=True, metavar="NAME=SPEC",
                      help="A keyword input, e.g. input_ids=1x16:int64.")(f)
     f = image_options(f)
+    f = click.option("--stage", "stages", multiple=True, metavar="NAME",
+                     help="Caffe: a stage of the net state (include/exclude rules with stage/not_stage).")(f)
+    f = click.option("--phase", type=click.Choice(PHASES), default=None,
+                     help="Caffe: the layers of this phase (include/exclude rules); default test.")(f)
     f = click.option("--input", "inputs", multiple=True, metavar="SPEC",
                      help="An example input: a shape such as 1x3x224x224[:dtype], a .pt/.npy file, or an "
                           "image file (.jpg/.png...: resized and normalised, see --image-size, --mean, --std).")(f)
@@ -107,7 +111,10 @@ def thumbnail_options(f):
 
 
 def _load_source(source: str, **src: Any):
-    return load(source, **load_options(**src))
+    graph = load(source, **load_options(**src))
+    for notice in graph.meta.get("notices", []):
+        click.echo(f"netdraw: notice: {notice}", err=True)
+    return graph
 
 
 def _load_traced(source: str, **src: Any):

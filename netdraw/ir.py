@@ -16,6 +16,7 @@ Graph.meta
     ``modules``           -- ``{scope_key(scope): {"type": str, "path": str, "leaf": bool}}`` by scope
     ``params_unattributed`` -- stored tensor elements no node uses
     ``warnings``          -- list of one-line strings (e.g. shape inference failed)
+    ``notices``           -- one-line notes the CLI prints on stderr (a Caffe input shape guessed, say)
     ``collapse``          -- ``{"depth": int|None, "auto": bool}`` written by the collapse pass
     ``thumbnails``        -- the options of the run that recorded activations (``k``, ``rank``, ``size``,
                              ``tokens``, ``runner``: torch|onnxruntime|deconv)

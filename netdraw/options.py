@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable
 from netdraw.errors import NetdrawError
 
 __all__ = ["Option", "RENDER", "BY_NAME", "DOC_KEYS", "FORMATS", "RENDERERS", "ENGINES", "RANKDIRS", "THEME_NAMES",
-           "STYLES", "LATEX", "LABEL_FIELDS", "DEFAULT_LABEL", "RANKS", "TOKENS", "CAPTURES", "MODES", "DEVICES",
+           "STYLES", "LATEX", "LABEL_FIELDS", "DEFAULT_LABEL", "RANKS", "TOKENS", "CAPTURES", "MODES", "DEVICES", "PHASES",
            "DEFAULT_MAX_NODES", "DEFAULT_MAX_WIDTH", "DEFAULT_LAYOUT_TIMEOUT", "click_options", "sphinx_spec",
            "from_words"]
 
@@ -35,6 +35,7 @@ TOKENS = ("auto", "matrix", "grid")
 CAPTURES = ("eager", "export")
 MODES = ("auto", "meta", "fake", "real")
 DEVICES = ("cpu", "meta")
+PHASES = ("test", "train")  # Caffe's
 
 #: the node budget of ``depth="auto"``
 DEFAULT_MAX_NODES = 60

@@ -19,11 +19,12 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
-from netdraw.errors import NetdrawError
+from netdraw.errors import NetdrawError, check_choice
 from netdraw.frontends import register
 from netdraw.ir import Graph, Value, scope_key
+from netdraw.options import PHASES
 
 __all__ = ["parse_text", "load", "match", "scope_of", "RULES"]
 
@@ -43,9 +44,6 @@ _V1 = {"CONVOLUTION": "Convolution", "POOLING": "Pooling", "INNER_PRODUCT": "Inn
 _IN_PLACE_OK = {"ReLU", "Dropout", "Sigmoid", "TanH", "PReLU", "ELU", "BatchNorm", "Scale", "Power", "AbsVal",
                 "BNLL", "Threshold", "ReLU6", "Swish", "Bias"}
 _SAME_SHAPE = _IN_PLACE_OK | {"LRN", "Softmax", "Eltwise", "MVN", "Normalize", "Bias", "Clip"}
-_SKIP = {"Data", "ImageData", "HDF5Data", "WindowData", "MemoryData", "DummyData", "Accuracy", "Silence",
-         "SoftmaxWithLoss", "EuclideanLoss", "InfogainLoss", "MultinomialLogisticLoss",
-         "SigmoidCrossEntropyLoss", "HingeLoss", "ContrastiveLoss"}
 
 
 class _Bad(Exception):
@@ -249,11 +247,11 @@ def _axis(axis: int, rank: int, key: str = "axis") -> int:
 
 
 Shape = tuple | None
-Rule = Callable[[_Msg, list[Shape], int], tuple[list[Shape], int, dict[str, Any]]]
+Rule = Callable[[_Msg, list[Shape], int], tuple[list[Shape], "int | list[int]", dict[str, Any]]]
 
 
 def _convolution(kind: str) -> Rule:
-    def rule(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    def rule(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int | list[int], dict[str, Any]]:
         p = lp.msg("convolution_param")
         out_c = p.int("num_output", 0, minimum=1)
         kh, kw = _pair(p, "kernel", 1, 1)
@@ -274,7 +272,7 @@ def _convolution(kind: str) -> Rule:
         n, c, h, w = x
         if c % group:
             raise _Bad(f"group {group} does not divide the {c} input channels")
-        params = (c * out_c // group) * kh * kw + (out_c if bias else 0)
+        params = [(c * out_c // group) * kh * kw] + ([out_c] if bias else [])
         if kind == "Convolution":
             oh = (h + 2 * ph - (dh * (kh - 1) + 1)) // sh + 1
             ow = (w + 2 * pw - (dw * (kw - 1) + 1)) // sw + 1
@@ -315,7 +313,7 @@ def _pooling(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, d
     return [(n, c, size(h, kh, sh, ph), size(w, kw, sw, pw))], 0, attrs
 
 
-def _inner_product(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+def _inner_product(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int | list[int], dict[str, Any]]:
     p = lp.msg("inner_product_param")
     out_f = p.int("num_output", 0, minimum=1)
     bias = bool(p.one("bias_term", True))
@@ -325,7 +323,7 @@ def _inner_product(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], 
         return [None], 0, attrs
     axis = _axis(p.int("axis", 1), len(x))
     fan_in = math.prod(x[axis:])
-    return [(*x[:axis], out_f)], fan_in * out_f + (out_f if bias else 0), attrs
+    return [(*x[:axis], out_f)], [fan_in * out_f] + ([out_f] if bias else []), attrs
 
 
 def _concat(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
@@ -401,9 +399,9 @@ def _channels(ins: list[Shape]) -> int:
     return x[1] if x is not None and len(x) > 1 else 0
 
 
-def _scale(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+def _scale(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int | list[int], dict[str, Any]]:
     c = _channels(ins)
-    return [ins[0] if ins else None], c + (c if lp.msg("scale_param").one("bias_term", False) else 0), {}
+    return [ins[0] if ins else None], [c] + ([c] if lp.msg("scale_param").one("bias_term", False) else []), {}
 
 
 def _prelu(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
@@ -447,6 +445,11 @@ def _same(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict
     return [ins[0] if ins else None], 0, {}
 
 
+def _scalar(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], int, dict[str, Any]]:
+    """A loss or an accuracy: one number per top."""
+    return [()] * max(1, tops), 0, {}
+
+
 #: each layer type's rule: (layer, input shapes, top count) -> (output shapes, learnable parameters,
 #: attributes); a rule raises _Bad for a parameter Caffe would refuse
 RULES: dict[str, Rule] = {
@@ -466,18 +469,23 @@ RULES: dict[str, Rule] = {
     "Normalize": _normalize,
     "Eltwise": _eltwise,
     **{kind: _same for kind in sorted(_SAME_SHAPE - {"Scale", "PReLU", "BatchNorm", "Normalize", "Eltwise"})},
+    **{kind: _scalar for kind in ("SoftmaxWithLoss", "EuclideanLoss", "InfogainLoss", "MultinomialLogisticLoss",
+                                  "SigmoidCrossEntropyLoss", "HingeLoss", "ContrastiveLoss", "Accuracy")},
 }
 
 
-def _infer(kind: str, lp: _Msg, ins: list[Shape], warn: list[str], lname: str
-           ) -> tuple[list[Shape], int, dict[str, Any]]:
-    """Output shapes, learnable parameter count and attributes of one layer (see :data:`RULES`)."""
+def _infer(kind: str, lp: _Msg, ins: list[Shape], warn: list[str], lname: str, in_place: bool = False
+           ) -> tuple[list[Shape], list[int], dict[str, Any]]:
+    """Output shapes, the sizes of the learnable parameter blobs (Caffe's order: weights, then
+    bias) and attributes of one layer (see :data:`RULES`).  A layer type netdraw does not know (a
+    custom C++ layer) is drawn as it is, its outputs' shapes unknown unless it works in place."""
     tops = len(lp.all("top"))
     rule = RULES.get(kind)
     if rule is None:
         warn.append(f"layer {_quote(lname)}: no shape inference for type {_quote(kind)}")
-        return [None] * max(1, tops), 0, {}
-    return rule(lp, ins, tops)
+        return ([ins[0] if ins else None] if in_place else [None] * max(1, tops)), [], {}
+    shapes, params, attrs = rule(lp, ins, tops)
+    return shapes, (params if isinstance(params, list) else [params] if params else []), attrs
 
 
 def _input_shapes(net: _Msg) -> dict[str, tuple]:
@@ -499,12 +507,144 @@ def _messages(m: _Msg, key: str) -> list[_Msg]:
     return out
 
 
-def from_text(text: str, name: str = "<prototxt>") -> Graph:
+def from_text(text: str, name: str = "<prototxt>", *, phase: str = "test", stages: Sequence[str] = (),
+              inputs: Sequence[str] = ()) -> Graph:
+    """The IR of a Caffe network definition.  ``phase`` (``test`` or ``train``) and ``stages``
+    choose the layers by their ``include``/``exclude`` rules, as Caffe does; ``inputs`` set data
+    blobs' shapes (``1x3x227x227`` for the first, ``NAME=1x3x227x227`` for a named one), over what
+    the file says."""
+    check_choice("phase", phase, PHASES)
     net = parse_text(text, name)
+    state = _State(phase.upper(), set(stages), _input_overrides(inputs))
     try:
-        return _build(net, name)
+        g = _build(net, name, state)
     except _Bad as exc:
         raise NetdrawError(f"{name}: {exc}") from None
+    unused = sorted(set(state.overrides) - state.overridden - {""})
+    if unused:
+        raise NetdrawError(f"--input {unused[0]}=...: {Path(name).name} has no data blob named {unused[0]!r} "
+                           f"(its inputs: {', '.join(v.name for v in g.inputs) or 'none'})")
+    return g
+
+
+_PHASE_NUMBERS = {"0": "TRAIN", "1": "TEST"}
+#: layers that bring data in: their tops are the net's inputs
+_DATA = {"Data", "ImageData", "HDF5Data", "MemoryData", "WindowData", "DummyData", "AnnotatedData", "VideoData"}
+#: layers whose tops are values to read, not to draw on: drawn, and their tops are outputs
+_LOSSES = {"SoftmaxWithLoss", "EuclideanLoss", "InfogainLoss", "MultinomialLogisticLoss", "SigmoidCrossEntropyLoss",
+           "HingeLoss", "ContrastiveLoss", "Accuracy"}
+
+
+class _State:
+    """What a build needs besides the file: the phase and stages, ``--input`` shapes, the named
+    parameter blobs seen so far, and the notices for the user."""
+
+    def __init__(self, phase: str, stages: set[str], overrides: dict[str, tuple[int, ...]]) -> None:
+        self.phase, self.stages, self.overrides = phase, stages, overrides
+        self.overridden: set[str] = set()
+        self.first_data = True
+        self.shared: dict[str, str] = {}  # param name -> the layer that owns it
+        self.notices: list[str] = []
+
+    def input_shape(self, blob: str, shape: tuple | None, data: bool) -> tuple | None:
+        """``blob``'s shape: an ``--input`` for it (or, for the first data blob, the unnamed one) wins."""
+        if blob in self.overrides:
+            self.overridden.add(blob)
+            return self.overrides[blob]
+        if data and self.first_data and "" in self.overrides:
+            self.first_data = False
+            return self.overrides[""]
+        if data:
+            self.first_data = False
+        return shape
+
+
+def _input_overrides(inputs: Sequence[str]) -> dict[str, tuple[int, ...]]:
+    out: dict[str, tuple[int, ...]] = {}
+    for item in inputs:
+        blob, sep, spec = str(item).rpartition("=")
+        if not re.fullmatch(r"[0-9]{1,9}(x[0-9]{1,9}){0,7}", spec) or (sep and not blob) or "0" in spec.split("x"):
+            raise NetdrawError(f"invalid --input {str(item)[:60]!r} for a Caffe net; expected a shape such as "
+                               "1x3x227x227, or BLOB=1x3x227x227 for a named data blob")
+        if blob in out:
+            raise NetdrawError(f"--input gives {blob or 'the first data blob'} twice")
+        out[blob] = tuple(int(d) for d in spec.split("x"))
+    return out
+
+
+def _rule_matches(rule: _Msg, state: _State) -> bool:
+    """Caffe's NetStateRule: phase, level 0 within min/max, stages all present, not_stages absent."""
+    phase = rule.one("phase")
+    if phase is not None and _PHASE_NUMBERS.get(str(phase), str(phase).upper()) != state.phase:
+        return False
+    if rule.int("min_level", 0) > 0 or rule.int("max_level", 0) < 0:
+        return False
+    if any(str(st) not in state.stages for st in rule.all("stage")):
+        return False
+    return not any(str(st) in state.stages for st in rule.all("not_stage"))
+
+
+def _included(lp: _Msg, state: _State) -> bool:
+    include, exclude = _messages(lp, "include"), _messages(lp, "exclude")
+    if include:
+        return any(_rule_matches(r, state) for r in include)
+    return not any(_rule_matches(r, state) for r in exclude)
+
+
+def _data_shapes(kind: str, lp: _Msg, tops: int, state: _State, lname: str) -> list[tuple | None]:
+    """The shapes of a data layer's tops: data, then label (one per sample)."""
+    batch = 1
+    for section in ("data_param", "image_data_param", "hdf5_data_param", "window_data_param",
+                    "memory_data_param", "video_data_param"):
+        if section in lp:
+            batch = lp.msg(section).int("batch_size", 1, minimum=1)
+    if kind == "DummyData":
+        p = lp.msg("dummy_data_param")
+        shapes: list[tuple | None] = [tuple(m.ints("dim", minimum=1)) for m in _messages(p, "shape")]
+        if not shapes and p.all("num"):
+            cols = [p.ints(k, minimum=1) for k in ("num", "channels", "height", "width")]
+            shapes = [tuple(c[min(i, len(c) - 1)] for c in cols if c) for i in range(tops)]
+        return [shapes[min(i, len(shapes) - 1)] if shapes else None for i in range(tops)]
+    if kind == "MemoryData":
+        p = lp.msg("memory_data_param")
+        data = (batch, p.int("channels", 1, minimum=1), p.int("height", 1, minimum=1), p.int("width", 1, minimum=1))
+        return [data, (batch,)][:tops]
+    tp = lp.msg("transform_param")
+    size = tp.int("crop_size", 0, minimum=0)
+    h = w = size
+    if not size and kind == "ImageData":
+        p = lp.msg("image_data_param")
+        h, w = p.int("new_height", 0, minimum=0), p.int("new_width", 0, minimum=0)
+    if not size and kind == "WindowData":
+        h = w = lp.msg("window_data_param").int("crop_size", 0, minimum=0)
+    means = tp.all("mean_value")
+    if not (h and w):
+        state.notices.append(f"layer {lname!r}: the data's size is not in the file (drawn as ?); give it with "
+                             "--input 1x3x227x227")
+        return [None, (batch,)][:tops]
+    if means:
+        channels = len(means) if len(means) in (1, 3) else 3
+    else:
+        channels = 3
+        state.notices.append(f"layer {lname!r}: 3 channels assumed (the file gives no mean_value); --input sets "
+                             "the shape")
+    return [(batch, channels, h, w), (batch,)][:tops]
+
+
+def _params(lp: _Msg, sizes: list[int], state: _State, lname: str) -> tuple[int, list[str]]:
+    """Learnable parameters of a layer, a blob shared by name (``param { name: "w" }``) counted at
+    its first layer only; and the names of the blobs this layer shares."""
+    names = [m.one("name") for m in _messages(lp, "param")]
+    total, shares = 0, []
+    for i, size in enumerate(sizes):
+        pname = str(names[i]) if i < len(names) and names[i] is not None else None
+        if pname is not None and pname in state.shared:
+            shares.append(pname)
+            continue
+        if pname is not None:
+            state.shared[pname] = lname
+        total += size
+    return total, shares
 
 
 #: ResNet's Caffe names: res2a_branch2a (and its bn2a_/scale2a_ twins), res2a_branch1, res2a, res2a_relu
@@ -532,7 +672,7 @@ def scope_of(name: str, *, resnet: bool = False) -> tuple[str, ...]:
     return (name,)
 
 
-def _build(net: _Msg, name: str) -> Graph:
+def _build(net: _Msg, name: str, state: _State) -> Graph:
     layers = net.all("layer") or net.all("layers")
     if not layers and not net.all("input"):
         raise NetdrawError(f"{name}: no layer {{}} or layers {{}} blocks: not a Caffe network definition")
@@ -541,7 +681,7 @@ def _build(net: _Msg, name: str) -> Graph:
     blobs: dict[str, Value] = {}
     modules: dict[str, dict[str, Any]] = {}
     for bname, shape in _input_shapes(net).items():
-        blobs[bname] = g.add_input(bname, shape, "float32", rename=True)
+        blobs[bname] = g.add_input(bname, state.input_shape(bname, shape, True), "float32", rename=True)
     resnet = any(isinstance(lp, _Msg) and "_branch" in str(lp.one("name", "")) and _RESNET.match(str(lp.one("name", "")))
                  for lp in layers)
     for lp in layers:
@@ -551,39 +691,56 @@ def _build(net: _Msg, name: str) -> Graph:
         kind = _V1.get(str(kind), str(kind))
         lname = str(lp.one("name", kind))
         try:
-            _layer(g, lp, kind, lname, name, blobs, modules, warn, resnet)
+            if _included(lp, state):
+                _layer(g, lp, kind, lname, blobs, modules, warn, resnet, state)
         except _Bad as exc:
             raise _Bad(f"layer {_quote(lname)}: {exc}") from None
     used = {id(v) for n in g.nodes for v in n.inputs if v is not None}
     g.outputs = [v for n in g.nodes for v in n.outputs if id(v) not in used]
-    g.meta["source"] = {"format": "caffe", "path": Path(name).name}
+    g.meta["source"] = {"format": "caffe", "path": Path(name).name, "phase": state.phase.lower()}
     g.meta["modules"] = modules
     if warn:
         g.meta["warnings"] = warn
+    if state.notices:
+        g.meta["notices"] = list(dict.fromkeys(state.notices))
     return g
 
 
-def _layer(g: Graph, lp: _Msg, kind: str, lname: str, name: str, blobs: dict[str, Value],
-           modules: dict[str, dict[str, Any]], warn: list[str], resnet: bool) -> None:
-    """Add one layer: a node, an input, or a merge into the layer whose blob it rewrites."""
-    phases = [str(r.one("phase", "")) for r in _messages(lp, "include")]
-    if kind in _SKIP or "TRAIN" in phases or "0" in phases:
+def _layer(g: Graph, lp: _Msg, kind: str, lname: str, blobs: dict[str, Value], modules: dict[str, dict[str, Any]],
+           warn: list[str], resnet: bool, state: _State) -> None:
+    """Add one layer: a node, inputs (a data layer), or a merge into the layer whose blob it rewrites."""
+    if kind == "Silence":
         return
     tops = [str(t) for t in lp.all("top")]
     bottoms = [str(b) for b in lp.all("bottom")]
     if kind == "Input":
         shapes = [tuple(s.ints("dim", minimum=1)) for s in _messages(lp.msg("input_param"), "shape")]
         for i, t in enumerate(tops):
-            blobs[t] = g.add_input(t, shapes[min(i, len(shapes) - 1)] if shapes else None, "float32", rename=True)
+            shape = shapes[min(i, len(shapes) - 1)] if shapes else None
+            blobs[t] = g.add_input(t, state.input_shape(t, shape, True), "float32", rename=True)
         return
-    missing = [b for b in bottoms if b not in blobs]
-    if missing:
-        raise NetdrawError(f"{name}: layer {_quote(lname)} reads blob {_quote(missing[0])}, which no earlier "
-                           "layer writes")
+    if kind in _DATA or (kind == "Python" and not bottoms):
+        given = tops and (tops[0] in state.overrides or (state.first_data and "" in state.overrides))
+        if given or kind == "Python":  # --input gives the data's shape: nothing to guess (a label per sample)
+            first = state.overrides.get(tops[0], state.overrides.get("")) if given else None
+            shapes = [first] + [(first[0],) if first else None] * (len(tops) - 1)
+        else:
+            shapes = _data_shapes(kind, lp, len(tops), state, lname)
+        for i, t in enumerate(tops):
+            blobs[t] = g.add_input(t, state.input_shape(t, shapes[i] if i < len(shapes) else None, i == 0),
+                                   "float32", rename=True)
+        return
+    for b in bottoms:
+        if b not in blobs:  # made by a layer of another phase, or outside the file: an input of unknown shape
+            state.notices.append(f"layer {lname!r} reads blob {b!r}, which no earlier layer writes: drawn as an input")
+            blobs[b] = g.add_input(b, state.input_shape(b, None, False), "float32", rename=True)
     ins = [blobs[b] for b in bottoms]
-    shapes, params, attrs = _infer(kind, lp, [v.shape for v in ins], warn, lname)
-    if tops and tops == bottoms[:len(tops)] and len(tops) == 1 and kind in _IN_PLACE_OK and \
-            ins[0].producer is not None:
+    in_place = bool(tops) and tops == bottoms[:len(tops)]
+    shapes, sizes, attrs = _infer(kind, lp, [v.shape for v in ins], warn, lname, in_place)
+    params, shares = _params(lp, sizes, state, lname)
+    if shares:
+        attrs["shares"] = shares
+    if in_place and len(tops) == 1 and kind in _IN_PLACE_OK and ins[0].producer is not None:
         # in place (relu1 writes conv1's blob): merged into the producer, as Netscope shows it
         node = ins[0].producer
         node.op_type = f"{node.op_type}-{kind}"
@@ -604,12 +761,14 @@ def _layer(g: Graph, lp: _Msg, kind: str, lname: str, name: str, blobs: dict[str
         blobs[t] = v
 
 
-def load(path: Path) -> Graph:
+def load(path: Path, *, phase: str = "test", stages: Sequence[str] = (), inputs: Sequence[str] = ()) -> Graph:
+    """A ``.prototxt`` file (see :func:`from_text` for the options)."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise NetdrawError(f"{path}: cannot read as text ({exc})") from None
-    return from_text(text, str(path))
+    return from_text(text, str(path), phase=phase, stages=stages, inputs=inputs)
 
 
-register("caffe", match=match, load=load, description=".prototxt (Caffe network definition)")
+register("caffe", match=match, load=load, description=".prototxt (Caffe network definition)",
+         options=("phase", "stages", "inputs"))

@@ -54,13 +54,16 @@ def match(path: Path, head: bytes) -> bool:
     return path.suffix.lower() == ".netspec"
 
 
-def load(path: Path) -> Graph:
+def load(path: Path, *, inputs: list[str] | tuple[str, ...] = ()) -> Graph:
+    """A ``.netspec`` file; ``inputs``: one shape ``C[xH[xW]]`` that replaces the ``input`` line's."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise NetdrawError(f"{path}: not a text file") from None
-    return parse(text, name=path.stem, origin=str(path))
+    if len(inputs) > 1:
+        raise NetdrawError(f"{path}: a .netspec network has one input; {len(inputs)} --input given")
+    return parse(text, name=path.stem, origin=str(path), input_shape=str(inputs[0]) if inputs else None)
 
 
 def _opts(words: list[str], allowed: set[str]) -> dict[str, str | int | bool]:
@@ -105,8 +108,12 @@ def _out(size: int, k: int, s: int, p: int) -> int:
     return n
 
 
-def parse(text: str, *, name: str = "netspec", origin: str = "<text>") -> Graph:
-    """The IR of a ``.netspec`` description (see the module docstring)."""
+def parse(text: str, *, name: str = "netspec", origin: str = "<text>", input_shape: str | None = None) -> Graph:
+    """The IR of a ``.netspec`` description (see the module docstring); ``input_shape``
+    (``C[xH[xW]]``) replaces what the ``input`` line says."""
+    if input_shape is not None and not re.fullmatch(r"[0-9]{1,9}(x[0-9]{1,9}){0,2}", input_shape):
+        raise NetdrawError(f"invalid --input {input_shape[:60]!r} for a .netspec network; write it as the input "
+                           "line does: C, CxL or CxHxW, e.g. 3x224x224")
     g = Graph(name)
     g.meta["source"] = {"format": "netspec", "path": origin}
     named: dict[str, Value] = {}
@@ -132,7 +139,7 @@ def parse(text: str, *, name: str = "netspec", origin: str = "<text>") -> Graph:
                     raise _Error("'input' must come first, once")
                 if len(args) != 1 or not re.fullmatch(r"[0-9]+(x[0-9]+){0,2}", args[0]):
                     raise _Error("write the input as C, CxL or CxHxW, e.g. 'input 3x224x224'")
-                dims = [_int(d, "an input size") for d in args[0].split("x")]
+                dims = [_int(d, "an input size") for d in (input_shape or args[0]).split("x")]
                 cur = g.add_input(label or "input", [1, *dims], "float32")
             elif op.startswith("@"):
                 if args:
@@ -269,4 +276,5 @@ def _shape(shape: list[int]) -> str:
     return "×".join(map(str, shape[1:])) or "nothing"
 
 
-register("netspec", match=match, load=load, description=".netspec (a network in a few lines of text)")
+register("netspec", match=match, load=load, description=".netspec (a network in a few lines of text)",
+         options=("inputs",))

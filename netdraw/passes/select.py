@@ -80,13 +80,19 @@ def _bypass(graph: Graph, doomed: set[Node]) -> int:
 
 def hide(graph: Graph, patterns: Iterable[str] | str) -> int:
     """Remove the nodes that match, in place, reconnecting their users to their inputs;
-    returns how many were removed.  A node that alone feeds a graph output stays.  A pattern
-    that matches nothing is an error naming it."""
+    returns how many were removed.  A node that alone feeds a graph output stays.  The outputs a
+    hidden node makes go with it while other outputs remain (``--hide Accuracy`` leaves no
+    ``accuracy`` output behind fed by the scores).  A pattern that matches nothing is an error
+    naming it."""
     sel = Selector(patterns, graph)
     if not sel:
         return 0
     sel.check_used("hide", graph)
-    return _bypass(graph, {n for n in graph.nodes if sel.node(n)})
+    doomed = {n for n in graph.nodes if sel.node(n)}
+    kept = [v for v in graph.outputs if v.producer not in doomed]
+    if kept and len(kept) < len(graph.outputs):
+        graph.outputs = kept
+    return _bypass(graph, doomed)
 
 
 def keep(graph: Graph, patterns: Iterable[str] | str) -> int:

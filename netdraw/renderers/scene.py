@@ -92,6 +92,9 @@ def _attr_text(node: Node) -> str:
             vals = vals[:1]
         sep = "," if key == "perm" else "×"
         parts.append(short + sep.join(str(x) for x in vals))
+    shares = node.attrs.get("shares")
+    if shares:  # weights shared by name with an earlier layer (Caffe's param { name })
+        parts.append("shares " + ", ".join(map(str, shares)))
     return " ".join(parts)
 
 

@@ -268,7 +268,7 @@ def _convolution(kind: str) -> Rule:
             raise _Bad(f"group {group} does not divide num_output {out_c}")
         x = ins[0] if ins else None
         if x is None or len(x) != 4:
-            return [None], 0, attrs
+            return [None], ([out_c] if bias else []), attrs  # the bias does not depend on the input
         n, c, h, w = x
         if c % group:
             raise _Bad(f"group {group} does not divide the {c} input channels")
@@ -320,7 +320,7 @@ def _inner_product(lp: _Msg, ins: list[Shape], tops: int) -> tuple[list[Shape], 
     attrs = {"out_features": out_f}
     x = ins[0] if ins else None
     if x is None:
-        return [None], 0, attrs
+        return [None], ([out_f] if bias else []), attrs  # the bias does not depend on the input
     axis = _axis(p.int("axis", 1), len(x))
     fan_in = math.prod(x[axis:])
     return [(*x[:axis], out_f)], [fan_in * out_f] + ([out_f] if bias else []), attrs

@@ -191,3 +191,11 @@ def test_the_bundled_examples():
     siamese = netdraw.load(ROOT / "examples" / "caffe" / "siamese.prototxt", inputs=["pair_data=64x2x28x28"])
     assert siamese.summary()["params"] == 20 * 25 + 20 + 20 * 12 * 12 * 10 + 10  # one tower's
     assert [v.name for v in siamese.outputs] == ["loss"]
+
+
+def test_an_unknown_input_shape_still_counts_what_does_not_depend_on_it():
+    g = from_text((ROOT / "examples" / "caffe" / "lenet_train_test.prototxt").read_text(), "lenet.prototxt")
+    assert g.inputs[0].shape is None and g.node("conv1").outputs[0].shape is None
+    assert g.summary()["params"] == 20 + 50 + 500 + 10  # the biases; the weights need the input's size
+    assert g.meta["notices"] == ["layer 'mnist': the data's size is not in the file (drawn as ?); give it with "
+                                 "--input 1x3x227x227"]

@@ -92,10 +92,11 @@ def _attr_text(node: Node) -> str:
             vals = vals[:1]
         sep = "," if key == "perm" else "×"
         parts.append(short + sep.join(str(x) for x in vals))
+    text = " ".join(parts)
     shares = node.attrs.get("shares")
     if shares:  # weights shared by name with an earlier layer (Caffe's param { name })
-        parts.append("shares " + ", ".join(map(str, shares)))
-    return " ".join(parts)
+        text = " · ".join(t for t in (text, "shares " + ", ".join(map(str, shares))) if t)
+    return text
 
 
 def _span(first: str, last: str) -> str:

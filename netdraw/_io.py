@@ -15,7 +15,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterator
 
 from netdraw.errors import NetdrawError
 
@@ -58,29 +58,23 @@ def note_read(path: str | os.PathLike[str]) -> None:
 
 
 @contextlib.contextmanager
-def guarding_reads(*paths: str | os.PathLike[str]) -> Iterator[None]:
-    """Within this block, :func:`write_atomic` refuses to replace a file that was read
-    (``paths``, and each :func:`note_read`)."""
-    reads = _Reads()
-    for p in paths:
-        reads.add(p)
-    token = _READS.set(reads)
+def guarding_reads() -> Iterator[None]:
+    """Within this block, :func:`write_atomic` refuses to replace a file that was read (each
+    :func:`note_read`)."""
+    token = _READS.set(_Reads())
     try:
         yield
     finally:
         _READS.reset(token)
 
 
-def check_not_read(*outputs: str | os.PathLike[str], also: Iterable[str | os.PathLike[str]] = ()) -> None:
-    """Raise when an output names a file the command reads (noted so far, or in ``also``)."""
-    extra = _Reads()
-    for p in also:
-        extra.add(p)
+def check_not_read(*outputs: str | os.PathLike[str]) -> None:
+    """Raise when an output names a file the command reads (noted so far)."""
     reads = _READS.get()
+    if reads is None:
+        return
     for out in outputs:
-        if str(out) == "-":
-            continue
-        if extra.holds(out) or (reads is not None and reads.holds(out)):
+        if str(out) != "-" and reads.holds(out):
             raise NetdrawError(f"{out}: refusing to overwrite the input file (netdraw reads it)")
 
 

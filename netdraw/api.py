@@ -1,9 +1,10 @@
 """What the package does, composed: a graph prepared and fitted to the page, drawn by a back end,
 written atomically; options checked against a fixed set.  ``netdraw`` re-exports the public names.
 
-Layers (imports point down only; ``import-linter`` checks it in CI, see pyproject.toml):
-``cli``, ``sphinx``, ``mkdocs`` > ``api``, ``cache`` > ``renderers``, ``exporters`` > ``analysis``
-> ``passes`` > ``frontends`` > ``ir``, ``ops``, ``errors``, ``progress``, ``_io``, ``version``.
+Layers (imports point down only; ``import-linter`` checks it in CI, see pyproject.toml and
+docs/architecture.md): ``cli``, ``sphinx``, ``mkdocs`` > ``cache`` > ``api`` > ``renderers``,
+``exporters`` > ``analysis`` > ``passes`` > ``frontends`` > ``capture`` > ``_io``, ``progress``,
+``options`` > ``ir``, ``ops``, ``records``, ``errors``, ``version``.
 """
 
 from __future__ import annotations
@@ -114,8 +115,8 @@ def trace(model: Any, args: Any = (), kwargs: dict[str, Any] | None = None, *, t
 
 
 def image_prep(image_size: str | None = None, resize: str = "crop", mean: str | None = None,
-                std: str | None = None, pixel_range: str = "1", bgr: bool = False, nhwc: bool = False,
-                grayscale: bool = False, **_: Any) -> ImagePrep:
+               std: str | None = None, pixel_range: str = "1", bgr: bool = False, nhwc: bool = False,
+               grayscale: bool = False, **_: Any) -> ImagePrep:
     """The :class:`~netdraw.frontends.images.ImagePrep` of the CLI's image options, as words
     (``--image-size 224``, ``--mean 0.5``...; other options are ignored)."""
     kw: dict[str, Any] = dict(size=parse_size(image_size) if image_size else None, resize=resize,
@@ -127,10 +128,9 @@ def image_prep(image_size: str | None = None, resize: str = "crop", mean: str | 
     return ImagePrep(**kw)
 
 
-def load_options(inputs: tuple[str, ...], kwargs: tuple[str, ...], capture: str | None,
-                      mode: str | None, device: str | None, trust: bool,
-                      thumbnails: dict[str, Any] | None = None, locations: bool = False, phase: str | None = None,
-                      stages: tuple[str, ...] = (), **img: Any) -> dict[str, Any]:
+def load_options(inputs: tuple[str, ...], kwargs: tuple[str, ...], capture: str | None, mode: str | None,
+                 device: str | None, trust: bool, thumbnails: dict[str, Any] | None = None, locations: bool = False,
+                 phase: str | None = None, stages: tuple[str, ...] = (), **img: Any) -> dict[str, Any]:
     """:func:`load`'s keyword options from the CLI's source options as words (``--input``,
     ``--kwarg NAME=SPEC``, ``--capture``...), shared by the CLI, the Sphinx directive and the
     MkDocs hook."""

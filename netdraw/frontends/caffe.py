@@ -546,17 +546,20 @@ class _State:
         self.shared: dict[str, str] = {}  # param name -> the layer that owns it
         self.notices: list[str] = []
 
+    def given(self, blob: str, data: bool) -> tuple | None:
+        """The ``--input`` shape for ``blob`` (or, for the first data blob, the unnamed one), if any."""
+        if blob in self.overrides:
+            return self.overrides[blob]
+        return self.overrides.get("") if data and self.first_data else None
+
     def input_shape(self, blob: str, shape: tuple | None, data: bool) -> tuple | None:
-        """``blob``'s shape: an ``--input`` for it (or, for the first data blob, the unnamed one) wins."""
+        """``blob``'s shape: an ``--input`` for it (see :meth:`given`) wins over ``shape``."""
+        override = self.given(blob, data)
         if blob in self.overrides:
             self.overridden.add(blob)
-            return self.overrides[blob]
-        if data and self.first_data and "" in self.overrides:
+        elif data:
             self.first_data = False
-            return self.overrides[""]
-        if data:
-            self.first_data = False
-        return shape
+        return shape if override is None else override
 
 
 def _input_overrides(inputs: Sequence[str]) -> dict[str, tuple[int, ...]]:
@@ -720,10 +723,9 @@ def _layer(g: Graph, lp: _Msg, kind: str, lname: str, blobs: dict[str, Value], m
             blobs[t] = g.add_input(t, state.input_shape(t, shape, True), "float32", rename=True)
         return
     if kind in _DATA or (kind == "Python" and not bottoms):
-        given = tops and (tops[0] in state.overrides or (state.first_data and "" in state.overrides))
-        if given or kind == "Python":  # --input gives the data's shape: nothing to guess (a label per sample)
-            first = state.overrides.get(tops[0], state.overrides.get("")) if given else None
-            shapes = [first] + [(first[0],) if first else None] * (len(tops) - 1)
+        first = state.given(tops[0], True) if tops else None
+        if first is not None or kind == "Python":  # --input gives the data's shape: nothing to guess
+            shapes = [first] + [(first[0],) if first else None] * (len(tops) - 1)  # a label per sample
         else:
             shapes = _data_shapes(kind, lp, len(tops), state, lname)
         for i, t in enumerate(tops):

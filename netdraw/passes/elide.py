@@ -44,18 +44,20 @@ def elide(graph: Graph, max_nodes: int) -> Graph:
     hidden_before = sum(_count(n) for n in drawn)
     g = graph
     for step in (_parallel, _chains, _runs):
-        groups = step(g, _drawn(g), max_nodes)
+        groups = step(g, drawn, max_nodes)
         if groups:
             g = _apply(g, groups)
-        if len(_drawn(g)) <= max_nodes:
+            drawn = _drawn(g)
+        if len(drawn) <= max_nodes:
             break
     if step is _runs:
         # a sequence of runs reads no better than its ends: "… 9,400 ops …" between them
-        groups = _chains(g, _drawn(g), 0, ends=_CHAIN_ENDS)
+        groups = _chains(g, drawn, 0, ends=_CHAIN_ENDS)
         if groups:
             g = _apply(g, groups)
+            drawn = _drawn(g)
     if g is not graph:
-        g.meta["elided"] = {"nodes": hidden_before - sum(_count(n) for n in _drawn(g) if "elide" not in n.meta)}
+        g.meta["elided"] = {"nodes": hidden_before - sum(_count(n) for n in drawn if "elide" not in n.meta)}
     return g
 
 

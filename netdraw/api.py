@@ -35,15 +35,19 @@ from netdraw.renderers.dot import DEFAULT_LABEL, parse_label, thumbnail_ids, to_
 from netdraw.renderers.thumbs import embed_svg
 from netdraw.renderers.mermaid import to_mermaid
 from netdraw.renderers.notebook import inline_svg
+from netdraw.renderers.html import page_data, to_html
+from netdraw.renderers.summary import add_desc
+from netdraw.renderers.summary import describe as _describe
+from netdraw.passes.explore import explore
 
 __all__ = ["load", "trace", "load_options", "image_prep", "FORMATS", "RENDERERS", "OPTIONS", "DEFAULT_MAX_WIDTH",
            "DEFAULT_LAYOUT_TIMEOUT", "render",
            "render_bytes", "render_files", "format_for", "parse_depth", "prepare", "check_options", "choose_level",
-           "json_width", "draw", "repr_svg", "svg_size", "write_atomic", "write_with_files", "images_folder"]
+           "json_width", "draw", "repr_svg", "repr_html", "html_page", "describe", "svg_size", "write_atomic", "write_with_files", "images_folder"]
 
 
 _SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid",
-             ".mermaid": "mermaid", ".tex": "tex", ".json": "json"}
+             ".mermaid": "mermaid", ".tex": "tex", ".json": "json", ".html": "html", ".htm": "html"}
 
 
 #: every option ``render`` takes, with its default (see :func:`netdraw.passes.pipeline.prepare`
@@ -236,6 +240,8 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
             return source_tex.encode("utf-8"), files
         step(f"compiling with {opts['latex']}")
         return compile_pdf(source_tex, program=opts["latex"], files=files)[0], {}
+    if fmt == "html":
+        return html_page(graph, **options).encode("utf-8"), {}
     drawn, source, svg = _fit(graph, opts)
     if fmt == "mermaid":
         return to_mermaid(drawn, rankdir=opts["rankdir"], theme=opts["theme"],
@@ -245,13 +251,58 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
     if svg is None:
         step(f"laying out {len(drawn.nodes):,} nodes")
         svg = _engine.layout(source, "svg", engine=opts["engine"], timeout=opts["layout_timeout"])
-    thumbs = thumbnail_ids(drawn, thumbnails=opts["thumbnails"])
-    if thumbs:  # the images go into the SVG as data URIs
-        svg = embed_svg(svg, thumbs, cmap=opts["cmap"])
+    svg = _finish_svg(graph, drawn, svg, opts)
     # PNG and PDF are converted from the SVG: the layout that was measured, whatever the engine
     if fmt != "svg":
         step(f"converting to {fmt.upper()}")
     return (svg if fmt == "svg" else _engine.convert_svg(svg, fmt)), {}
+
+
+def _finish_svg(graph: Graph, drawn: Graph, svg: bytes, opts: dict[str, Any]) -> bytes:
+    """The laid-out SVG with its thumbnails (as data URIs) and the model's one-line description."""
+    thumbs = thumbnail_ids(drawn, thumbnails=opts["thumbnails"])
+    if thumbs:
+        svg = embed_svg(svg, thumbs, cmap=opts["cmap"])
+    return add_desc(svg, describe(graph))
+
+
+def describe(graph: Graph) -> str:
+    """The model in one sentence (``netdraw inspect --describe``; alt text of every SVG and page)."""
+    return _describe(graph)
+
+
+def html_page(graph: Graph, *, fragment: bool = False, runtime: str | None = None, view_id: str = "netdraw-view",
+              **options: Any) -> str:
+    """The interactive view of ``graph`` (:mod:`netdraw.renderers.html`): a self-contained page,
+    or with ``fragment`` a ``<div>`` to put in another page (``runtime``: the URL of the runtime
+    file written once beside docs pages, :func:`netdraw.renderers.html.runtime_js`).  It opens on
+    the diagram :func:`render` draws with the same options."""
+    options.pop("format", None)
+    opts = check_options(options)
+    drawn, source, svg = _fit(graph, opts)
+    step("writing the interactive view")
+    x = explore(graph, **{k: opts[k] for k in PREPARE_OPTIONS})
+    summary = describe(graph)
+    data = page_data(x, drawn, theme=opts["theme"], rankdir=opts["rankdir"], label=opts["label"],
+                     thumbnails=opts["thumbnails"], cmap=opts["cmap"], summary=summary,
+                     source=graph.meta.get("source", {}).get("path"))
+    if svg is None:
+        svg = _engine.layout(source, "svg", engine=opts["engine"], timeout=opts["layout_timeout"])
+    static = inline_svg(_finish_svg(graph, drawn, svg, opts))
+    return to_html(data, static_svg=static, runtime=runtime, fragment=fragment, view_id=view_id)
+
+
+def repr_html(graph: Graph) -> str:
+    """The interactive view for Jupyter: the static SVG first, replaced by the view where the
+    notebook runs scripts (GitHub's notebook view strips them and keeps the SVG)."""
+    return html_page(graph, fragment=True, view_id=f"netdraw-{_next_view()}")
+
+
+_views = itertools.count(1)
+
+
+def _next_view() -> int:
+    return next(_views)
 
 
 def _tikz(graph: Graph, opts: dict[str, Any], standalone: bool, images: str | None) -> tuple[str, dict[str, bytes]]:
@@ -384,3 +435,4 @@ def repr_svg(graph: Graph) -> str:
 
 # Jupyter shows a Graph inline (the IR itself imports nothing of netdraw's, so the hook is set here)
 Graph._repr_svg_ = repr_svg  # type: ignore[attr-defined]
+Graph._repr_html_ = repr_html  # type: ignore[attr-defined]

@@ -21,7 +21,7 @@ __all__ = ["Option", "RENDER", "BY_NAME", "DOC_KEYS", "FORMATS", "RENDERERS", "E
            "DEFAULT_MAX_NODES", "DEFAULT_MAX_WIDTH", "DEFAULT_LAYOUT_TIMEOUT", "click_options", "sphinx_spec",
            "from_words"]
 
-FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "tex", "json")
+FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "tex", "json", "html")
 RENDERERS = ("graphviz", "tikz")
 ENGINES = ("auto", "native", "wasm")
 RANKDIRS = ("TB", "LR", "BT", "RL")

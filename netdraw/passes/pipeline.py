@@ -18,7 +18,7 @@ from netdraw.passes.roll import roll as roll_pass
 from netdraw.passes.select import Selector, hide as hide_pass, keep as keep_pass
 from netdraw.passes.thumbnails import attach as attach_thumbnails, has_activations
 
-__all__ = ["prepare", "candidates", "parse_depth", "PREPARE_OPTIONS", "MAX_DRAWN"]
+__all__ = ["prepare", "candidates", "selected", "check_prepare", "parse_depth", "PREPARE_OPTIONS", "MAX_DRAWN"]
 
 #: at an explicit depth, a diagram draws at most this many nodes: beyond it, chains and runs of
 #: ops are elided (see :mod:`netdraw.passes.elide`), since Graphviz would take minutes
@@ -66,7 +66,8 @@ def _patterns(name: str, value: Iterable[str] | str | None) -> list[str]:
     return out
 
 
-def _check(options: dict[str, Any]) -> dict[str, Any]:
+def check_prepare(options: dict[str, Any]) -> dict[str, Any]:
+    """The options of :func:`prepare` checked (one-line errors) and completed with defaults."""
     unknown = sorted(set(options) - set(PREPARE_OPTIONS))
     if unknown:
         raise NetdrawError(f"unknown option {unknown[0]!r}; valid: {', '.join(PREPARE_OPTIONS)}")
@@ -103,16 +104,10 @@ def candidates(graph: Graph, **options: Any) -> Iterator[Graph]:
 
     Each graph's ``meta["collapse"]`` records ``{"depth", "auto"}``.
     """
-    opts = _check(options)
+    opts = check_prepare(options)
     depth = opts["depth"]
     step(f"preparing the diagram ({len(graph.nodes):,} ops)")
-    g = graph.copy()
-    mark_leaves(g)
-    count_flops(g)
-    if opts["keep"]:
-        keep_pass(g, opts["keep"])
-    if opts["hide"]:
-        hide_pass(g, opts["hide"])
+    g = selected(graph, opts)
     fold_pass(g, opts["fold"])
     if opts["roll"]:
         roll_pass(g)
@@ -139,6 +134,19 @@ def candidates(graph: Graph, **options: Any) -> Iterator[Graph]:
         if has_activations(out):
             attach_thumbnails(out)
         yield out
+
+
+def selected(graph: Graph, opts: dict[str, Any]) -> Graph:
+    """Steps 1-2 of :func:`candidates` on a copy of ``graph`` (``opts`` checked by
+    :func:`check_prepare`): leaves marked, MACs counted, ``keep`` and ``hide`` applied."""
+    g = graph.copy()
+    mark_leaves(g)
+    count_flops(g)
+    if opts["keep"]:
+        keep_pass(g, opts["keep"])
+    if opts["hide"]:
+        hide_pass(g, opts["hide"])
+    return g
 
 
 def prepare(graph: Graph, **options: Any) -> Graph:

@@ -65,9 +65,12 @@ class _Block:
         self.ext = list(ext)
 
 
-def roll(graph: Graph, *, min_repeats: int = MIN_REPEATS) -> list[dict[str, Any]]:
+def roll(graph: Graph, *, min_repeats: int = MIN_REPEATS, twins: dict[str, str] | None = None
+         ) -> list[dict[str, Any]]:
     """Roll every run of identical chained sibling modules, in place (see the module docstring);
-    returns the ``meta["roll"]`` entries it added."""
+    returns the ``meta["roll"]`` entries it added.  ``twins``, when given, receives for each
+    removed node the name of the node of the kept block it stands for (an interactive view
+    unrolls and rolls runs itself)."""
     modules = graph.meta.setdefault("modules", {})
     members: dict[tuple[str, ...], list[Node]] = {}
     for n in graph.nodes:
@@ -84,7 +87,7 @@ def roll(graph: Graph, *, min_repeats: int = MIN_REPEATS) -> list[dict[str, Any]
                   for k in children.get(parent, ())]
         runs = _runs(blocks, min_repeats)
         for run in runs:
-            added.append(_roll_run(graph, run, modules))
+            added.append(_roll_run(graph, run, modules, twins))
         rolled_away = {b.key for run in runs for b in run[1:]}
         pending.extend(reversed([b.key for b in blocks if b.key not in rolled_away]))
     graph.meta.setdefault("roll", []).extend(added)
@@ -121,8 +124,11 @@ def _follows(run: list[_Block], b: _Block) -> bool:
     return chained
 
 
-def _roll_run(graph: Graph, run: list[_Block], modules: dict) -> dict[str, Any]:
+def _roll_run(graph: Graph, run: list[_Block], modules: dict, twins: dict[str, str] | None) -> dict[str, Any]:
     first = run[0]
+    if twins is not None:
+        for b in run[1:]:
+            twins.update((n.name, t.name) for n, t in zip(b.nodes, first.nodes))
     removed = [n for b in run[1:] for n in b.nodes]
     removed_set = set(removed)
     for b in run[1:]:

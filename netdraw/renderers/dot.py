@@ -12,7 +12,42 @@ from netdraw.renderers.scene import (DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, Box,
 from netdraw.renderers.theme import THEMES, Theme
 from netdraw.renderers.thumbs import PAD, display_size
 
-__all__ = ["to_dot", "thumbnail_ids", "RANKDIRS", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label", "format_count", "shape_text"]
+__all__ = ["to_dot", "thumbnail_ids", "header", "node_attrs", "cluster_attrs", "stub_attrs", "STUB_EDGE", "room", "RANKDIRS", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label", "format_count", "shape_text"]
+
+
+def header(name: str, theme: Theme, rankdir: str) -> list[str]:
+    """The first lines of a diagram's DOT source: its name and the graph, node and edge defaults."""
+    t = theme
+    return [f"digraph {dot_id(name)} {{",
+            f'\tgraph [rankdir={rankdir}, bgcolor="{t.background}", fontname="{t.font}", fontsize=10, '
+            f'fontcolor="{t.text}", nodesep=0.25, ranksep=0.3, outputorder=edgesfirst, labeljust=l];',
+            f'\tnode [shape=box, style="rounded,filled", fontname="{t.font}", fontsize=10, '
+            f'fontcolor="{t.text}", margin="0.12,0.05", height=0.3, penwidth=1.2];',
+            f'\tedge [fontname="{t.font}", fontsize=8, fontcolor="{t.muted}", color="{t.edge}", '
+            f'arrowsize=0.6, penwidth=0.9];']
+
+
+def node_attrs(lines: Sequence[str], category: str, theme: Theme, extra: str = "") -> str:
+    """The attribute list of a box: its label and its category's colours (``extra``: more
+    attributes, each starting with ``, ``)."""
+    s = theme.styles[category]
+    return f'[label={dot_label(*lines)}, fillcolor="{s.fill}", color="{s.border}"{extra}]'
+
+
+def cluster_attrs(title: str, theme: Theme) -> str:
+    """The attribute statements of a module's cluster."""
+    return (f'label={dot_label(title)}; style="rounded,filled"; color="{theme.cluster_border}"; '
+            f'fillcolor="{theme.cluster_fill}"; fontsize=9; margin=8;')
+
+
+def stub_attrs(lines: Sequence[str], theme: Theme) -> str:
+    """The attribute list of a stub (``from rotary_emb``) standing for a far-away source."""
+    return (f'[label={dot_label(*lines)}, shape=plaintext, style="", fontsize=8, '
+            f'fontcolor="{theme.muted}", height=0.2, margin=0]')
+
+
+#: the attributes of the one dashed edge from a stub
+STUB_EDGE = "[style=dashed, arrowsize=0.5]"
 
 
 class _Writer:
@@ -22,39 +57,28 @@ class _Writer:
         self.rankdir = rankdir
         self.lines: list[str] = []
 
-    def style(self, cat: str, extra: str = "") -> str:
-        s = self.t.styles[cat]
-        return f'fillcolor="{s.fill}", color="{s.border}"{extra}'
-
     def box(self, b: Box, ind: str) -> None:
         extra = ", peripheries=2" if b.subgraphs else ""
         if ind == "\t" and b.kind == "node":  # keep the main chain straight (in clusters, dot 2.43 rejects groups)
             extra += ", group=main"
         extra += _room(b)
-        self.lines.append(f"{ind}{dot_id(b.id)} [label={dot_label(*b.lines)}, {self.style(b.category, extra)}];")
+        self.lines.append(f"{ind}{dot_id(b.id)} {node_attrs(b.lines, b.category, self.t, extra)};")
 
     def emit(self) -> str:
         t = self.t
         add = self.lines.append
-        add(f"digraph {dot_id(self.s.name)} {{")
-        add(f'\tgraph [rankdir={self.rankdir}, bgcolor="{t.background}", fontname="{t.font}", fontsize=10, '
-            f'fontcolor="{t.text}", nodesep=0.25, ranksep=0.3, outputorder=edgesfirst, labeljust=l];')
-        add(f'\tnode [shape=box, style="rounded,filled", fontname="{t.font}", fontsize=10, '
-            f'fontcolor="{t.text}", margin="0.12,0.05", height=0.3, penwidth=1.2];')
-        add(f'\tedge [fontname="{t.font}", fontsize=8, fontcolor="{t.muted}", color="{t.edge}", '
-            f'arrowsize=0.6, penwidth=0.9];')
+        self.lines.extend(header(self.s.name, t, self.rankdir))
         for b in self.s.inputs:
-            add(f"\t{dot_id(b.id)} [label={dot_label(*b.lines)}, {self.style('input', _room(b))}];")
+            add(f"\t{dot_id(b.id)} {node_attrs(b.lines, 'input', t, _room(b))};")
         self.cluster_body(self.s.root, "\t")
         for b in self.s.outputs:
-            add(f"\t{dot_id(b.id)} [label={dot_label(*b.lines)}, {self.style('output')}];")
+            add(f"\t{dot_id(b.id)} {node_attrs(b.lines, 'output', t)};")
         stubs = {b.id: b for b in self.s.stubs}
         for e in self.s.edges:
             if e.stub:
                 b = stubs[e.src]
-                add(f'\t{dot_id(b.id)} [label={dot_label(*b.lines)}, shape=plaintext, style="", fontsize=8, '
-                    f'fontcolor="{t.muted}", height=0.2, margin=0];')
-                add(f"\t{dot_id(e.src)} -> {dot_id(e.dst)} [style=dashed, arrowsize=0.5];")
+                add(f"\t{dot_id(b.id)} {stub_attrs(b.lines, t)};")
+                add(f"\t{dot_id(e.src)} -> {dot_id(e.dst)} {STUB_EDGE};")
                 continue
             attr = f" [label={dot_label(e.label)}]" if e.label else ""
             add(f"\t{dot_id(e.src)} -> {dot_id(e.dst)}{attr};")
@@ -66,20 +90,22 @@ class _Writer:
             self.box(b, ind)
         for child in c.children:
             self.lines.append(f"{ind}subgraph {dot_id(child.id)} {{")
-            self.lines.append(f'{ind}\tlabel={dot_label(child.title)}; style="rounded,filled"; '
-                              f'color="{self.t.cluster_border}"; fillcolor="{self.t.cluster_fill}"; '
-                              f'fontsize=9; margin=8;')
+            self.lines.append(f"{ind}\t{cluster_attrs(child.title, self.t)}")
             self.cluster_body(child, ind + "\t")
             self.lines.append(f"{ind}}}")
 
 
 def _room(b: Box) -> str:
+    return room(b.lines, b.thumbnail)
+
+
+def room(lines: Sequence[str], thumbnail: dict | None) -> str:
     """Node attributes that leave room for a thumbnail under the label (text at the top);
     :func:`netdraw.renderers.thumbs.embed_svg` puts the image there."""
-    if not b.thumbnail:
+    if not thumbnail:
         return ""
-    w, h = display_size(b.thumbnail)
-    text_h = 12.0 * len(b.lines) + 2 * 3.6  # 10 pt lines and the node's vertical margin
+    w, h = display_size(thumbnail)
+    text_h = 12.0 * len(lines) + 2 * 3.6  # 10 pt lines and the node's vertical margin
     return (f", labelloc=t, height={(text_h + h + 2 * PAD) / 72:.3f}, "
             f"width={(w + 2 * PAD + 8.64) / 72:.3f}")
 

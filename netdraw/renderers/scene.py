@@ -18,7 +18,8 @@ from netdraw.options import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS
 from netdraw.passes.collapse import visible_nodes
 from netdraw.renderers.escape import shorten
 
-__all__ = ["Scene", "Box", "Cluster", "Edge", "build_scene", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label",
+__all__ = ["Scene", "Box", "Cluster", "Edge", "build_scene", "module_title", "cluster_title", "count_lines",
+           "group_lines", "module_category", "node_lines", "io_lines", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label",
            "format_count", "shape_text", "base_op", "FANOUT_LIMIT", "RANKDIRS"]
 
 #: what a node label can show: ``name`` the module's name as its title (else its class),
@@ -108,6 +109,63 @@ def _span(first: str, last: str) -> str:
     return f"{first}–{last[cut:]}"
 
 
+def module_title(scope: tuple[str, ...], mtype: str | None, repeat: dict | None = None) -> tuple[str, str]:
+    """(name, type) for a module: ``layer.0–11`` and ``BertLayer ×12`` when ``repeat`` (the roll
+    pass's ``{"count", "last"}`` record) says it stands for a run."""
+    name = scope[-1]
+    tname = (mtype or "").rsplit(".", 1)[-1]
+    if repeat:
+        name = _span(name, repeat["last"])
+        tname = f"{tname} ×{repeat['count']}" if tname else f"×{repeat['count']}"
+    return name, tname
+
+
+def cluster_title(scope: tuple[str, ...], mtype: str | None, repeat: dict | None = None) -> str:
+    """The title of a module drawn as a box around its contents: ``layer.0–11 · BertLayer ×12``."""
+    name, tname = module_title(scope, mtype, repeat)
+    return shorten(name) + (" · " + shorten(tname) if tname else "")
+
+
+def count_lines(fields: set[str] | tuple[str, ...], params: int, flops: int | None, each: bool) -> list[str]:
+    """``23.5M params`` and ``4.1B MACs`` lines as the label fields ask (``each``: per block)."""
+    lines = []
+    suffix = " each" if each else ""
+    if "params" in fields and params:
+        lines.append(f"{format_count(params)} params{suffix}")
+    if "flops" in fields and flops:
+        lines.append(f"{format_count(flops)} MACs{suffix}")
+    return lines
+
+
+def group_lines(fields: set[str] | tuple[str, ...], scope: tuple[str, ...], mtype: str | None, params: int,
+                flops: int | None, repeat: dict | None, *, op_type: str | None = None, name: str | None = None
+                ) -> list[str]:
+    """The label of a module drawn as one node (``params``/``flops``: per block when ``repeat``)."""
+    title_name, tname = module_title(scope, mtype, repeat)
+    if name is not None:
+        title_name, tname = name, ""
+    if not tname and mtype:
+        tname = op_type or ""
+    sub: list[str] = []
+    if "name" in fields or not tname:
+        title = title_name
+        if "type" in fields and tname:
+            sub.append(tname)
+    else:
+        title = tname
+    lines = [shorten(title)]
+    if sub:
+        lines.append(shorten(" · ".join(sub), limit=48))
+    return lines + count_lines(fields, params, flops, repeat is not None)
+
+
+def module_category(mtype: str | None) -> str:
+    """The colour category of a module drawn as one node: its type's (a collapsed Conv2d keeps
+    conv colours), else ``module``."""
+    cat = category((mtype or "Module").rsplit(".", 1)[-1])
+    return "module" if cat == "other" else cat
+
+
 @dataclass
 class Box:
     """One drawn node: an op, a collapsed module, a graph input or output, or a stub."""
@@ -163,12 +221,12 @@ class Scene:
 
 
 class _Builder:
-    def __init__(self, graph: Graph, label: tuple[str, ...], thumbnails: bool = True) -> None:
+    def __init__(self, graph: Graph, label: tuple[str, ...], thumbnails: bool = True, visible: bool = True) -> None:
         self.g = graph
         self.thumbnails = thumbnails
         self.fields = set(label)
         self.modules = graph.meta.get("modules", {})
-        self.visible = visible_nodes(graph)
+        self.visible = visible_nodes(graph) if visible else []
         self.visible_set = set(self.visible)
         self.titles: dict[str, str] = {}
 
@@ -190,23 +248,10 @@ class _Builder:
 
     def module_title(self, scope: tuple[str, ...], mtype: str | None) -> tuple[str, str]:
         """(name, type) for a module: ``layer.0–11`` and ``BertLayer ×12`` when rolled."""
-        name = scope[-1]
-        rep = self.repeat(scope)
-        tname = (mtype or "").rsplit(".", 1)[-1]
-        if rep:
-            name = _span(name, rep["last"])
-            tname = f"{tname} ×{rep['count']}" if tname else f"×{rep['count']}"
-        return name, tname
+        return module_title(scope, mtype, self.repeat(scope))
 
     def counts(self, n: Node, each: bool) -> list[str]:
-        lines = []
-        suffix = " each" if each else ""
-        if "params" in self.fields and n.params:
-            lines.append(f"{format_count(n.params)} params{suffix}")
-        flops = n.meta.get("flops")
-        if "flops" in self.fields and flops:
-            lines.append(f"{format_count(flops)} MACs{suffix}")
-        return lines
+        return count_lines(self.fields, n.params, n.meta.get("flops"), each)
 
     def node_lines(self, n: Node, module: tuple[str, ...] | None = None) -> list[str]:
         """``module``: the scope of a one-op module drawn as this node instead of as a cluster."""
@@ -217,16 +262,11 @@ class _Builder:
         sub: list[str] = []
         each = False
         if group:
-            name, tname = self.module_title(n.scope, group.get("type")) if n.scope else (n.name, "")
-            each = self.repeat(n.scope) is not None
-            if not tname:
-                tname = n.op_type if group.get("type") else ""
-            if "name" in f or not tname:
-                title = name
-                if "type" in f and tname:
-                    sub.append(tname)
-            else:
-                title = tname
+            if not n.scope:
+                return group_lines(f, (n.name,), group.get("type"), n.params, n.meta.get("flops"), None,
+                                   op_type=n.op_type, name=n.name) + self.subgraph_lines(n)
+            return group_lines(f, n.scope, group.get("type"), n.params, n.meta.get("flops"), self.repeat(n.scope),
+                               op_type=n.op_type) + self.subgraph_lines(n)
         else:
             title = n.op_type  # its module is the cluster around it
             attrs = _attr_text(n) if "type" in f else ""
@@ -249,9 +289,11 @@ class _Builder:
         if sub:
             lines.append(shorten(" · ".join(sub), limit=48))
         lines.extend(self.counts(n, each))
-        for k, s in n.subgraphs.items():
-            lines.append(shorten(f"{k}: {sum(1 for _ in s.walk())} ops", limit=48))
-        return lines
+        return lines + self.subgraph_lines(n)
+
+    @staticmethod
+    def subgraph_lines(n: Node) -> list[str]:
+        return [shorten(f"{k}: {sum(1 for _ in s.walk())} ops", limit=48) for k, s in n.subgraphs.items()]
 
     def elided_lines(self, n: Node, elided: dict[str, Any]) -> list[str]:
         """A node standing for many ops (see :mod:`netdraw.passes.elide`): ``… 9,950 ops …`` and
@@ -265,7 +307,8 @@ class _Builder:
             lines = [f"… {count:,} ops …", shorten(shown, limit=48)]
         return lines + self.counts(n, False)
 
-    def io_lines(self, kind: str, v: Value) -> list[str]:
+    @staticmethod
+    def io_lines(kind: str, v: Value) -> list[str]:
         lines = [f"{kind}: {shorten(v.name, limit=30)}"]
         st = shape_text(v)
         if st:
@@ -305,11 +348,8 @@ class _Builder:
         return Scene(self.g.name, inputs, root, outputs, stubs, edges)
 
     def cluster(self, path: tuple[str, ...], tree: dict) -> Cluster:
-        if path:
-            name, tname = self.module_title(path, self.modules.get("/".join(path), {}).get("type"))
-            title = shorten(name) + (" · " + shorten(tname) if tname else "")
-        else:
-            title = ""
+        title = cluster_title(path, self.modules.get("/".join(path), {}).get("type"), self.repeat(path)) \
+            if path else ""
         c = Cluster("cluster:" + "/".join(path), title)
         c.boxes.extend(self.box(n) for n in tree[path]["nodes"])
         for child in tree[path]["children"]:
@@ -369,3 +409,15 @@ def build_scene(graph: Graph, *, label: str | Sequence[str] = DEFAULT_LABEL, thu
     """The scene of an (already prepared) graph; ``thumbnails``: boxes carry the activation
     thumbnails the graph has."""
     return _Builder(graph, parse_label(label), thumbnails).build()
+
+
+def node_lines(graph: Graph, node: Node, *, label: str | Sequence[str] = DEFAULT_LABEL,
+               module: tuple[str, ...] | None = None) -> list[str]:
+    """The label lines of ``node`` of ``graph`` as a diagram draws it (``module``: the scope of a
+    one-op module drawn as this node)."""
+    return _Builder(graph, parse_label(label), False, visible=False).node_lines(node, module)
+
+
+def io_lines(kind: str, value: Value) -> list[str]:
+    """The label lines of a graph input or output box (``kind``: input or output)."""
+    return _Builder.io_lines(kind, value)

@@ -189,10 +189,17 @@ def _check_options(options: dict[str, Any]) -> None:
 @main.command()
 @click.argument("source")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--describe", is_flag=True,
+              help="Print the model in one sentence (its parts, parameters, inputs and outputs), as alt text.")
 @source_options
-def inspect(source: str, as_json: bool, **src: Any) -> None:
+def inspect(source: str, as_json: bool, describe: bool, **src: Any) -> None:
     """Print a summary of the model in SOURCE: nodes, parameters, ops, inputs and outputs."""
     graph = _load_source(source, **src)
+    if describe:
+        from netdraw.api import describe as sentence
+
+        click.echo(sentence(graph))
+        return
     summary = graph.summary()
     if as_json:
         click.echo(json.dumps(summary, indent=2))

@@ -16,7 +16,7 @@ const browser = await puppeteer.launch({
   headless: true,
   args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage", "--no-proxy-server"],
 });
-const out = { results: [], errors: [], requests: [] };
+const out = { results: [], errors: [], requests: [], dialogs: [] };
 try {
   const page = await browser.newPage();
   await page.setViewport({ width: 1400, height: 1000 });
@@ -30,6 +30,7 @@ try {
   });
   page.on("console", (msg) => { if (msg.type() === "error" || msg.type() === "warning") out.errors.push(msg.text()); });
   page.on("pageerror", (err) => out.errors.push(String(err)));
+  page.on("dialog", async (d) => { out.dialogs.push(d.message()); await d.dismiss(); });
   const t0 = Date.now();
   await page.goto(url + (process.env.HASH || ""), { waitUntil: "load", timeout: 60000 });
   try {
@@ -54,7 +55,7 @@ try {
         out.results.push(step.shot);
       } else if (step.key !== undefined) {
         const [sel, key] = step.key;
-        if (sel) await page.focus(sel);
+        if (sel) await page.evaluate((s) => document.querySelector(s).focus(), sel);
         await page.keyboard.press(key);
         out.results.push(await page.evaluate(async () => {
           await window.__netdrawIdle();

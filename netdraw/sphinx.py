@@ -14,6 +14,10 @@ In a page::
        :caption: ResNet-18, stages collapsed.
        :alt: ResNet-18 architecture
 
+:format: html embeds the interactive view (open and close modules, search, details) in HTML
+builders; its runtime (the viewer and the Graphviz WebAssembly, ~0.55 MB) is written once to
+``_static/netdraw-view.js``.  Other builders get the figure as usual.
+
 :renderer: tikz gives the LaTeX builder the TikZ figure (compiled with pdflatex, ``:style:`` boxes
 or graph) and HTML builders the Graphviz SVG.
 
@@ -64,7 +68,7 @@ class NetdrawDirective(SphinxDirective):
         # the render options (depth, max-nodes, fold, no-roll, hide, ...), declared in netdraw.options:
         # lists separated by spaces or commas, fold rules by ';'
         **sphinx_spec(directives),
-        "format": lambda a: directives.choice(a, ("svg", "png")),
+        "format": lambda a: directives.choice(a, ("svg", "png", "html")),
         "mode": lambda a: directives.choice(a, MODES),
         "device": lambda a: directives.choice(a, DEVICES),
         "caption": directives.unchanged,
@@ -75,6 +79,8 @@ class NetdrawDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         source = self.arguments[0]
         try:
+            if self.options.get("format") == "html" and _STATE["format"] == "html":
+                return [nodes.raw("", self._interactive(source), format="html")]
             path = self._render(source)
         except Exception as exc:  # any failure, the model's own code included: one line, named
             reason = " ".join(str(exc).split()) or type(exc).__name__
@@ -114,9 +120,35 @@ class NetdrawDirective(SphinxDirective):
             self.env.note_dependency(found)
         return source
 
+    def _interactive(self, source: str) -> str:
+        from netdraw.api import html_page
+        from netdraw.renderers.html import RUNTIME_NAME
+
+        graph, options = self._graph(source)
+        depth = self.env.docname.count("/")
+        _STATE["interactive"] += 1
+        serial = self.env.new_serialno("netdraw")
+        return html_page(graph, fragment=True, runtime="../" * depth + "_static/" + RUNTIME_NAME,
+                         view_id=f"netdraw-view-{serial}", **options)
+
     def _render(self, source: str) -> Path:
-        from netdraw.api import load, load_options
         from netdraw.cache import render_cached
+
+        o = self.options
+        graph, options = self._graph(source)
+        fmt = "pdf" if _STATE["format"] == "latex" else o.get("format", "svg")
+        if fmt == "html":  # a builder that is not HTML: the figure
+            fmt = "svg"
+        if o.get("renderer") == "tikz" and fmt == "pdf":  # the LaTeX builder gets the TikZ figure
+            options.update(renderer="tikz", style=o.get("style", "auto"))
+        folder = Path(_STATE["doctreedir"]) / "netdraw"
+        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.rsplit("/", 1)[-1])[:60]
+        path, hit = render_cached(graph, folder, stem, fmt, **options)
+        _STATE["cached" if hit else "rendered"] += 1
+        return path
+
+    def _graph(self, source: str) -> tuple[Any, dict[str, Any]]:
+        from netdraw.api import load, load_options
 
         o = self.options
         resolved = self._source(source)
@@ -137,14 +169,7 @@ class NetdrawDirective(SphinxDirective):
             if not opt.docs or key not in o or opt.name in ("renderer", "style"):
                 continue
             options[opt.name] = (not opt.default) if opt.kind == "flag" else from_words(opt.name, str(o[key]))
-        fmt = "pdf" if _STATE["format"] == "latex" else o.get("format", "svg")
-        if o.get("renderer") == "tikz" and fmt == "pdf":  # the LaTeX builder gets the TikZ figure
-            options.update(renderer="tikz", style=o.get("style", "auto"))
-        folder = Path(_STATE["doctreedir"]) / "netdraw"
-        stem = re.sub(r"[^A-Za-z0-9_.-]+", "_", source.rsplit("/", 1)[-1])[:60]
-        path, hit = render_cached(graph, folder, stem, fmt, **options)
-        _STATE["cached" if hit else "rendered"] += 1
-        return path
+        return graph, options
 
 
 def _module_file(dotted: str) -> str | None:
@@ -156,12 +181,25 @@ def _module_file(dotted: str) -> str | None:
 
 
 #: what the directive needs from the application, set when the builder starts
-_STATE: dict[str, Any] = {"format": "html", "doctreedir": ".", "confdir": ".", "rendered": 0, "cached": 0}
+_STATE: dict[str, Any] = {"format": "html", "doctreedir": ".", "confdir": ".", "rendered": 0, "cached": 0,
+                          "interactive": 0}
 
 
 def _start(app: Sphinx) -> None:
     _STATE.update(format=app.builder.format, doctreedir=str(app.doctreedir), confdir=str(app.confdir),
-                  rendered=0, cached=0)
+                  rendered=0, cached=0, interactive=0)
+
+
+def _runtime(app: Sphinx, exception: BaseException | None) -> None:
+    """Write the interactive views' runtime once, beside the pages (``_static``)."""
+    if exception is not None or app.builder.format != "html" or not _STATE["interactive"]:
+        return
+    from netdraw.api import write_atomic
+    from netdraw.renderers.html import RUNTIME_NAME, runtime_js
+
+    static = Path(app.outdir) / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    write_atomic(static / RUNTIME_NAME, runtime_js().encode("utf-8"))
 
 
 def _report(app: Sphinx, exception: BaseException | None) -> None:
@@ -174,6 +212,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("netdraw_default_options", {}, "env", [dict])
     app.add_directive("netdraw", NetdrawDirective)
     app.connect("builder-inited", _start)
+    app.connect("build-finished", _runtime)
     app.connect("build-finished", _report)
     from netdraw.version import __version__
 

@@ -20,14 +20,17 @@ from tests.netronjs import chromium, install
 DRIVER = Path(__file__).resolve().parent / "renderers" / "htmljs" / "drive.mjs"
 
 
-def drive(page: Path, steps: list[dict[str, Any]], *, hash: str = "") -> dict[str, Any]:
-    """Open ``page`` in headless Chromium and run ``steps`` (see ``drive.mjs``)."""
+def drive(page: Path, steps: list[dict[str, Any]], *, hash: str = "", allow: Path | None = None) -> dict[str, Any]:
+    """Open ``page`` in headless Chromium and run ``steps`` (see ``drive.mjs``); ``allow``: a
+    folder whose files the page may load (a docs site's runtime), every other request is refused
+    and reported."""
     folder = install()
     shutil.copy(DRIVER, folder / "drive.mjs")
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
         json.dump(steps, fh)
     try:
-        env = {**os.environ, "CHROMIUM": chromium() or "chromium", "HASH": hash}
+        env = {**os.environ, "CHROMIUM": chromium() or "chromium", "HASH": hash,
+               "ALLOW_FILES": Path(allow).resolve().as_uri() + "/" if allow else ""}
         r = subprocess.run(["node", str(folder / "drive.mjs"), str(Path(page).resolve()), fh.name],
                            capture_output=True, text=True, timeout=300, cwd=folder, env=env)
     finally:

@@ -131,3 +131,36 @@ def test_the_docs_gallery_builds_without_warnings(tmp_path):
     assert alts == ["LeNet-5", "ResNet-50 stages", "U-Net", "BERT-base", "GPT-2", "ViT-Base", "ResNet-18 from ONNX"]
     bert = next((tmp_path / "html" / "_images").glob("gallery_models_bert_base-*.svg")).read_text()
     assert "layer.0–11 · BertLayer ×12" in bert
+
+
+def test_html_format_embeds_the_interactive_view_and_writes_its_runtime_once(tmp_path):
+    from netdraw.renderers.html import runtime_js
+
+    src = _docs(tmp_path)
+    (src / "index.rst").write_text(".. toctree::\n\n   sub/views\n")
+    (src / "sub").mkdir()
+    (src / "sub" / "views.rst").write_text("Views\n=====\n\n.. netdraw:: ../models.py:mlp\n   :input: 1x8\n"
+                                          "   :format: html\n\n.. netdraw:: ../resnet18.onnx\n   :format: html\n")
+    code, warnings = _build(src, tmp_path / "html")
+    assert code == 0 and warnings == ""
+    html = (tmp_path / "html" / "sub" / "views.html").read_text()
+    assert html.count('<div class="netdraw-view"') == 2
+    assert html.count('<script src="../_static/netdraw-view.js"></script>') == 2 and "WASM_B64" not in html
+    assert (tmp_path / "html" / "_static" / "netdraw-view.js").read_text() == runtime_js()
+    assert re.findall(r'id="(netdraw-view-\d+)"', html) == ["netdraw-view-0", "netdraw-view-1"]
+
+
+@pytest.mark.chromium
+def test_the_docs_page_views_work_in_chromium(tmp_path):
+    from tests.htmljs import drive
+
+    src = _docs(tmp_path)
+    (src / "index.rst").write_text("Views\n=====\n\n.. netdraw:: models.py:mlp\n   :input: 1x8\n   :depth: max\n"
+                                   "   :format: html\n\n.. netdraw:: resnet18.onnx\n   :format: html\n")
+    assert _build(src, tmp_path / "html")[0] == 0
+    out = drive(tmp_path / "html" / "index.html", [
+        {"js": "await window.__netdrawIdle(); return netdrawViews.map(v => v.visible().length)"},
+        {"js": "await netdrawViews[1].collapse('layer1'); return netdrawViews[1].visible().includes('layer1')"},
+    ], allow=tmp_path / "html")
+    assert out["errors"] == [] and out["requests"] == []
+    assert out["results"][0][0] == 2 + 1 + 1 and out["results"][0][1] > 20 and out["results"][1] is True

@@ -24,7 +24,8 @@ try {
   await page.setRequestInterception(true);
   page.on("request", (req) => {
     const u = req.url();
-    if (u === url || u.startsWith(url + "#") || u.startsWith("data:") || u.startsWith("blob:")) return req.continue();
+    const local = process.env.ALLOW_FILES && u.startsWith(process.env.ALLOW_FILES);
+    if (u === url || u.startsWith(url + "#") || u.startsWith("data:") || u.startsWith("blob:") || local) return req.continue();
     out.requests.push(u);
     req.abort();
   });

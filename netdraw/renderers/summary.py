@@ -55,7 +55,7 @@ def _type(info: dict, scope: tuple[str, ...]) -> str:
 
 
 def _blocks(info: dict, children: dict, scope: tuple[str, ...]) -> str:
-    """``BertLayer ×12``: at ``scope`` or one level under it, the first module most of whose
+    """``BertLayer ×12``: at ``scope`` or one level under it, the first module two thirds of whose
     submodules (two or more) are of one type; empty when there is none."""
     for s in [scope, *children.get(scope, ())]:
         kids = list(children.get(s, ()))
@@ -63,7 +63,7 @@ def _blocks(info: dict, children: dict, scope: tuple[str, ...]) -> str:
         if not types:
             continue
         tname, many = types.most_common(1)[0]
-        if tname and many >= 2 and 2 * many >= len(kids):
+        if tname and many >= 2 and 3 * many >= 2 * len(kids):
             return f"{tname} ×{many}"
     return ""
 

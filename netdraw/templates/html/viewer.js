@@ -390,7 +390,14 @@
       dl.appendChild(el("dt", "", name)); dl.appendChild(el("dd", "", String(value)));
     }
     function tensors(title, list) {
-      var vals = list.filter(function (v) { return v >= 0; });
+      var vals = list.filter(function (v) { return v >= 0 && d.values[v].k !== "param"; });
+      var weights = list.filter(function (v) { return v >= 0 && d.values[v].k === "param"; });
+      if (weights.length && title === "inputs") {
+        box.appendChild(el("h4", "", "weights"));
+        var wl = el("ul", "nd-tensors");
+        weights.forEach(function (v) { var val = d.values[v]; wl.appendChild(el("li", "", val.n + (val.s ? ": " + val.s : ""))); });
+        box.appendChild(wl);
+      }
       if (!vals.length) return;
       box.appendChild(el("h4", "", title));
       var ul = el("ul", "nd-tensors");
@@ -904,6 +911,7 @@
       expand: function (p) { return view.expand(p); },
       collapse: function (p) { return view.collapse(p); },
       visible: function () { return view.visible(); },
+      modules: function () { return view.d.modules.map(function (m) { return m.p; }); },
       search: function (t) { return view.search(t); },
       select: function (p) { var t = view.find(p); view.select(t ? view.rep(view.canon(t.index)) : null); },
       reset: function () { return view.reset(); },

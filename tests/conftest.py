@@ -30,6 +30,7 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(config, items):
     for marker, exe, why in (("dot", "dot", "native Graphviz `dot` is not on PATH"),
                              ("chromium", "chromium", "Debian's chromium is not on PATH (.ci/setup installs it)"),
+                             ("firefox", "firefox", "Firefox is not on PATH (.ci/setup installs firefox-esr)"),
                              ("tex", "pdflatex", "pdflatex is not on PATH (.ci/setup installs TeX Live)")):
         if shutil.which(exe) is None:
             skip = pytest.mark.skip(reason=why)

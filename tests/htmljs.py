@@ -20,7 +20,12 @@ from tests.netronjs import chromium, install
 DRIVER = Path(__file__).resolve().parent / "renderers" / "htmljs" / "drive.mjs"
 
 
-def drive(page: Path, steps: list[dict[str, Any]], *, hash: str = "", allow: Path | None = None) -> dict[str, Any]:
+def firefox() -> str | None:
+    return shutil.which("firefox-esr") or shutil.which("firefox")
+
+
+def drive(page: Path, steps: list[dict[str, Any]], *, hash: str = "", allow: Path | None = None,
+          browser: str = "chromium") -> dict[str, Any]:
     """Open ``page`` in headless Chromium and run ``steps`` (see ``drive.mjs``); ``allow``: a
     folder whose files the page may load (a docs site's runtime), every other request is refused
     and reported."""
@@ -30,7 +35,8 @@ def drive(page: Path, steps: list[dict[str, Any]], *, hash: str = "", allow: Pat
         json.dump(steps, fh)
     try:
         env = {**os.environ, "CHROMIUM": chromium() or "chromium", "HASH": hash,
-               "ALLOW_FILES": Path(allow).resolve().as_uri() + "/" if allow else ""}
+               "ALLOW_FILES": Path(allow).resolve().as_uri() + "/" if allow else "",
+               "FIREFOX": (firefox() or "firefox") if browser == "firefox" else ""}
         r = subprocess.run(["node", str(folder / "drive.mjs"), str(Path(page).resolve()), fh.name],
                            capture_output=True, text=True, timeout=300, cwd=folder, env=env)
     finally:

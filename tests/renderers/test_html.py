@@ -155,12 +155,12 @@ def test_notebook_html_keeps_the_static_svg():
 
 
 # ------------------------------------------------------------------ the page in Chromium
-def _drive(tmp_path, graph, steps, *, hash="", name="page.html"):
+def _drive(tmp_path, graph, steps, *, hash="", name="page.html", browser="chromium"):
     from tests.htmljs import drive
 
     path = tmp_path / name
     path.write_text(html_page(graph), encoding="utf-8")
-    out = drive(path, steps, hash=hash)
+    out = drive(path, steps, hash=hash, browser=browser)
     assert out["errors"] == [] and out["requests"] == [] and out["dialogs"] == []
     return out["results"]
 
@@ -251,6 +251,19 @@ def test_hostile_names_in_the_browser(tmp_path):
     assert r[3] == 2  # the page's own two scripts, no injected script or image
 
 
+@pytest.mark.transformers
+def test_describe_a_transformer():
+    import transformers as tf
+
+    cfg = tf.BertConfig(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=128,
+                        vocab_size=1000)
+    ids = torch.zeros(1, 16, dtype=torch.long)
+    g = netdraw.trace(tf.BertModel(cfg), kwargs={"input_ids": ids, "attention_mask": torch.ones_like(ids)})
+    assert describe(g) == ("BertModel: embeddings, encoder (BertLayer ×4), pooler; 235.1K parameters; 119 ops; "
+                           "inputs input_ids int64 1×16, attention_mask int64 1×16 → "
+                           "last_hidden_state 1×16×64, pooler_output 1×64")
+
+
 @pytest.mark.chromium
 @pytest.mark.transformers
 def test_transformer_page_rolls_and_unrolls(tmp_path):
@@ -273,3 +286,16 @@ def test_transformer_page_rolls_and_unrolls(tmp_path):
     assert {"encoder.layer.1", "encoder.layer.2", "encoder.layer.3"} <= set(r[2])   # all four blocks
     assert not {"encoder.layer.1", "encoder.layer.3"} & set(r[3][0]) and "encoder.layer.0" in r[3][0]
     assert "×4" in r[3][1]
+
+
+@pytest.mark.firefox
+def test_the_page_works_in_firefox(tmp_path):
+    g = _resnet50()
+    static = _static_nodes(render_bytes(g, "svg"))
+    r = _drive(tmp_path, g, [
+        {"js": "return netdraw.visible().length"},
+        {"js": "await netdraw.collapse('layer1'); return netdraw.visible().includes('layer1')"},
+        {"click": 'g.node[data-path="layer1"] > text'},
+        {"js": "return (await netdraw.search('downsample')).length"},
+    ], browser="firefox")
+    assert r[0] == static and r[1] is True and "layer1" not in r[2] and "fold:layer1/0/add" in r[2] and r[3] == 20

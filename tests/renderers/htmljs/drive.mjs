@@ -11,11 +11,11 @@ import { pathToFileURL } from "node:url";
 
 const [, , file, stepsFile] = process.argv;
 const steps = JSON.parse(fs.readFileSync(stepsFile, "utf8"));
-const browser = await puppeteer.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage", "--no-proxy-server"],
-});
+const firefox = !!process.env.FIREFOX;
+const browser = await puppeteer.launch(firefox
+  ? { browser: "firefox", executablePath: process.env.FIREFOX, headless: true }
+  : { executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage", "--no-proxy-server"] });
 const out = { results: [], errors: [], requests: [], dialogs: [] };
 try {
   const page = await browser.newPage();
@@ -46,10 +46,11 @@ try {
       if (step.js !== undefined) {
         out.results.push(await page.evaluate(`(async () => { ${step.js} })()`));
       } else if (step.click !== undefined) {
+        const before = await page.evaluate(() => window.netdraw.stats().layouts);
         await page.click(step.click);
-        await page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
-        await page.evaluate(() => window.netdrawViews[0] && window.netdraw.visible && new Promise((r) => setTimeout(r, 50)));
-        await page.waitForFunction(() => true);
+        // a click that changes the view lays it out again: wait for that (events may be delivered late)
+        await page.waitForFunction((n) => window.netdraw.stats().layouts > n, { timeout: 3000, polling: 20 }, before)
+          .catch(() => {});
         out.results.push(await page.evaluate(async () => { await window.__netdrawIdle(); return window.netdraw.visible(); }));
       } else if (step.shot !== undefined) {
         await page.screenshot({ path: step.shot, fullPage: true });

@@ -134,7 +134,8 @@ def image_prep(image_size: str | None = None, resize: str = "crop", mean: str | 
 
 def load_options(inputs: tuple[str, ...], kwargs: tuple[str, ...], capture: str | None, mode: str | None,
                  device: str | None, trust: bool, thumbnails: dict[str, Any] | None = None, locations: bool = False,
-                 phase: str | None = None, stages: tuple[str, ...] = (), **img: Any) -> dict[str, Any]:
+                 phase: str | None = None, stages: tuple[str, ...] = (), head: str | None = None,
+                 **img: Any) -> dict[str, Any]:
     """:func:`load`'s keyword options from the CLI's source options as words (``--input``,
     ``--kwarg NAME=SPEC``, ``--capture``...), shared by the CLI, the Sphinx directive and the
     MkDocs hook."""
@@ -163,6 +164,8 @@ def load_options(inputs: tuple[str, ...], kwargs: tuple[str, ...], capture: str 
         options["trust"] = True
     if phase is not None:
         options["phase"] = phase
+    if head is not None:
+        options["head"] = head
     if stages:
         options["stages"] = list(stages)
     return options

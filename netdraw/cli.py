@@ -18,7 +18,7 @@ from netdraw.api import format_for, image_prep, images_folder, load, load_option
 from netdraw.errors import NetdrawError, first_line
 from netdraw.frontends.images import ImagePrep
 from netdraw.ir import format_shape
-from netdraw.options import CAPTURES, DEVICES, FORMATS, MODES, PHASES, RANKS, RENDER, TOKENS, click_options
+from netdraw.options import CAPTURES, DEVICES, FORMATS, HEADS, MODES, PHASES, RANKS, RENDER, TOKENS, click_options
 from netdraw.passes.fold import parse_rules
 from netdraw.progress import reporting
 from netdraw.renderers.dot import format_count, parse_label
@@ -82,6 +82,9 @@ def source_options(f):
                      help="Record the run eagerly (default) or through torch.export.")(f)
     f = click.option("--kwarg", "kwargs", multiple=True, metavar="NAME=SPEC",
                      help="A keyword input, e.g. input_ids=1x16:int64.")(f)
+    f = click.option("--head", type=click.Choice(HEADS), default=None,
+                     help="A config or model folder: build the model with this task head (default: the "
+                          "config's architectures, else the base model).")(f)
     f = image_options(f)
     f = click.option("--stage", "stages", multiple=True, metavar="NAME",
                      help="Caffe: a stage of the net state (include/exclude rules with stage/not_stage).")(f)
@@ -202,9 +205,31 @@ def inspect(source: str, as_json: bool, describe: bool, **src: Any) -> None:
         return
     summary = graph.summary()
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        if graph.meta.get("checkpoint"):
+            summary["checkpoint"] = graph.meta["checkpoint"]
+        click.echo(json.dumps(summary, indent=2, default=str))
         return
     click.echo(_table(graph.name, graph.meta, summary))
+
+
+def _checkpoint_lines(c: dict[str, Any]) -> list[str]:
+    lines = [f"file     {c['format']}: {c['tensors']:,} tensors, {c['params']:,} parameters"]
+    for dtype, d in c["dtypes"].items():
+        size = f", {_bytes(d['bytes'])}" if d.get("bytes") else ""
+        lines.append(f"  {dtype:<14} {d['tensors']:>6,} tensors {d['params']:>16,} params{size}")
+    for label in ("missing", "unexpected", "mismatched"):
+        if c.get(label):
+            lines.append(f"{label:<8} {len(c[label]):,}: " + ", ".join(c[label][:5]) + (" …" if len(c[label]) > 5 else ""))
+    for k, v in list(c["metadata"].items())[:40]:
+        lines.append(f"meta     {k} = {v}")
+    return lines
+
+
+def _bytes(n: int) -> str:
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("KB", 10**3)):
+        if n >= size:
+            return f"{n / size:.2f} {unit}"
+    return f"{n} B"
 
 
 def _table(name: str, meta: dict[str, Any], s: dict[str, Any]) -> str:
@@ -227,6 +252,8 @@ def _table(name: str, meta: dict[str, Any], s: dict[str, Any]) -> str:
     width = max((len(k) for k in s["ops"]), default=0)
     for op, count in sorted(s["ops"].items(), key=lambda kv: (-kv[1], kv[0])):
         lines.append(f"  {op:<{width}} {count}")
+    if meta.get("checkpoint"):
+        lines.extend(_checkpoint_lines(meta["checkpoint"]))
     for w in meta.get("warnings", []):
         lines.append(f"warning  {w}")
     return "\n".join(lines)

@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 
 from netdraw.errors import NetdrawError
 
-__all__ = ["Option", "RENDER", "BY_NAME", "DOC_KEYS", "FORMATS", "RENDERERS", "ENGINES", "RANKDIRS", "THEME_NAMES",
+__all__ = ["HEADS", "Option", "RENDER", "BY_NAME", "DOC_KEYS", "FORMATS", "RENDERERS", "ENGINES", "RANKDIRS", "THEME_NAMES",
            "STYLES", "LATEX", "LABEL_FIELDS", "DEFAULT_LABEL", "RANKS", "TOKENS", "CAPTURES", "MODES", "DEVICES", "PHASES",
            "DEFAULT_MAX_NODES", "DEFAULT_MAX_WIDTH", "DEFAULT_LAYOUT_TIMEOUT", "click_options", "sphinx_spec",
            "from_words"]
@@ -36,6 +36,9 @@ CAPTURES = ("eager", "export")
 MODES = ("auto", "meta", "fake", "real")
 DEVICES = ("cpu", "meta")
 PHASES = ("test", "train")  # Caffe's
+#: task heads a model built from a config can get (netdraw.frontends.hf)
+HEADS = ("base", "causal-lm", "masked-lm", "seq2seq-lm", "seq-cls", "token-cls", "qa", "image-cls",
+         "speech-seq2seq")
 
 #: the node budget of ``depth="auto"``
 DEFAULT_MAX_NODES = 60

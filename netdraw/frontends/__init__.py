@@ -50,7 +50,8 @@ def _load_builtin() -> None:
     global _BUILTIN_LOADED
     if not _BUILTIN_LOADED:
         _BUILTIN_LOADED = True
-        from netdraw.frontends import caffe, irjson, netspec, onnx, pytorch_source  # noqa: F401  (register themselves)
+        from netdraw.frontends import (caffe, checkpoint, hf, irjson, netspec, onnx,  # noqa: F401  (register
+                                       pytorch_source)                               # themselves)
 
 
 def _call(fe: Frontend, source: Any, options: dict[str, Any]) -> Graph:
@@ -69,7 +70,10 @@ def find(source: str | os.PathLike[str]) -> Frontend:
     if not path.exists():
         raise NetdrawError(f"{path}: no such file")
     if path.is_dir():
-        raise NetdrawError(f"{path}: is a directory, not a model file")
+        for fe in frontends():  # a model folder (config.json and its checkpoint)
+            if fe.match(path, b""):
+                return fe
+        raise NetdrawError(f"{path}: is a directory with no config.json, not a model")
     note_read(path)
     step(f"reading {path.name}")
     try:

@@ -285,12 +285,36 @@ def _load(source: str, *, inputs: Sequence[Any] = (), kwargs: dict[str, Any] | N
         g = from_exported(load_exported(path, trust=trust), path.stem)
         g.meta["source"]["path"] = path.name
         return g, None, (), {}
+    if path.suffix.lower() in (".pt", ".pth") and path.is_file():
+        state = _state_dict_graph(path, inputs, kwargs, trust)
+        if state is not None:
+            return state, None, (), {}
     model, args, kw = _build(source, inputs=inputs, kwargs=kwargs, device=device, trust=trust, image=image)
     if isinstance(model, torch.jit.ScriptModule):
         return _script_graph(model, args, kw, path), None, args, kw
     g = trace(model, args, kw, capture=capture, mode=mode, locations=locations and capture == "eager")
     g.meta["source"]["path"] = source
     return g, model, args, kw
+
+
+def _state_dict_graph(path: Path, inputs: Sequence[Any], kwargs: dict[str, Any] | None, trust: bool) -> Graph | None:
+    """A ``.pt``/``.pth`` state_dict as a checkpoint (:mod:`netdraw.frontends.checkpoint`); None when
+    the file is something else (TorchScript, a pickled module)."""
+    from netdraw.frontends.checkpoint import load_checkpoint, read_state_dict
+
+    if any(n.endswith("/constants.pkl") or "/code/" in n for n in _zip_names(path)):
+        return None
+    try:
+        read_state_dict(path)
+    except NetdrawError:
+        return None
+    if inputs:
+        raise NetdrawError(f"{path}: holds tensors (a state_dict), not a model to run; --input does not apply "
+                           "(with a config.json beside it, give inputs as --kwarg)")
+    options: dict[str, Any] = {"trust": trust} if trust else {}
+    if kwargs:
+        options["kwargs"] = kwargs
+    return load_checkpoint(path, **options)
 
 
 def _script_graph(model: Any, args: tuple, kwargs: dict, path: Path) -> Graph:

@@ -27,6 +27,7 @@ module collapsed around a rolled run counts its parameters and FLOPs ×N.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from netdraw.ir import Graph, Node, Value, scope_key, top_node
@@ -86,6 +87,10 @@ def roll(graph: Graph, *, min_repeats: int = MIN_REPEATS, twins: dict[str, str] 
         blocks = [_Block(k, members[k], modules.get(scope_key(k), {}).get("type"))
                   for k in children.get(parent, ())]
         runs = _runs(blocks, min_repeats)
+        if graph.meta.get("structure"):
+            # a checkpoint's structure chains every module in file order: only numbered blocks
+            # (layers.0, layers.1...) are repeats there, not q_proj beside k_proj
+            runs = [r for r in runs if _numbered(r)]
         for run in runs:
             added.append(_roll_run(graph, run, modules, twins))
         rolled_away = {b.key for run in runs for b in run[1:]}
@@ -107,6 +112,11 @@ def _runs(blocks: list[_Block], min_repeats: int) -> list[list[_Block]]:
     if len(run) >= min_repeats:
         runs.append(run)
     return runs
+
+
+def _numbered(run: list[_Block]) -> bool:
+    stems = {re.sub(r"\d+$", "#", b.key[-1]) for b in run}
+    return len(stems) == 1 and next(iter(stems)).endswith("#")
 
 
 def _follows(run: list[_Block], b: _Block) -> bool:

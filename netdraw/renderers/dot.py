@@ -12,14 +12,16 @@ from netdraw.renderers.scene import (DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, Box,
 from netdraw.renderers.theme import THEMES, Theme
 from netdraw.renderers.thumbs import PAD, display_size
 
-__all__ = ["to_dot", "thumbnail_ids", "header", "node_attrs", "cluster_attrs", "stub_attrs", "STUB_EDGE", "room", "RANKDIRS", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label", "format_count", "shape_text"]
+__all__ = ["to_dot", "thumbnail_ids", "header", "node_attrs", "cluster_attrs", "stub_attrs", "STUB_EDGE", "HIDDEN_EDGE", "room", "RANKDIRS", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label", "format_count", "shape_text"]
 
 
-def header(name: str, theme: Theme, rankdir: str) -> list[str]:
-    """The first lines of a diagram's DOT source: its name and the graph, node and edge defaults."""
+def header(name: str, theme: Theme, rankdir: str, title: str = "") -> list[str]:
+    """The first lines of a diagram's DOT source: its name and the graph, node and edge defaults
+    (``title``: a line drawn above the diagram)."""
     t = theme
+    label = f", label={dot_label(title)}, labelloc=t, fontsize=11" if title else ", fontsize=10"
     return [f"digraph {dot_id(name)} {{",
-            f'\tgraph [rankdir={rankdir}, bgcolor="{t.background}", fontname="{t.font}", fontsize=10, '
+            f'\tgraph [rankdir={rankdir}, bgcolor="{t.background}", fontname="{t.font}"{label}, '
             f'fontcolor="{t.text}", nodesep=0.25, ranksep=0.3, outputorder=edgesfirst, labeljust=l];',
             f'\tnode [shape=box, style="rounded,filled", fontname="{t.font}", fontsize=10, '
             f'fontcolor="{t.text}", margin="0.12,0.05", height=0.3, penwidth=1.2];',
@@ -48,6 +50,8 @@ def stub_attrs(lines: Sequence[str], theme: Theme) -> str:
 
 #: the attributes of the one dashed edge from a stub
 STUB_EDGE = "[style=dashed, arrowsize=0.5]"
+#: an order link of a structure diagram: placed like an edge, never drawn
+HIDDEN_EDGE = "[style=invis]"
 
 
 class _Writer:
@@ -67,7 +71,7 @@ class _Writer:
     def emit(self) -> str:
         t = self.t
         add = self.lines.append
-        self.lines.extend(header(self.s.name, t, self.rankdir))
+        self.lines.extend(header(self.s.name, t, self.rankdir, self.s.title))
         for b in self.s.inputs:
             add(f"\t{dot_id(b.id)} {node_attrs(b.lines, 'input', t, _room(b))};")
         self.cluster_body(self.s.root, "\t")
@@ -79,6 +83,9 @@ class _Writer:
                 b = stubs[e.src]
                 add(f"\t{dot_id(b.id)} {stub_attrs(b.lines, t)};")
                 add(f"\t{dot_id(e.src)} -> {dot_id(e.dst)} {STUB_EDGE};")
+                continue
+            if e.hidden:
+                add(f"\t{dot_id(e.src)} -> {dot_id(e.dst)} {HIDDEN_EDGE};")
                 continue
             attr = f" [label={dot_label(e.label)}]" if e.label else ""
             add(f"\t{dot_id(e.src)} -> {dot_id(e.dst)}{attr};")

@@ -30,9 +30,9 @@ from netdraw.ir import Graph, Node, Value
 from netdraw.ops import category
 from netdraw.passes.explore import Exploration, initially_open
 from netdraw.passes.thumbnails import attach as attach_thumbnails, has_activations
-from netdraw.renderers.dot import STUB_EDGE, cluster_attrs, header, node_attrs, room, stub_attrs
+from netdraw.renderers.dot import HIDDEN_EDGE, STUB_EDGE, cluster_attrs, header, node_attrs, room, stub_attrs
 from netdraw.renderers.escape import dot_label, shorten
-from netdraw.renderers.scene import (DEFAULT_LABEL, RANKDIRS, base_op, cluster_title, group_lines, io_lines,
+from netdraw.renderers.scene import (DEFAULT_LABEL, RANKDIRS, STRUCTURE_TITLE, base_op, cluster_title, group_lines, io_lines,
                                      module_category, node_lines, parse_label, shape_text)
 from netdraw.renderers.theme import THEMES
 from netdraw.renderers.thumbs import CMAP, data_uri, display_size
@@ -213,7 +213,8 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
         "summary": summary,
         "source": Path(source).name if source else None,
         "shapes": "shape" in show,
-        "dot": {"head": "\n".join(header(g.name, t, rankdir)), "stubEdge": STUB_EDGE},
+        "dot": {"head": "\n".join(header(g.name, t, rankdir, STRUCTURE_TITLE.format(
+            name=g.meta.get("source", {}).get("path") or g.name) if g.meta.get("structure") else "")), "stubEdge": STUB_EDGE, "hiddenEdge": HIDDEN_EDGE},
         "rankdir": rankdir,
         "ops": ops, "values": vals, "modules": modules, "folds": folds,
         "runs": [{"m": r.modules, "count": r.count} for r in x.runs],
@@ -234,6 +235,8 @@ def _value(v: Value, op_index: dict[Node, int]) -> dict[str, Any]:
         e["sh"] = [d if isinstance(d, (int, str)) or d is None else str(d) for d in v.shape]
     if v.producer is not None and v.producer in op_index:
         e["p"] = op_index[v.producer]
+    if v.meta.get("order"):  # a structure diagram's order link: laid out, never drawn
+        e["ord"] = 1
     return e
 
 

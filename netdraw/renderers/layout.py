@@ -113,6 +113,8 @@ def place(scene: Scene, laid: dict[str, Any]) -> Placed:
         if len(points) < 4:
             continue
         se = by_ends.get((names[e["tail"]], names[e["head"]]))
+        if se is not None and se.hidden:
+            continue  # placed by Graphviz, never drawn
         text = se.label if se else ""
         edges.append(PlacedEdge(points[:1 + 3 * ((len(points) - 1) // 3)], end, text,
                                 _xy(e["lp"]) if text and "lp" in e else None, bool(se and se.stub)))

@@ -60,6 +60,9 @@ def to_mermaid(graph: Graph, *, rankdir: str = "TB", theme: str = "paper",
         w.used.add("stub")
         w.lines.append(f"  {_id(b.id)}[{_label(b.lines)}]:::stub")
     for e in scene.edges:
+        if e.hidden:  # an order link of a structure diagram: Mermaid's invisible link
+            w.lines.append(f"  {_id(e.src)} ~~~ {_id(e.dst)}")
+            continue
         arrow = "-.->" if e.stub else "-->"
         text = f'|{_label([e.label])}|' if e.label else ""
         w.lines.append(f"  {_id(e.src)} {arrow}{text} {_id(e.dst)}")

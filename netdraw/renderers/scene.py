@@ -19,7 +19,7 @@ from netdraw.passes.collapse import visible_nodes
 from netdraw.renderers.escape import shorten
 
 __all__ = ["Scene", "Box", "Cluster", "Edge", "build_scene", "module_title", "cluster_title", "count_lines",
-           "group_lines", "module_category", "node_lines", "io_lines", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label",
+           "group_lines", "module_category", "node_lines", "io_lines", "STRUCTURE_TITLE", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label",
            "format_count", "shape_text", "base_op", "FANOUT_LIMIT", "RANKDIRS"]
 
 #: what a node label can show: ``name`` the module's name as its title (else its class),
@@ -34,6 +34,10 @@ FANOUT_LIMIT = 8
 #: clusters nest at most this deep; ops of deeper modules sit in the deepest drawn one (Graphviz
 #: slows to a crawl on hundreds of nested clusters, and no reader follows them)
 MAX_NESTING = 24
+
+
+#: the title of a checkpoint's structure diagram (netdraw.frontends.checkpoint)
+STRUCTURE_TITLE = "{name}: structure — modules and their tensors, no dataflow"
 
 
 def parse_label(label: str | Sequence[str]) -> tuple[str, ...]:
@@ -94,6 +98,12 @@ def _attr_text(node: Node) -> str:
         sep = "," if key == "perm" else "×"
         parts.append(short + sep.join(str(x) for x in vals))
     text = " ".join(parts)
+    dtypes = node.meta.get("dtypes")
+    if dtypes and set(dtypes) != {"float32"}:  # a checkpoint's storage types (bfloat16, q4_k...)
+        text = " · ".join(t for t in (text, "/".join(dtypes)) if t)
+    mark = node.attrs.get("checkpoint")
+    if mark:  # a checkpoint's tensor missing or of another shape (netdraw.frontends.hf)
+        text = " · ".join(t for t in (text, f"checkpoint: {mark}") if t)
     shares = node.attrs.get("shares")
     if shares:  # weights shared by name with an earlier layer (Caffe's param { name })
         text = " · ".join(t for t in (text, "shares " + ", ".join(map(str, shares))) if t)
@@ -196,6 +206,8 @@ class Edge:
     dst: str
     label: str = ""
     stub: bool = False         # dst is a stub box standing for a far-away source
+    hidden: bool = False       # an order link of a structure diagram (Value.meta["order"]): not dataflow,
+                               # kept only so the layout reads in file order; drawn invisibly
 
 
 @dataclass
@@ -206,6 +218,7 @@ class Scene:
     outputs: list[Box]
     stubs: list[Box]
     edges: list[Edge]
+    title: str = ""            # drawn above the diagram (a checkpoint's structure says so)
 
     def boxes(self) -> list[Box]:
         """Every box, in drawing order."""
@@ -345,7 +358,9 @@ class _Builder:
                    for i, v in enumerate(self.g.outputs)]
         stubs: list[Box] = []
         edges = self.edges(stubs)
-        return Scene(self.g.name, inputs, root, outputs, stubs, edges)
+        title = STRUCTURE_TITLE.format(name=self.g.meta.get("source", {}).get("path") or self.g.name) \
+            if self.g.meta.get("structure") else ""
+        return Scene(self.g.name, inputs, root, outputs, stubs, edges, title)
 
     def cluster(self, path: tuple[str, ...], tree: dict) -> Cluster:
         title = cluster_title(path, self.modules.get("/".join(path), {}).get("type"), self.repeat(path)) \
@@ -373,6 +388,7 @@ class _Builder:
     def edges(self, stubs: list[Box]) -> list[Edge]:
         # (source id, destination id) -> labels, in order; parallel edges become one
         pairs: dict[tuple[str, str], list[str]] = {}
+        hidden: list[Edge] = []
         for n in self.visible:
             seen: set[int] = set()
             for v in n.inputs:
@@ -380,7 +396,9 @@ class _Builder:
                     continue
                 seen.add(id(v))
                 src = self.source(v)
-                if src is not None:
+                if src is not None and v.meta.get("order"):
+                    hidden.append(Edge(src, self.nid(n), hidden=True))
+                elif src is not None:
                     pairs.setdefault((src, self.nid(n)), []).append(self.edge_text(v))
         for i, v in enumerate(self.g.outputs):
             src = self.source(v)
@@ -402,7 +420,7 @@ class _Builder:
                 out.append(Edge(stub, dst, stub=True))
                 continue
             out.append(Edge(src, dst, text))
-        return out
+        return out + hidden
 
 
 def build_scene(graph: Graph, *, label: str | Sequence[str] = DEFAULT_LABEL, thumbnails: bool = True) -> Scene:

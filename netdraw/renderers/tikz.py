@@ -215,7 +215,7 @@ def _feeds(graph: Graph, drawn: list[tuple[Node, str]]) -> dict[Node, list[int]]
     memo: dict[Value, list[int]] = {}
 
     def sources(v: Value | None) -> list[int]:
-        if v is None or v.kind == "param" or v.producer is None:
+        if v is None or v.kind == "param" or v.producer is None or v.meta.get("order"):
             return [-1] if v is not None and v in graph.inputs else []
         if v in memo:
             return memo[v]

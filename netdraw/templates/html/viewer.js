@@ -228,7 +228,7 @@
       });
     })(top);
     // edges: every op edge between what its two ends are drawn as
-    var pairs = new Map(), order = [];
+    var pairs = new Map(), order = [], hidden = [];
     function source(v) {
       var val = d.values[v];
       if (val.p === undefined) return self.inputKey.has(v) ? self.inputKey.get(v) : null;
@@ -248,7 +248,9 @@
         if (v < 0 || seen.has(v)) return;
         seen.add(v);
         var src = source(v);
-        if (src !== null && src !== dst) add(src, dst, v);
+        if (src === null || src === dst) return;
+        if (d.values[v].ord) hidden.push({ src: src, dst: dst, hidden: true });  // order, not dataflow
+        else add(src, dst, v);
       });
     });
     d.outputs.forEach(function (o, k) {
@@ -266,6 +268,11 @@
       } else {
         edges.push({ src: e.src, dst: e.dst, label: shorten(e.labels.join(", "), 40) });
       }
+    });
+    var seenHidden = new Set();
+    hidden.forEach(function (e) {
+      var k = e.src + ">" + e.dst;
+      if (!seenHidden.has(k) && !pairs.has(k)) { seenHidden.add(k); edges.push(e); }
     });
     return { boxes: boxes, top: top, clusters: clusters, edges: edges, stubs: stubs };
   };
@@ -336,7 +343,9 @@
     body(v.top, "\t");
     d.outputs.forEach(function (x, k) { out.push("\t\"o" + k + "\" [" + x.L + "];"); });
     v.edges.forEach(function (e) {
-      if (e.stub) {
+      if (e.hidden) {
+        out.push("\t\"" + e.src + "\" -> \"" + e.dst + "\" " + d.dot.hiddenEdge + ";");
+      } else if (e.stub) {
         var s = v.stubs[+e.src.slice(1)];
         out.push("\t\"" + e.src + "\" [" + self.stubAttrs(s.of) + "];");
         out.push("\t\"" + e.src + "\" -> \"" + e.dst + "\" " + d.dot.stubEdge + ";");
@@ -598,6 +607,7 @@
   View.prototype.neighbours = function (key, forward) {
     var out = [];
     (this.view ? this.view.edges : []).forEach(function (e) {
+      if (e.hidden) return;
       if (forward && e.src === key) out.push(e.dst);
       if (!forward && e.dst === key) out.push(e.src);
     });
@@ -919,7 +929,7 @@
       svg: function () { return view.svgText(); },
       dot: function () { return view.lastDot; },
       edges: function () {
-        return view.view ? view.view.edges.filter(function (e) { return !e.stub; })
+        return view.view ? view.view.edges.filter(function (e) { return !e.stub && !e.hidden; })
           .map(function (e) { return [view.pathOf(e.src), view.pathOf(e.dst)]; }) : [];
       },
       state: function () { return view.fragment; },

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from typing import Sequence
 
 from netdraw.errors import check_choice
@@ -50,6 +52,9 @@ def to_mermaid(graph: Graph, *, rankdir: str = "TB", theme: str = "paper",
     check_choice("theme", theme, THEMES)
     scene = build_scene(graph, label=label)
     w = _Writer(THEMES[theme])
+    if scene.title:  # YAML front matter takes no entity codes: only letters, digits and a few signs stay
+        safe = re.sub(r"[^A-Za-z0-9 ._,()-]", "_", scene.title.replace("—", "-"))
+        w.lines.extend(["---", f'title: "{safe}"', "---"])
     w.lines.append(f"flowchart {rankdir}")
     for b in scene.inputs:
         w.box(b, "  ")

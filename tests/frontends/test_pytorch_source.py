@@ -91,8 +91,10 @@ def test_pickles_need_trust(tmp_path):
     assert g.summary()["params"] == 61706
     assert (tmp_path / "whole.pt").read_bytes() == before
     torch.save(cnn.LeNet5().state_dict(), tmp_path / "weights.pt")
-    with pytest.raises(NetdrawError, match=r"holds tensors \(a state_dict\?\), not a model"):
+    with pytest.raises(NetdrawError, match=r"holds tensors \(a state_dict\), not a model to run; --input does not"):
         load_source(str(tmp_path / "weights.pt"), inputs=["1x1x28x28"])
+    g = load_source(str(tmp_path / "weights.pt"))  # a state_dict alone: its structure
+    assert g.meta["structure"] and g.summary()["params"] == 61706
 
 
 def test_cli_with_a_pytorch_source(tmp_path, capsys):

@@ -48,6 +48,14 @@ def test_every_box_and_cluster_is_written_once():
     assert '"1–5 · Bottleneck ×5"' in text  # rolled stages keep their ×N
 
 
+def _structure():
+    """A checkpoint's structure diagram (invisible order links, a title), with a hostile file name."""
+    from netdraw.frontends.checkpoint import Tensors, structure_graph
+
+    tensors = {f"layers.{i}.{m}.weight": ((8, 8), "bfloat16") for i in range(2) for m in ("q", "k")}
+    return structure_graph(Tensors("safetensors", tensors, {}, {}), 'a"b<script>.safetensors')
+
+
 @pytest.mark.mermaid
 def test_mermaid_parses_what_netdraw_writes(tmp_path, scoped_cnn):
     from tests.mermaidjs import check
@@ -56,6 +64,7 @@ def test_mermaid_parses_what_netdraw_writes(tmp_path, scoped_cnn):
         "resnet50": prepare(netdraw.trace(cnn.resnet50(), (InputSpec((1, 3, 224, 224)),)), depth="max"),
         "unet": prepare(netdraw.trace(cnn.MODELS["unet"][0](), (InputSpec(cnn.MODELS["unet"][1]),))),
         "scoped-lr": prepare(netdraw.load(scoped_cnn), depth=1),
+        "structure": prepare(_structure(), depth="max", roll=False),
         "hostile": prepare(hostile_graph(), depth="max"),
     }
     paths, scenes = [], []

@@ -35,6 +35,10 @@ from netdraw.renderers.dot import DEFAULT_LABEL, parse_label, thumbnail_ids, to_
 from netdraw.renderers.thumbs import embed_svg
 from netdraw.renderers.mermaid import to_mermaid
 from netdraw.renderers.notebook import inline_svg
+from netdraw.renderers.dot import scene_legend
+from netdraw.renderers.overlay import add_colorbar
+from netdraw.renderers.scene import build_scene
+from netdraw.renderers.theme import THEMES
 from netdraw.renderers.html import page_data, to_html
 from netdraw.renderers.summary import add_desc
 from netdraw.renderers.summary import describe as _describe
@@ -63,11 +67,20 @@ OPTIONS: dict[str, Any] = {
 }
 
 
-def load(source: str | os.PathLike[str], *, thumbnails: Any = None, **options: Any) -> Graph:
+def load(source: str | os.PathLike[str], *, thumbnails: Any = None, measure: int | None = None,
+         **options: Any) -> Graph:
     """Load a model (:func:`netdraw.frontends.load`, whose options it takes) and, with
     ``thumbnails`` (True or options, see :class:`~netdraw.analysis.reduce.ThumbnailOptions`), run it
     for real on ``inputs`` and keep a thumbnail record of every activation: a PyTorch source
-    through the capture's hooks, an ONNX file in onnxruntime (see :mod:`netdraw.analysis.activations`)."""
+    through the capture's hooks, an ONNX file in onnxruntime (see :mod:`netdraw.analysis.activations`).
+
+    ``measure`` (a number of runs): time the model on ``inputs`` (PyTorch: per module, with memory;
+    ONNX: per op in onnxruntime) and keep each op's latency and memory for ``color_by``
+    (:mod:`netdraw.analysis.cost`)."""
+    if measure is not None:
+        if thumbnails:
+            raise NetdrawError("measuring cost and recording thumbnails are separate runs; ask for one at a time")
+        return _measured(source, measure, options)
     fe = find(source)
     if fe.name == "onnx":
         inputs, image = options.pop("inputs", ()), options.pop("image", None)
@@ -97,6 +110,29 @@ def load(source: str | os.PathLike[str], *, thumbnails: Any = None, **options: A
     model, args, kwargs = load_model(str(source), **options)
     graph = trace_activations(model, args, kwargs, thumbnails)
     graph.meta["source"]["path"] = str(source)
+    return graph
+
+
+def _measured(source: str | os.PathLike[str], repeat: int, options: dict[str, Any]) -> Graph:
+    from netdraw.analysis.cost import measure_onnx, measure_torch
+
+    fe = find(source)
+    if fe.name == "onnx":
+        options.pop("inputs", None)
+        options.pop("image", None)
+        graph = load_source(source, **options)
+        measure_onnx(source, graph, repeat=repeat)
+        return graph
+    if fe.name != "pytorch":
+        raise NetdrawError(f"{source}: measuring latency or memory needs a run: a PyTorch model or an ONNX file")
+    from netdraw.frontends.pytorch_source import load_traced
+
+    if options.get("device") == "meta" or options.get("mode") in ("meta", "fake"):
+        raise NetdrawError("measuring latency or memory runs the model for real; --device meta and --mode "
+                           "meta/fake cannot")
+    options.setdefault("mode", "real")
+    graph, model, args, kwargs = load_traced(str(source), **options)
+    measure_torch(model, args, kwargs, graph, repeat=repeat)
     return graph
 
 
@@ -262,10 +298,15 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
 
 
 def _finish_svg(graph: Graph, drawn: Graph, svg: bytes, opts: dict[str, Any]) -> bytes:
-    """The laid-out SVG with its thumbnails (as data URIs) and the model's one-line description."""
+    """The laid-out SVG with its thumbnails (as data URIs), its colour bar (``color_by``) and the
+    model's one-line description."""
     thumbs = thumbnail_ids(drawn, thumbnails=opts["thumbnails"])
     if thumbs:
         svg = embed_svg(svg, thumbs, cmap=opts["cmap"])
+    if drawn.meta.get("overlay"):
+        t = THEMES[opts["theme"]]
+        svg = add_colorbar(svg, scene_legend(build_scene(drawn, label=opts["label"])), text=t.text,
+                           background=t.background)
     return add_desc(svg, describe(graph))
 
 
@@ -316,7 +357,7 @@ def _tikz(graph: Graph, opts: dict[str, Any], standalone: bool, images: str | No
     levels = candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS})
     first = next(levels)
     if style == "auto":
-        style = auto_style(first)
+        style = "graph" if opts["color_by"] else auto_style(first)  # the graph style draws the colour bar
     images = images if opts["thumbnails"] else None
     common = dict(theme=opts["theme"], label=opts["label"], rankdir=opts["rankdir"], preamble=standalone,
                   engine=opts["engine"], images=images, cmap=opts["cmap"], layout_timeout=opts["layout_timeout"])

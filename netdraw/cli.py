@@ -18,7 +18,7 @@ from netdraw.api import format_for, image_prep, images_folder, load, load_option
 from netdraw.errors import NetdrawError, first_line
 from netdraw.frontends.images import ImagePrep
 from netdraw.ir import format_shape
-from netdraw.options import CAPTURES, DEVICES, FORMATS, HEADS, MODES, PHASES, RANKS, RENDER, TOKENS, click_options
+from netdraw.options import CAPTURES, DEVICES, FORMATS, HEADS, METRICS, MODES, PHASES, RANKS, RENDER, TOKENS, click_options
 from netdraw.passes.fold import parse_rules
 from netdraw.progress import reporting
 from netdraw.renderers.dot import format_count, parse_label
@@ -113,8 +113,8 @@ def thumbnail_options(f):
     return f
 
 
-def _load_source(source: str, **src: Any):
-    graph = load(source, **load_options(**src))
+def _load_source(source: str, measure: int | None = None, **src: Any):
+    graph = load(source, measure=measure, **load_options(**src))
     for notice in graph.meta.get("notices", []):
         click.echo(f"netdraw: notice: {notice}", err=True)
     return graph
@@ -140,7 +140,7 @@ def _load_traced(source: str, **src: Any):
 def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int, max_width: float,
            engine: str, layout_timeout: float, rankdir: str, theme: str, label: str, fold: tuple[str, ...],
            roll: bool, hide: tuple[str, ...], keep: tuple[str, ...], expand: tuple[str, ...],
-           renderer: str | None, style: str, preamble: bool,
+           color_by: str | None, repeat: int, renderer: str | None, style: str, preamble: bool,
            latex: str, thumbnails: bool, projections: bool, top_k: int, rank: str, cmap: str, tokens: str,
            **src: Any) -> None:
     """Render the model in SOURCE to a diagram.
@@ -154,8 +154,15 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
                    layout_timeout=layout_timeout, rankdir=rankdir,
                    theme=theme, label=label, fold=list(fold) if fold else None, roll=roll, hide=hide,
                    keep=keep, expand=expand, renderer=renderer or ("tikz" if fmt == "tex" else "graphviz"),
-                   style=style, preamble=preamble, latex=latex, cmap=cmap)
+                   style=style, preamble=preamble, latex=latex, cmap=cmap, color_by=color_by)
     _check_options(options)  # before a possibly slow capture
+    if color_by in ("latency", "memory"):
+        if thumbnails or projections:
+            raise NetdrawError(f"--color-by {color_by} and --thumbnails/--projections are separate runs; "
+                               "ask for one at a time")
+        src["measure"] = repeat
+    elif color_by is not None and color_by not in METRICS:
+        note_read(color_by)  # a file of the user's values: read, never written
     if thumbnails:
         src["thumbnails"] = {"k": top_k, "rank": rank, "tokens": tokens, "bgr": src.get("bgr", False)}
     if projections:
@@ -194,10 +201,27 @@ def _check_options(options: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--describe", is_flag=True,
               help="Print the model in one sentence (its parts, parameters, inputs and outputs), as alt text.")
+@click.option("--by-module", is_flag=True,
+              help="A table of every module: ops, parameters, MACs, activation bytes (and measured latency and "
+                   "memory with --measure or --sort latency|memory).")
+@click.option("--sort", type=click.Choice(("order", *METRICS)), default="order", show_default=True,
+              help="--by-module: sort the rows by this column (largest first).")
+@click.option("--top", type=click.IntRange(min=1), default=None, help="--by-module: only this many rows.")
+@click.option("--measure", is_flag=True, help="--by-module: run the model on --input to measure latency and memory.")
+@click.option("--repeat", type=click.IntRange(min=1), default=10, show_default=True,
+              help="--measure: timed runs after a warm-up (medians are shown).")
 @source_options
-def inspect(source: str, as_json: bool, describe: bool, **src: Any) -> None:
+def inspect(source: str, as_json: bool, describe: bool, by_module: bool, sort: str, top: int | None,
+            measure: bool, repeat: int, **src: Any) -> None:
     """Print a summary of the model in SOURCE: nodes, parameters, ops, inputs and outputs."""
-    graph = _load_source(source, **src)
+    if sort in ("latency", "memory"):
+        measure = True
+    if (measure or sort != "order" or top) and not by_module:
+        raise NetdrawError("--sort, --top and --measure go with --by-module")
+    graph = _load_source(source, measure=repeat if measure else None, **src)
+    if by_module:
+        _module_rows(graph, sort, top, as_json)
+        return
     if describe:
         from netdraw.api import describe as sentence
 
@@ -210,6 +234,42 @@ def inspect(source: str, as_json: bool, describe: bool, **src: Any) -> None:
         click.echo(json.dumps(summary, indent=2, default=str))
         return
     click.echo(_table(graph.name, graph.meta, summary))
+
+
+def _module_rows(graph: Any, sort: str, top: int | None, as_json: bool) -> None:
+    from netdraw.passes.flops import count_flops
+    from netdraw.passes.overlay import module_table
+
+    count_flops(graph)
+    rows = module_table(graph)
+    if sort != "order":
+        rows = sorted(rows[1:], key=lambda r: -(r[sort] or 0))
+    if top:
+        rows = rows[:top]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from netdraw.renderers.scene import format_value
+
+    measured = any(r["latency"] is not None for r in rows)
+    cols = ["module", "type", "ops", "params", "MACs", "activations"] + (["latency", "memory"] if measured else [])
+    table = []
+    for r in rows:
+        name = ("  " * r["depth"] if sort == "order" else "") + r["path"]
+        cells = [name, r["type"], f"{r['ops']:,}", format_count(r["params"]), format_count(r["macs"]),
+                 format_value(r["activations"], "B")]
+        if measured:
+            cells += ["" if r["latency"] is None else format_value(r["latency"], "ms"),
+                      "" if r["memory"] is None else format_value(r["memory"], "B")]
+        table.append(cells)
+    widths = [max(len(c), *(len(t[i]) for t in table)) for i, c in enumerate(cols)]
+    click.echo("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cols, widths))).rstrip())
+    for t in table:
+        click.echo("  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(t, widths))).rstrip())
+    if measured:
+        cost = graph.meta.get("cost", {})
+        click.echo(f"end to end: {format_value(cost.get('latency_ms', 0.0), 'ms')} (median of {cost.get('repeat')} "
+                   "runs); module times include their submodules")
 
 
 def _checkpoint_lines(c: dict[str, Any]) -> list[str]:

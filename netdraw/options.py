@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterable
 
 from netdraw.errors import NetdrawError
 
-__all__ = ["HEADS", "Option", "RENDER", "BY_NAME", "DOC_KEYS", "FORMATS", "RENDERERS", "ENGINES", "RANKDIRS", "THEME_NAMES",
+__all__ = ["HEADS", "METRICS", "Option", "RENDER", "BY_NAME", "DOC_KEYS", "FORMATS", "RENDERERS", "ENGINES", "RANKDIRS", "THEME_NAMES",
            "STYLES", "LATEX", "LABEL_FIELDS", "DEFAULT_LABEL", "RANKS", "TOKENS", "CAPTURES", "MODES", "DEVICES", "PHASES",
            "DEFAULT_MAX_NODES", "DEFAULT_MAX_WIDTH", "DEFAULT_LAYOUT_TIMEOUT", "click_options", "sphinx_spec",
            "from_words"]
@@ -28,7 +28,7 @@ RANKDIRS = ("TB", "LR", "BT", "RL")
 THEME_NAMES = ("paper", "dark")
 STYLES = ("auto", "boxes", "graph")
 LATEX = ("pdflatex", "lualatex")
-LABEL_FIELDS = ("name", "type", "shape", "params", "flops")
+LABEL_FIELDS = ("name", "type", "shape", "params", "flops", "value")
 DEFAULT_LABEL = ("name", "type", "shape", "params")
 RANKS = ("max", "mean")
 TOKENS = ("auto", "matrix", "grid")
@@ -39,6 +39,9 @@ PHASES = ("test", "train")  # Caffe's
 #: task heads a model built from a config can get (netdraw.frontends.hf)
 HEADS = ("base", "causal-lm", "masked-lm", "seq2seq-lm", "seq-cls", "token-cls", "qa", "image-cls",
          "speech-seq2seq")
+
+#: what ``--color-by`` can colour nodes by, besides a file of the user's own values
+METRICS = ("params", "macs", "latency", "memory", "activations")
 
 #: the node budget of ``depth="auto"``
 DEFAULT_MAX_NODES = 60
@@ -96,6 +99,11 @@ RENDER: tuple[Option, ...] = (
     Option("keep", "patterns", (), "Draw only the modules or ops matching this.", metavar="PATTERN"),
     Option("expand", "patterns", (),
            "Open matching modules one level deeper than --depth ('encoder*' opens all below).", metavar="PATTERN"),
+    Option("color_by", "text", None,
+           f"Colour nodes by {', '.join(METRICS)} or a JSON/CSV file of module path -> number, with a colour "
+           "bar (latency and memory run the model on --input).", metavar="WHAT"),
+    Option("repeat", "int", 10, "--color-by latency/memory: measured runs after a warm-up (the median is drawn).",
+           minimum=1, docs=False),
     Option("renderer", "choice", None,
            "graphviz (svg/png/pdf/dot/mermaid), or tikz: a LaTeX figure (.tex; .pdf compiles it). "
            "Default: tikz for .tex, else graphviz.", RENDERERS),

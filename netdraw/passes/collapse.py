@@ -9,6 +9,7 @@ from typing import Any, Callable
 from netdraw.ir import Graph, Node, Value, scope_key, top_node
 from netdraw.ops import is_constant
 from netdraw.options import DEFAULT_MAX_NODES
+from netdraw.passes.overlay import summed
 from netdraw.passes.select import Selector
 
 __all__ = ["collapse", "contract", "order_units",
@@ -203,8 +204,7 @@ def collapse(graph: Graph, depth: int | str | None, expand: Selector | None = No
         meta: dict[str, Any] = {"group": {"module": scope_key(key), "type": mtype, "nodes": len(inner),
                                           "ops": dict(sorted(Counter(x.op_type for x in inner).items())),
                                           "total": sum(times)}}
-        if any("flops" in x.meta for x in inner):
-            meta["flops"] = sum((x.meta.get("flops") or 0) * t for x, t in zip(inner, times))
+        meta.update(summed(inner, times))
         return dict(op_type=short, name=scope_key(key), scope=key,
                     params=sum(x.params * t for x, t in zip(inner, times)), meta=meta)
 

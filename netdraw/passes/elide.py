@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from netdraw.passes.overlay import summed
 from netdraw.ir import Graph, Node, top_node
 from netdraw.passes.collapse import contract, is_hidden, order_units
 
@@ -205,9 +206,7 @@ def _apply(g: Graph, groups: list[tuple[str, list[Node]]]) -> Graph:
         total = sum(_count(m) for m in members)
         kind = kinds[key]
         meta: dict[str, Any] = {"elide": {"kind": kind, "nodes": total, "ops": dict(ops.most_common())}}
-        flops = [m.meta.get("flops") for m in members]
-        if any(f is not None for f in flops):
-            meta["flops"] = sum(f or 0 for f in flops)
+        meta.update(summed(members))
         scope = place[members[0]]
         op_type = members[0].op_type if kind == "parallel" else "…"
         return dict(op_type=op_type, name=f"{members[0].name}…{members[-1].name}", scope=scope,

@@ -43,6 +43,7 @@ class Module:
     params: int = 0
     flops: int = 0
     has_flops: bool = False
+    overlay: float | None = None  # the sum of its ops' --color-by values
 
 
 @dataclass
@@ -142,9 +143,12 @@ def explore(graph: Graph, **options: Any) -> Exploration:
            [n.name for n in nodes], copies)
     for n, m, h in zip(nodes, module_of, hidden):
         flops = n.meta.get("flops")
+        value = n.meta.get("overlay")
         while m >= 0:
             mod = modules[m]
             mod.params += n.params
+            if value is not None:
+                mod.overlay = (mod.overlay or 0.0) + value
             if not h:
                 mod.ops += 1
             if flops is not None:

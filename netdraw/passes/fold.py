@@ -8,6 +8,7 @@ from typing import Iterable, Sequence
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph, IRError, Node
 from netdraw.ops import norm_op, op_aliases, short_name
+from netdraw.passes.overlay import summed
 
 __all__ = ["FoldRule", "DEFAULT_RULES", "parse_rules", "fold", "fold_index_ops"]
 
@@ -162,9 +163,7 @@ def _fold_graph(graph: Graph, rules: list[FoldRule]) -> int:
         meta: dict = {"fold": {"rule": rule.text, "ops": ops, "nodes": [m.name for m in chain]}}
         if len(chain[0].scope) > len(scope):  # the chain starts with a module's only op: keep its name
             meta["fold"]["module"] = chain[0].scope[-1]
-        flops = [m.meta.get("flops") for m in chain]
-        if any(f is not None for f in flops):
-            meta["flops"] = sum(f or 0 for f in flops)
+        meta.update(summed(chain))
         groups.append((chain, dict(op_type=label, name=chain[0].name, domain=chain[0].domain, attrs=chain[0].attrs,
                                    scope=scope, params=sum(m.params for m in chain), meta=meta)))
     # one pass for all chains (a chain that would make a cycle is left as it is)

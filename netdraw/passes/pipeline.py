@@ -14,6 +14,7 @@ from netdraw.passes.collapse import (DEFAULT_MAX_NODES, LEAVES, auto_depth, coll
 from netdraw.passes.flops import count_flops
 from netdraw.passes.fold import fold as fold_pass
 from netdraw.passes.fold import parse_rules
+from netdraw.passes.overlay import METRICS, attach as attach_overlay
 from netdraw.passes.roll import roll as roll_pass
 from netdraw.passes.select import Selector, hide as hide_pass, keep as keep_pass
 from netdraw.passes.thumbnails import attach as attach_thumbnails, has_activations
@@ -33,6 +34,7 @@ PREPARE_OPTIONS: dict[str, Any] = {
     "hide": (),
     "keep": (),
     "expand": (),
+    "color_by": None,
 }
 
 
@@ -77,6 +79,9 @@ def check_prepare(options: dict[str, Any]) -> dict[str, Any]:
     if isinstance(mn, bool) or not isinstance(mn, int) or mn < 1:
         raise NetdrawError(f"invalid max_nodes {mn!r}; valid: an integer >= 1")
     opts["fold"] = parse_rules(opts["fold"])
+    cb = opts["color_by"]
+    if cb is not None and (not isinstance(cb, str) or not cb.strip()):
+        raise NetdrawError(f"invalid color_by {cb!r}; valid: {', '.join(METRICS)} or a .json/.csv file")
     for k in ("hide", "keep", "expand"):
         opts[k] = _patterns(k, opts[k])
     return opts
@@ -142,6 +147,8 @@ def selected(graph: Graph, opts: dict[str, Any]) -> Graph:
     g = graph.copy()
     mark_leaves(g)
     count_flops(g)
+    if opts["color_by"]:
+        attach_overlay(g, opts["color_by"])
     if opts["keep"]:
         keep_pass(g, opts["keep"])
     if opts["hide"]:

@@ -9,10 +9,11 @@ from netdraw.ir import Graph
 from netdraw.renderers.escape import dot_id, dot_label
 from netdraw.renderers.scene import (DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, Box, Cluster, Scene, build_scene,
                                   format_count, parse_label, shape_text)
+from netdraw.renderers.overlay import NO_VALUE, fill, legend
 from netdraw.renderers.theme import THEMES, Theme
 from netdraw.renderers.thumbs import PAD, display_size
 
-__all__ = ["to_dot", "thumbnail_ids", "header", "node_attrs", "cluster_attrs", "stub_attrs", "STUB_EDGE", "HIDDEN_EDGE", "room", "RANKDIRS", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label", "format_count", "shape_text"]
+__all__ = ["to_dot", "thumbnail_ids", "scene_legend", "header", "node_attrs", "cluster_attrs", "stub_attrs", "STUB_EDGE", "HIDDEN_EDGE", "room", "RANKDIRS", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label", "format_count", "shape_text"]
 
 
 def header(name: str, theme: Theme, rankdir: str, title: str = "") -> list[str]:
@@ -60,9 +61,14 @@ class _Writer:
         self.t = theme
         self.rankdir = rankdir
         self.lines: list[str] = []
+        self.legend = scene_legend(scene)
 
     def box(self, b: Box, ind: str) -> None:
         extra = ", peripheries=2" if b.subgraphs else ""
+        if self.legend is not None:  # --color-by: the value's colour, or grey without one
+            colours = fill(b.value, self.legend)
+            extra += (f', style="rounded,filled", fillcolor="{colours[0]}", fontcolor="{colours[1]}"' if colours
+                      else f', fillcolor="{NO_VALUE}"')
         if ind == "\t" and b.kind == "node":  # keep the main chain straight (in clusters, dot 2.43 rejects groups)
             extra += ", group=main"
         extra += _room(b)
@@ -115,6 +121,13 @@ def room(lines: Sequence[str], thumbnail: dict | None) -> str:
     text_h = 12.0 * len(lines) + 2 * 3.6  # 10 pt lines and the node's vertical margin
     return (f", labelloc=t, height={(text_h + h + 2 * PAD) / 72:.3f}, "
             f"width={(w + 2 * PAD + 8.64) / 72:.3f}")
+
+
+def scene_legend(scene: Scene) -> dict | None:
+    """The colour scale of a scene drawn with ``--color-by`` (None without one)."""
+    if scene.overlay is None:
+        return None
+    return legend([b.value for b in scene.boxes() if b.kind == "node" and b.value is not None], scene.overlay)
 
 
 def to_dot(graph: Graph, *, rankdir: str = "TB", theme: str = "paper",

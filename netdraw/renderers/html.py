@@ -32,8 +32,9 @@ from netdraw.passes.explore import Exploration, initially_open
 from netdraw.passes.thumbnails import attach as attach_thumbnails, has_activations
 from netdraw.renderers.dot import HIDDEN_EDGE, STUB_EDGE, cluster_attrs, header, node_attrs, room, stub_attrs
 from netdraw.renderers.escape import dot_label, shorten
+from netdraw.renderers.overlay import NO_VALUE, legend
 from netdraw.renderers.scene import (DEFAULT_LABEL, RANKDIRS, STRUCTURE_TITLE, base_op, cluster_title, group_lines, io_lines,
-                                     module_category, node_lines, parse_label, shape_text)
+                                     module_category, node_lines, parse_label, shape_text, format_value)
 from netdraw.renderers.theme import THEMES
 from netdraw.renderers.thumbs import CMAP, data_uri, display_size
 
@@ -117,6 +118,8 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
         e["S"] = _inner(stub_attrs(["from " + shorten(n.op_type, limit=30)], t))
         if n.params:
             e["P"] = n.params
+        if n.meta.get("overlay") is not None:
+            e["v"] = n.meta["overlay"]
         if n.meta.get("flops"):
             e["F"] = n.meta["flops"]
         attrs = {k: _attr_value(v) for k, v in n.attrs.items()}
@@ -149,6 +152,7 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
                 last_thumb[m] = rec
                 m = x.modules[m].parent
 
+    overlay = g.meta.get("overlay")
     first_of_run = {r.modules[0]: (k, r) for k, r in enumerate(x.runs)}
     copy_of_run = {m: k for k, r in enumerate(x.runs) for m in r.modules[1:]}
     modules: list[dict[str, Any]] = []
@@ -160,6 +164,8 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
             lines = [shorten(f"{first} … {last}"), f"{many} parts"]
         else:
             lines = group_lines(show, m.scope, m.type, m.params, flops, None, op_type=_short(m.type))
+        if overlay and "value" in show and m.overlay is not None:
+            lines = lines + [format_value(m.overlay, overlay.get("unit", ""))]
         rec = last_thumb.get(k)
         e = {"p": m.path, "u": m.parent, "t": _short(m.type), "T": m.type or "", "n": m.ops, "P": m.params,
              "c": cat, "l": lines, "L": _inner(node_attrs(lines, cat, t, room(lines, rec))),
@@ -172,6 +178,8 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
             last = x.modules[run.modules[-1]].scope[-1]
             rep = {"count": run.count, "last": last}
             rl = group_lines(show, m.scope, m.type, m.params, flops, rep, op_type=_short(m.type))
+            if overlay and "value" in show and m.overlay is not None:
+                rl = rl + [format_value(m.overlay, overlay.get("unit", "")) + " each"]
             e["rl"] = rl
             e["LR"] = _inner(node_attrs(rl, cat, t, room(rl, rec)))
             e["CR"] = cluster_attrs(cluster_title(m.scope, m.type, rep), t)
@@ -180,6 +188,8 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
             e["copy"] = copy_of_run[k]
         if m.synthetic:
             e["syn"] = 1
+        if m.overlay is not None:
+            e["v"] = m.overlay
         e.update(thumb(rec))
         modules.append(e)
 
@@ -190,7 +200,8 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
         lines = node_lines(fold_graph, n, label=fields)
         cat = category(base_op(n))
         rec = nodes[f.ops[-1]].meta.get("thumbnail") if thumbnails else None
-        folds.append({"ops": f.ops, "t": n.op_type, "rule": n.meta["fold"].get("rule", ""), "c": cat, "l": lines,
+        fold_value = n.meta.get("overlay")
+        folds.append({"v": fold_value, "ops": f.ops, "t": n.op_type, "rule": n.meta["fold"].get("rule", ""), "c": cat, "l": lines,
                       "L": _inner(node_attrs(lines, cat, t, room(lines, rec))),
                       "C": cluster_attrs(n.op_type, t) + ' style="rounded,dashed";',
                       "S": _inner(stub_attrs(["from " + shorten(n.op_type, limit=30)], t)), **thumb(rec)})
@@ -221,6 +232,8 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
         "inputs": inputs, "outputs": outputs,
         "open": [x.modules[i].path for i in opened],
         "maxView": MAX_VIEW,
+        "overlay": None if not overlay else {**overlay, "noValue": NO_VALUE,
+                                             "stops": legend([1.0], overlay)["stops"]},  # type: ignore[index]
         "theme": {"background": t.background, "text": t.text, "muted": t.muted, "edge": t.edge,
                   "panel": t.cluster_fill, "border": t.cluster_border},
     }

@@ -20,7 +20,7 @@ from netdraw.renderers.escape import shorten
 
 __all__ = ["Scene", "Box", "Cluster", "Edge", "build_scene", "module_title", "cluster_title", "count_lines",
            "group_lines", "module_category", "node_lines", "io_lines", "STRUCTURE_TITLE", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label",
-           "format_count", "shape_text", "base_op", "FANOUT_LIMIT", "RANKDIRS"]
+           "format_count", "format_value", "shape_text", "base_op", "FANOUT_LIMIT", "RANKDIRS"]
 
 #: what a node label can show: ``name`` the module's name as its title (else its class),
 #: ``type`` the class under the name and an op's attributes (kernel, stride...), ``shape`` tensor
@@ -47,6 +47,20 @@ def parse_label(label: str | Sequence[str]) -> tuple[str, ...]:
     for f in fields:
         check_choice("label field", f, LABEL_FIELDS)
     return fields
+
+
+def format_value(v: float, unit: str) -> str:
+    """``12.3 ms``, ``1.5 MB``, ``23.5M``."""
+    if unit == "B":
+        for u, size in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+            if v >= size:
+                return f"{v / size:.1f}".rstrip("0").rstrip(".") + f" {u}"
+        return f"{v:.0f} B"
+    if unit == "ms":
+        return f"{v:.3g} ms" if v < 1000 else f"{v / 1000:.3g} s"
+    if float(v).is_integer() and abs(v) >= 1:
+        return format_count(int(v))
+    return f"{v:.3g}"
 
 
 def format_count(n: int) -> str:
@@ -188,6 +202,7 @@ class Box:
     kind: str = "node"         # node | input | output | stub
     node: Node | None = None
     thumbnail: dict[str, Any] | None = None  # a finished activation record (netdraw.passes.thumbnails)
+    value: float | None = None  # what --color-by colours it by (netdraw.passes.overlay)
 
 
 @dataclass
@@ -219,6 +234,7 @@ class Scene:
     stubs: list[Box]
     edges: list[Edge]
     title: str = ""            # drawn above the diagram (a checkpoint's structure says so)
+    overlay: dict[str, Any] | None = None  # Graph.meta["overlay"]: what the boxes' values are
 
     def boxes(self) -> list[Box]:
         """Every box, in drawing order."""
@@ -264,7 +280,13 @@ class _Builder:
         return module_title(scope, mtype, self.repeat(scope))
 
     def counts(self, n: Node, each: bool) -> list[str]:
-        return count_lines(self.fields, n.params, n.meta.get("flops"), each)
+        return count_lines(self.fields, n.params, n.meta.get("flops"), each) + self.value_line(n, each)
+
+    def value_line(self, n: Node, each: bool) -> list[str]:
+        info, v = self.g.meta.get("overlay"), n.meta.get("overlay")
+        if "value" not in self.fields or info is None or v is None:
+            return []
+        return [format_value(v, info.get("unit", "")) + (" each" if each else "")]
 
     def node_lines(self, n: Node, module: tuple[str, ...] | None = None) -> list[str]:
         """``module``: the scope of a one-op module drawn as this node instead of as a cluster."""
@@ -278,8 +300,9 @@ class _Builder:
             if not n.scope:
                 return group_lines(f, (n.name,), group.get("type"), n.params, n.meta.get("flops"), None,
                                    op_type=n.op_type, name=n.name) + self.subgraph_lines(n)
-            return group_lines(f, n.scope, group.get("type"), n.params, n.meta.get("flops"), self.repeat(n.scope),
-                               op_type=n.op_type) + self.subgraph_lines(n)
+            rep = self.repeat(n.scope)
+            return group_lines(f, n.scope, group.get("type"), n.params, n.meta.get("flops"), rep,
+                               op_type=n.op_type) + self.value_line(n, rep is not None) + self.subgraph_lines(n)
         else:
             title = n.op_type  # its module is the cluster around it
             attrs = _attr_text(n) if "type" in f else ""
@@ -335,7 +358,8 @@ class _Builder:
         title = module[-1] if module else (n.scope[-1] if n.meta.get("group") and n.scope else n.op_type)
         self.titles[self.nid(n)] = title
         thumb = n.meta.get("thumbnail") if self.thumbnails else None
-        return Box(self.nid(n), self.node_lines(n, module), cat, title, bool(n.subgraphs), "node", n, thumb)
+        return Box(self.nid(n), self.node_lines(n, module), cat, title, bool(n.subgraphs), "node", n, thumb,
+                   n.meta.get("overlay"))
 
     def build(self) -> Scene:
         inputs = []
@@ -360,7 +384,7 @@ class _Builder:
         edges = self.edges(stubs)
         title = STRUCTURE_TITLE.format(name=self.g.meta.get("source", {}).get("path") or self.g.name) \
             if self.g.meta.get("structure") else ""
-        return Scene(self.g.name, inputs, root, outputs, stubs, edges, title)
+        return Scene(self.g.name, inputs, root, outputs, stubs, edges, title, self.g.meta.get("overlay"))
 
     def cluster(self, path: tuple[str, ...], tree: dict) -> Cluster:
         title = cluster_title(path, self.modules.get("/".join(path), {}).get("type"), self.repeat(path)) \

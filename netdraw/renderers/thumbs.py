@@ -22,7 +22,7 @@ import numpy as np
 from netdraw.records import decode
 from netdraw.errors import NetdrawError
 
-__all__ = ["check_cmap", "image", "png", "data_uri", "display_size", "embed_svg", "CMAP", "MIN_TILE"]
+__all__ = ["check_cmap", "colormap", "image", "png", "data_uri", "display_size", "embed_svg", "CMAP", "MIN_TILE"]
 
 CMAP = "viridis"
 MIN_TILE = 24       # px: small maps (7×7) are enlarged to at least this
@@ -39,6 +39,11 @@ def _lut(cmap: str) -> np.ndarray:
         raise NetdrawError("drawing thumbnails needs matplotlib's colormaps (pip install matplotlib)") from None
     check_cmap(cmap)
     return np.rint(matplotlib.colormaps[cmap](np.linspace(0, 1, 256)) * 255).astype(np.uint8)
+
+
+def colormap(cmap: str) -> np.ndarray:
+    """(256, 4) uint8 RGBA colours of a matplotlib colormap."""
+    return _lut(cmap)
 
 
 def check_cmap(cmap: str) -> None:

@@ -31,6 +31,8 @@ from netdraw.renderers.escape import tex
 from netdraw.renderers.layout import layout_json, place
 from netdraw.renderers.scene import DEFAULT_LABEL, RANKDIRS, base_op, build_scene
 from netdraw.renderers.theme import THEMES, Theme
+from netdraw.renderers.dot import scene_legend
+from netdraw.renderers.overlay import NO_VALUE, fill, ticks
 from netdraw.renderers.thumbs import PAD, display_size, png
 
 __all__ = ["STYLES", "to_tikz", "to_tikz_files", "auto_style"]
@@ -92,11 +94,22 @@ def _graph_data(graph: Graph, theme: Theme, label: Sequence[str], rankdir: str, 
     if laid is None:
         laid = layout_json(graph, theme=theme.name, label=label, rankdir=rankdir, engine=engine,
                            thumbnails=images.enabled, timeout=timeout)
-    placed = place(build_scene(graph, label=label, thumbnails=images.enabled), laid)
+    scene = build_scene(graph, label=label, thumbnails=images.enabled)
+    placed = place(scene, laid)
+    lg = scene_legend(scene)
+    value_colors: list[dict[str, str]] = []
     nodes = []
     for p in placed.boxes:
         item = {"x": _f(p.x), "y": _f(p.y), "w": _f(p.w) + "pt", "h": _f(p.h) + "pt", "lines": p.box.lines,
-                "color": _cname(p.box.category), "stub": p.box.kind == "stub", "image": None}
+                "color": _cname(p.box.category), "stub": p.box.kind == "stub", "image": None,
+                "fill": None, "text": "ndText"}
+        if lg is not None and p.box.kind == "node":  # --color-by: the value's colour, grey without one
+            colours = fill(p.box.value, lg)
+            k = len(value_colors) // 2
+            fill_hex, text_hex = colours if colours else (NO_VALUE, theme.text)
+            value_colors += [{"name": f"ndValue{_letters(k)}", "hex": _hex(fill_hex)},
+                             {"name": f"ndValueText{_letters(k)}", "hex": _hex(text_hex)}]
+            item["fill"], item["text"] = f"ndValue{_letters(k)}", f"ndValueText{_letters(k)}"
         if p.box.thumbnail:
             iw, ih = display_size(p.box.thumbnail)
             item.update(image=images.add(p.box.thumbnail), iw=_f(iw) + "pt", ih=_f(ih) + "pt",
@@ -116,7 +129,32 @@ def _graph_data(graph: Graph, theme: Theme, label: Sequence[str], rankdir: str, 
             item["lx"], item["ly"] = _f(e.label_at[0] - 2.2 * len(e.label)), _f(e.label_at[1])
         edges.append(item)
     cats = {p.box.category for p in placed.boxes if p.box.kind != "stub"}
-    return {"nodes": nodes, "clusters": clusters, "edges": edges, "colors": _colors(theme, cats)}
+    colors = _colors(theme, cats) + value_colors
+    bar = None
+    if lg is not None:
+        x0, y0 = (float(v) for v in laid["bb"].split(",")[:2])
+        width = 160.0
+        stops = []
+        for i, stop in enumerate(lg["stops"]):
+            name = f"ndBar{_letters(i)}"
+            colors.append({"name": name, "hex": _hex(stop)})
+            stops.append({"name": name, "x0": _f(x0 + 4 + width * i / len(lg["stops"])),
+                          "x1": _f(x0 + 4 + width * (i + 1) / len(lg["stops"]) + 0.3)})
+        unit = ", bytes" if lg["unit"] == "B" else (f", {lg['unit']}" if lg["unit"] else "")
+        bar = {"stops": stops, "x0": _f(x0 + 4), "x1": _f(x0 + 4 + width), "y0": _f(y0 - 30), "y1": _f(y0 - 22),
+               "title": lg["title"] + unit + (" (log scale)" if lg["log"] else ""), "ty": _f(y0 - 12),
+               "ticks": [{"x": _f(x0 + 4 + width * t), "text": text} for t, text in ticks(lg)], "ly": _f(y0 - 33)}
+    return {"nodes": nodes, "clusters": clusters, "edges": edges, "colors": colors, "colorbar": bar}
+
+
+def _letters(k: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> BA: colour names of letters only (TeX names take no digits)."""
+    out = ""
+    while True:
+        out = chr(65 + k % 26) + out
+        k //= 26
+        if not k:
+            return out
 
 
 # ------------------------------------------------------------------ boxes style

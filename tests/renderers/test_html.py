@@ -299,3 +299,23 @@ def test_the_page_works_in_firefox(tmp_path):
         {"js": "return (await netdraw.search('downsample')).length"},
     ], browser="firefox")
     assert r[0] == static and r[1] is True and "layer1" not in r[2] and "fold:layer1/0/add" in r[2] and r[3] == 20
+
+
+@pytest.mark.chromium
+def test_the_page_colours_by_value_with_a_colour_bar(tmp_path):
+    from tests.htmljs import drive
+
+    g = netdraw.trace(cnn.resnet18(), (InputSpec((1, 3, 224, 224)),))
+    path = tmp_path / "c.html"
+    path.write_text(html_page(g, color_by="params"), encoding="utf-8")
+    out = drive(path, [
+        {"js": "return [document.querySelector('.nd-colorbar').textContent, netdraw.scale(), "
+               "[...document.querySelectorAll('g.node[data-value]')].length]"},
+        {"js": "await netdraw.collapseAll(); return [netdraw.scale(), "
+               "document.querySelector('g.node[data-path=\"layer4\"] path').getAttribute('fill')]"},
+    ])
+    assert out["errors"] == [] and out["requests"] == []
+    (text, scale, valued), (top_scale, layer4_fill) = out["results"]
+    assert text.startswith("parameters (log scale)") and scale["log"] is True and valued > 10
+    assert top_scale == {"lo": 9536, "hi": 8393728, "log": True}   # the scale follows the view
+    assert layer4_fill == "rgb(254,232,56)"  # the largest value: the colormap's last colour

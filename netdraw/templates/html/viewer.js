@@ -552,10 +552,73 @@
       if (parts.length === 2) { g.dataset.src = parts[0]; g.dataset.dst = parts[1]; }
       if (title) title.textContent = self.linesOf(parts[0])[0] + " \u2192 " + self.linesOf(parts[1])[0];
     });
+    if (d.overlay) this.paint(svg);
     this.stage.textContent = "";
     this.stage.appendChild(svg);
     this.svg = svg;
   };
+
+  // ------------------------------------------------------------------ --color-by
+  View.prototype.valueOf = function (key) {
+    var d = this.d, k = +key.slice(1), x = { m: d.modules, f: d.folds, n: d.ops }[key[0]];
+    var v = x && x[k] ? x[k].v : undefined;
+    return typeof v === "number" ? v : null;
+  };
+  /* fill each drawn box by its value on a scale over the values drawn now, and redraw the colour bar */
+  View.prototype.paint = function (svg) {
+    var self = this, o = this.d.overlay, vals = [];
+    var nodes = svg.querySelectorAll("g.node");
+    nodes.forEach(function (g) { var v = self.valueOf(g.dataset.key); if (v !== null) vals.push(v); });
+    var bar = this.root.querySelector(".nd-colorbar");
+    if (!vals.length) { if (bar) bar.textContent = ""; return; }
+    var lo = Math.min.apply(null, vals), hi = Math.max.apply(null, vals);
+    var pos = vals.filter(function (v) { return v > 0; });
+    var log = lo > 0 && pos.length && hi / Math.min.apply(null, pos) > 100;
+    function t(v) {
+      if (hi <= lo) return 1;
+      return log ? (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)) : (v - lo) / (hi - lo);
+    }
+    function colour(x) {
+      var stops = o.stops, f = Math.min(1, Math.max(0, x)) * (stops.length - 1), i = Math.floor(f), j = Math.min(i + 1, stops.length - 1);
+      function rgb(h) { return [parseInt(h.slice(1, 3), 16), parseInt(h.slice(3, 5), 16), parseInt(h.slice(5, 7), 16)]; }
+      var a = rgb(stops[i]), b = rgb(stops[j]), w = f - i;
+      return a.map(function (c, n) { return Math.round(c + (b[n] - c) * w); });
+    }
+    nodes.forEach(function (g) {
+      var key = g.dataset.key;
+      if (!/^[mfn]/.test(key)) return;
+      var v = self.valueOf(key), shape = g.querySelector("path, polygon");
+      if (!shape) return;
+      if (v === null) { shape.setAttribute("fill", o.noValue); return; }
+      var c = colour(t(v)), lum = 0.2126 * Math.pow(c[0] / 255, 2.2) + 0.7152 * Math.pow(c[1] / 255, 2.2) + 0.0722 * Math.pow(c[2] / 255, 2.2);
+      shape.setAttribute("fill", "rgb(" + c.join(",") + ")");
+      g.querySelectorAll("text").forEach(function (tx) { tx.setAttribute("fill", lum > 0.2 ? "#1A1A1A" : "#FFFFFF"); });
+      g.dataset.value = String(v);
+    });
+    if (!bar) return;
+    bar.textContent = "";
+    var unit = o.unit === "B" ? ", bytes" : (o.unit ? ", " + o.unit : "");
+    bar.appendChild(el("div", "nd-bar-title", o.title + unit + (log ? " (log scale)" : "")));
+    var strip = el("div", "nd-bar-strip");
+    strip.style.background = "linear-gradient(to right, " + o.stops.join(", ") + ")";
+    bar.appendChild(strip);
+    var labels = el("div", "nd-bar-ticks");
+    labels.appendChild(el("span", "", formatValue(lo, o.unit)));
+    labels.appendChild(el("span", "", formatValue(log ? Math.sqrt(lo * hi) : (lo + hi) / 2, o.unit)));
+    labels.appendChild(el("span", "", formatValue(hi, o.unit)));
+    bar.appendChild(labels);
+    this.scale = { lo: lo, hi: hi, log: !!log };
+  };
+  function formatValue(v, unit) {
+    if (unit === "B") {
+      var u = [["GB", 1e9], ["MB", 1e6], ["KB", 1e3]];
+      for (var i = 0; i < u.length; i++) if (v >= u[i][1]) return (v / u[i][1]).toFixed(1).replace(/\.0$/, "") + " " + u[i][0];
+      return Math.round(v) + " B";
+    }
+    if (unit === "ms") return v < 1000 ? Number(v.toPrecision(3)) + " ms" : Number((v / 1000).toPrecision(3)) + " s";
+    if (v >= 1000 || (Number.isInteger(v) && v >= 1)) return count(Math.round(v));
+    return String(Number(v.toPrecision(3)));
+  }
   View.prototype.thumbOf = function (key) {
     var d = this.d, k = +key.slice(1);
     var x = { m: d.modules, f: d.folds, n: d.ops, i: d.inputs }[key[0]];
@@ -935,6 +998,7 @@
       state: function () { return view.fragment; },
       command: function () { return view.commandText; },
       stats: function () { return Object.assign({}, view.stats); },
+      scale: function () { return view.scale || null; },
       idle: function () { return view.queue; }
     };
   }

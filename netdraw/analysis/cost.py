@@ -78,16 +78,23 @@ def measure_torch(model: Any, args: tuple, kwargs: dict[str, Any], graph: Graph,
         raise NetdrawError(f"invalid repeat {repeat!r}; valid: an integer >= 1")
     args = materialise(args, as_real)
     kwargs = materialise(kwargs, as_real)
+    device = next((p.device for p in model.parameters()), None)
+    if device is not None and device.type == "cuda":
+        args, kwargs = materialise(args, lambda t: t.to(device)), materialise(kwargs, lambda t: t.to(device))
     scopes = _paths_to_scopes(graph)
     names = {m: name for name, m in model.named_modules()}
     stack: list[list[Any]] = []
     runs: list[dict[str, float]] = []
     current: dict[str, float] = {}
+    # on a GPU, kernels run asynchronously: wait for them at every module boundary
+    sync = torch.cuda.synchronize if any(p.is_cuda for p in model.parameters()) else (lambda: None)
 
     def pre(mod: Any, _inp: Any) -> None:
+        sync()
         stack.append([names.get(mod, ""), time.perf_counter()])
 
     def post(mod: Any, _inp: Any, _out: Any) -> None:
+        sync()
         if not stack:
             return
         name, start = stack.pop()
@@ -106,8 +113,10 @@ def measure_torch(model: Any, args: tuple, kwargs: dict[str, Any], graph: Graph,
                 step(f"timing run {i + 1 - WARMUP} of {repeat}" if i >= WARMUP else "warm-up runs")
                 current.clear()
                 stack.clear()
+                sync()
                 t = time.perf_counter()
                 model(*args, **kwargs)
+                sync()
                 total = (time.perf_counter() - t) * 1000.0
                 if i >= WARMUP:  # the first runs warm caches and allocators up
                     runs.append(dict(current))

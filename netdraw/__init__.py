@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from netdraw.api import draw, load, prepare, render, render_bytes, trace
+from netdraw.api import describe, diff, diff_bytes, draw, html_page, load, prepare, render, render_bytes, trace
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph, IRError, Node, Value
 from netdraw.version import __version__
 
 __all__ = ["__version__", "Graph", "Node", "Value", "IRError", "NetdrawError", "InputSpec", "load", "render",
-           "render_bytes", "prepare", "draw", "trace", "export", "occlusion", "deconv", "evolution", "activations"]
+           "render_bytes", "prepare", "draw", "trace", "diff", "diff_bytes", "describe", "html_page", "export", "occlusion", "deconv", "evolution", "activations"]
 
 #: public names in modules that import torch (or onnxruntime), loaded on first use
 _LAZY = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import os
 import re
 import shutil
@@ -17,6 +18,7 @@ from netdraw.analysis.figures import check_figure_path
 from netdraw.api import format_for, image_prep, images_folder, load, load_options, parse_depth, render_files
 from netdraw.errors import NetdrawError, first_line
 from netdraw.frontends.images import ImagePrep
+from netdraw.frontends.pytorch_source import is_spec
 from netdraw.ir import format_shape
 from netdraw.options import CAPTURES, DEVICES, FORMATS, HEADS, METRICS, MODES, PHASES, RANKS, RENDER, TOKENS, click_options
 from netdraw.passes.fold import parse_rules
@@ -573,6 +575,84 @@ def view(source: str, port: int, fdepth: int | None, **src: Any) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+_DIFF_OPTIONS = ("theme", "rankdir", "label", "engine", "layout_timeout", "fold", "hide", "keep", "renderer", "style")
+
+
+@main.command()
+@click.argument("before")
+@click.argument("after")
+@click.option("-o", "--output", required=True, help="Output file; '-' writes to stdout (json: the diff as data).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format (default: from the suffix of OUTPUT; svg for stdout).")
+@click.option("--exit-code", is_flag=True, help="Exit with 1 when the models differ (as git diff --exit-code).")
+@click.option("--model", "model", default=None, metavar="SPEC",
+              help="BEFORE and AFTER are checkpoints of this model (file.py:factory): colour each module by "
+                   "its relative weight change.")
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Weights: list the modules that changed most.")
+@click_options(_DIFF_OPTIONS)
+@source_options
+def diff(before: str, after: str, output: str, fmt: str | None, exit_code: bool, model: str | None, top: int,
+         theme: str, rankdir: str, label: str, engine: str, layout_timeout: float, fold: tuple[str, ...],
+         hide: tuple[str, ...], keep: tuple[str, ...], renderer: str | None, style: str, **src: Any) -> None:
+    """Compare two models: what was added, removed or changed (structure, shapes, parameters).
+
+    BEFORE and AFTER are any sources netdraw reads; two checkpoints of one architecture (two
+    .safetensors/.pt/.bin files, or --model file.py:factory) are compared weight by weight."""
+    from netdraw.api import diff as compare, diff_bytes
+    from netdraw.frontends.checkpoint import is_checkpoint
+
+    fmt = format_for(output, fmt)
+    _check_not_input(output, before, after, *_input_files(src))
+    options = dict(theme=theme, rankdir=rankdir, label=label, engine=engine, layout_timeout=layout_timeout,
+                   fold=list(fold) if fold else None, hide=hide, keep=keep,
+                   renderer=renderer or ("tikz" if fmt == "tex" else "graphviz"), style=style)
+    parse_label(label)
+    weights = model is not None or all(is_checkpoint(Path(p)) or Path(p).suffix in (".pt", ".pth")
+                                       for p in (before, after))
+    if weights:
+        data, differ = _weights_diff(before, after, model, top, fmt, options, src)
+    else:
+        d = compare(_load_either(before, src), _load_either(after, src))
+        data, differ = diff_bytes(d, fmt, **options), not d.equal
+        if fmt != "json":
+            ops = d.ops
+            click.echo(f"netdraw: {ops['added']} ops added, {ops['removed']} removed, {ops['changed']} changed; "
+                       f"params {d.params[0]:,} → {d.params[1]:,}", err=True)
+    write_with_files(output, data, {})
+    if exit_code and differ:
+        raise click.exceptions.Exit(1)
+
+
+def _load_either(source: str, src: dict[str, Any]):
+    """One side of a diff: the source options as given, less the inputs an ONNX file does not take."""
+    from netdraw.frontends import find
+
+    if not is_spec(source) and Path(source).exists() and find(source).name == "onnx":
+        src = {**src, "inputs": ()}
+    return _load_source(source, **src)
+
+
+def _weights_diff(before: str, after: str, model: str | None, top: int, fmt: str, options: dict[str, Any],
+                  src: dict[str, Any]) -> tuple[bytes, bool]:
+    from netdraw.analysis.weights import attach_changes, weight_changes
+
+    for p in (before, after):
+        note_read(p)
+    changes = weight_changes(before, after, trust=src.get("trust", False))
+    graph = _load_source(model if model is not None else before, **src)
+    ranked = attach_changes(graph, changes, top=top)
+    differ = any(dw2 > 0 for dw2, _ in changes.values())
+    for i, r in enumerate(ranked, 1):
+        click.echo(f"netdraw: {i}. {r['module'] or '(model)'}: ‖ΔW‖/‖W‖ = {r['change']:.4g}", err=True)
+    if fmt == "json":
+        return (json.dumps({"changed": differ, "top": ranked}, indent=2) + "\n").encode("utf-8"), differ
+    from netdraw.api import render_files
+
+    options.update(roll=False)  # every block keeps its own change
+    return render_files(graph, fmt, images=None, **options)[0], differ
+
+
 def _exit_on_signal(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)
 
@@ -581,8 +661,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run the CLI and return its exit code (0 ok, 2 bad input, 1 internal error)."""
     try:
         with guarding_reads(), reporting():
-            main.main(args=list(argv) if argv is not None else None, prog_name="netdraw",
-                      standalone_mode=False)
+            rc = main.main(args=list(argv) if argv is not None else None, prog_name="netdraw",
+                           standalone_mode=False)
+        if isinstance(rc, int) and rc:  # click returns an Exit's code in this mode (diff --exit-code)
+            return rc
     except NetdrawError as exc:
         click.echo(f"netdraw: error: {exc}", err=True)
         return 2

@@ -32,8 +32,9 @@ from netdraw.options import METRICS
 
 __all__ = ["attach", "summed", "read_values", "activation_bytes", "module_table", "SUMMED", "METRICS", "DTYPE_BYTES"]
 
-#: node.meta keys that a node standing for several ops carries as their sum
-SUMMED = ("flops", "overlay")
+#: node.meta keys that a node standing for several ops carries as their sum (``dw2``/``w2``: squared
+#: norms of a weight change and of the weights, netdraw.analysis.weights)
+SUMMED = ("flops", "overlay", "dw2", "w2")
 
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int64": 8, "int32": 4, "int16": 2,
                "int8": 1, "uint8": 1, "bool": 1, "complex64": 8, "complex128": 16, "float8_e4m3fn": 1,
@@ -53,6 +54,9 @@ def summed(members: Iterable[Node], times: Iterable[int] | None = None) -> dict[
         if any(v is not None for v in vals):
             total = sum((v or 0) * t for v, t in zip(vals, times))
             out[key] = total if key != "flops" else int(total)
+    states = {m.meta.get("diff") for m in members} - {None}
+    if states:  # a diff's states (netdraw.passes.diff): one when all agree, else changed
+        out["diff"] = states.pop() if len(states) == 1 else "changed"
     return out
 
 

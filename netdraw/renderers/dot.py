@@ -9,7 +9,7 @@ from netdraw.ir import Graph
 from netdraw.renderers.escape import dot_id, dot_label
 from netdraw.renderers.scene import (DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS, Box, Cluster, Scene, build_scene,
                                   format_count, parse_label, shape_text)
-from netdraw.renderers.overlay import NO_VALUE, fill, legend
+from netdraw.renderers.overlay import DIFF_STYLES, NO_VALUE, fill, legend
 from netdraw.renderers.theme import THEMES, Theme
 from netdraw.renderers.thumbs import PAD, display_size
 
@@ -65,7 +65,12 @@ class _Writer:
 
     def box(self, b: Box, ind: str) -> None:
         extra = ", peripheries=2" if b.subgraphs else ""
-        if self.legend is not None:  # --color-by: the value's colour, or grey without one
+        if b.diff in DIFF_STYLES:  # a diff: the state's colours (its marker is in the label)
+            f, border = DIFF_STYLES[b.diff]
+            extra += f', fillcolor="{f}", color="{border}", penwidth=1.6'
+            if b.diff == "removed":
+                extra += ', style="rounded,filled,dashed"'
+        elif self.legend is not None:  # --color-by: the value's colour, or grey without one
             colours = fill(b.value, self.legend)
             extra += (f', style="rounded,filled", fillcolor="{colours[0]}", fontcolor="{colours[1]}"' if colours
                       else f', fillcolor="{NO_VALUE}"')

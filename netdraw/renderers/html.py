@@ -32,9 +32,10 @@ from netdraw.passes.explore import Exploration, initially_open
 from netdraw.passes.thumbnails import attach as attach_thumbnails, has_activations
 from netdraw.renderers.dot import HIDDEN_EDGE, STUB_EDGE, cluster_attrs, header, node_attrs, room, stub_attrs
 from netdraw.renderers.escape import dot_label, shorten
-from netdraw.renderers.overlay import NO_VALUE, legend
-from netdraw.renderers.scene import (DEFAULT_LABEL, RANKDIRS, STRUCTURE_TITLE, base_op, cluster_title, group_lines, io_lines,
-                                     module_category, node_lines, parse_label, shape_text, format_value)
+from netdraw.renderers.overlay import DIFF_STYLES, NO_VALUE, legend
+from netdraw.passes.diff import merge_states
+from netdraw.renderers.scene import (DEFAULT_LABEL, DIFF_MARK, RANKDIRS, STRUCTURE_TITLE, base_op, cluster_title, group_lines, io_lines,
+                                     module_category, node_lines, parse_label, shape_text, format_value, box_value)
 from netdraw.renderers.theme import THEMES
 from netdraw.renderers.thumbs import CMAP, data_uri, display_size
 
@@ -110,16 +111,17 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
             ops.append({"h": 1, "o": [val(v) for v in n.outputs]})
             continue
         rec = n.meta.get("thumbnail") if thumbnails else None
-        lines = node_lines(g, n, label=fields)
+        lines = _marked(node_lines(g, n, label=fields), n.meta.get("diff"))
         cat = category(base_op(n))
         e: dict[str, Any] = {"n": n.name, "t": n.op_type, "m": x.module_of[i], "c": cat, "l": lines,
-                             "L": _inner(node_attrs(lines, cat, t, room(lines, rec) + _peri(n))),
+                             "L": _inner(node_attrs(lines, cat, t, room(lines, rec) + _peri(n) +
+                                                    _diff_attrs(n.meta.get("diff")))),
                              "i": [val(v) for v in n.inputs], "o": [val(v) for v in n.outputs]}
         e["S"] = _inner(stub_attrs(["from " + shorten(n.op_type, limit=30)], t))
         if n.params:
             e["P"] = n.params
-        if n.meta.get("overlay") is not None:
-            e["v"] = n.meta["overlay"]
+        if box_value(n) is not None:
+            e["v"] = box_value(n)
         if n.meta.get("flops"):
             e["F"] = n.meta["flops"]
         attrs = {k: _attr_value(v) for k, v in n.attrs.items()}
@@ -131,9 +133,9 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
             e["d"] = n.domain
         if x.module_of[i] in single:
             scope = x.modules[x.module_of[i]].scope
-            ml = node_lines(g, n, label=fields, module=scope)
+            ml = _marked(node_lines(g, n, label=fields, module=scope), n.meta.get("diff"))
             e["lm"] = ml
-            e["LM"] = _inner(node_attrs(ml, cat, t, room(ml, rec) + _peri(n)))
+            e["LM"] = _inner(node_attrs(ml, cat, t, room(ml, rec) + _peri(n) + _diff_attrs(n.meta.get("diff"))))
             e["SM"] = _inner(stub_attrs(["from " + shorten(scope[-1], limit=30)], t))
         if x.fold_of[i] >= 0:
             e["f"] = x.fold_of[i]
@@ -153,6 +155,21 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
                 m = x.modules[m].parent
 
     overlay = g.meta.get("overlay")
+    module_states: dict[int, list[str]] = {}
+    for i, n in enumerate(nodes):
+        m = x.module_of[i]
+        while n.meta.get("diff") and m >= 0:
+            module_states.setdefault(m, []).append(n.meta["diff"])
+            m = x.modules[m].parent
+    module_state = {k: merge_states(v) for k, v in module_states.items()}
+    squares: dict[int, list[float]] = {}  # a weight diff's Σ‖ΔW‖², Σ‖W‖² per module
+    for i, n in enumerate(nodes):
+        m = x.module_of[i]
+        while n.meta.get("w2") is not None and m >= 0:
+            sq = squares.setdefault(m, [0.0, 0.0])
+            sq[0] += n.meta.get("dw2") or 0.0
+            sq[1] += n.meta["w2"]
+            m = x.modules[m].parent
     first_of_run = {r.modules[0]: (k, r) for k, r in enumerate(x.runs)}
     copy_of_run = {m: k for k, r in enumerate(x.runs) for m in r.modules[1:]}
     modules: list[dict[str, Any]] = []
@@ -167,8 +184,10 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
         if overlay and "value" in show and m.overlay is not None:
             lines = lines + [format_value(m.overlay, overlay.get("unit", ""))]
         rec = last_thumb.get(k)
+        mstate = module_state.get(k)
+        lines = _marked(lines, mstate)
         e = {"p": m.path, "u": m.parent, "t": _short(m.type), "T": m.type or "", "n": m.ops, "P": m.params,
-             "c": cat, "l": lines, "L": _inner(node_attrs(lines, cat, t, room(lines, rec))),
+             "c": cat, "l": lines, "L": _inner(node_attrs(lines, cat, t, room(lines, rec) + _diff_attrs(mstate))),
              "C": cluster_attrs(" · ".join(lines[:2]) if m.synthetic else cluster_title(m.scope, m.type), t),
              "S": _inner(stub_attrs(["from " + shorten(m.scope[-1], limit=30)], t))}
         if m.has_flops:
@@ -177,11 +196,11 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
             r_index, run = first_of_run[k]
             last = x.modules[run.modules[-1]].scope[-1]
             rep = {"count": run.count, "last": last}
-            rl = group_lines(show, m.scope, m.type, m.params, flops, rep, op_type=_short(m.type))
+            rl = _marked(group_lines(show, m.scope, m.type, m.params, flops, rep, op_type=_short(m.type)), mstate)
             if overlay and "value" in show and m.overlay is not None:
                 rl = rl + [format_value(m.overlay, overlay.get("unit", "")) + " each"]
             e["rl"] = rl
-            e["LR"] = _inner(node_attrs(rl, cat, t, room(rl, rec)))
+            e["LR"] = _inner(node_attrs(rl, cat, t, room(rl, rec) + _diff_attrs(mstate)))
             e["CR"] = cluster_attrs(cluster_title(m.scope, m.type, rep), t)
             e["run"] = r_index
         if k in copy_of_run:
@@ -190,6 +209,8 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
             e["syn"] = 1
         if m.overlay is not None:
             e["v"] = m.overlay
+        if k in squares and squares[k][1]:
+            e["v"] = (squares[k][0] / squares[k][1]) ** 0.5
         e.update(thumb(rec))
         modules.append(e)
 
@@ -197,12 +218,12 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
     fold_graph = x.folded
     for f in x.folds:
         n = f.node
-        lines = node_lines(fold_graph, n, label=fields)
+        lines = _marked(node_lines(fold_graph, n, label=fields), n.meta.get("diff"))
         cat = category(base_op(n))
         rec = nodes[f.ops[-1]].meta.get("thumbnail") if thumbnails else None
-        fold_value = n.meta.get("overlay")
+        fold_value = box_value(n)
         folds.append({"v": fold_value, "ops": f.ops, "t": n.op_type, "rule": n.meta["fold"].get("rule", ""), "c": cat, "l": lines,
-                      "L": _inner(node_attrs(lines, cat, t, room(lines, rec))),
+                      "L": _inner(node_attrs(lines, cat, t, room(lines, rec) + _diff_attrs(n.meta.get("diff")))),
                       "C": cluster_attrs(n.op_type, t) + ' style="rounded,dashed";',
                       "S": _inner(stub_attrs(["from " + shorten(n.op_type, limit=30)], t)), **thumb(rec)})
 
@@ -251,6 +272,19 @@ def _value(v: Value, op_index: dict[Node, int]) -> dict[str, Any]:
     if v.meta.get("order"):  # a structure diagram's order link: laid out, never drawn
         e["ord"] = 1
     return e
+
+
+def _marked(lines: list[str], state: str | None) -> list[str]:
+    """A diff's marker before the title (netdraw.passes.diff), so no state is told by colour alone."""
+    return [f"{DIFF_MARK[state]} {lines[0]}", *lines[1:]] if state in DIFF_MARK and lines else lines
+
+
+def _diff_attrs(state: str | None) -> str:
+    if state not in DIFF_STYLES:
+        return ""
+    f, border = DIFF_STYLES[state]
+    dashed = ', style="rounded,filled,dashed"' if state == "removed" else ""
+    return f', fillcolor="{f}", color="{border}", penwidth=1.6{dashed}'
 
 
 def _peri(n: Node) -> str:

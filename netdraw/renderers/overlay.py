@@ -16,7 +16,7 @@ from netdraw.renderers.escape import xml
 from netdraw.renderers.scene import format_value
 from netdraw.renderers.thumbs import colormap
 
-__all__ = ["OVERLAY_CMAP", "NO_VALUE", "legend", "fill", "format_value", "add_colorbar", "STOPS"]
+__all__ = ["DIFF_STYLES", "DIFF_MARKS", "add_diff_legend", "OVERLAY_CMAP", "NO_VALUE", "legend", "fill", "format_value", "add_colorbar", "STOPS"]
 
 OVERLAY_CMAP = "cividis"
 NO_VALUE = "#F2F2F2"
@@ -106,6 +106,39 @@ def add_colorbar(svg: bytes, lg: dict[str, Any] | None, *, font: str = "Helvetic
                      f'stroke-width="0.5"/>')
         parts.append(f'<text x="{x:.2f}" y="{y0 + bar_h + 12:.2f}" text-anchor="{anchor}" font-family="{font}" '
                      f'font-size="8.00" fill="{text}">{xml(label)}</text>')
+    parts.append("</g>\n")
+    new_h = h + extra
+    head = (f'<svg width="{width:.0f}pt" height="{new_h:.0f}pt"\n viewBox="{m.group(3).decode()} '
+            f'{m.group(4).decode()} {width:.2f} {new_h:.2f}"').encode()
+    out = svg[:m.start()] + head + svg[m.end():]
+    return out.replace(b"</svg>", "".join(parts).encode() + b"</svg>", 1)
+
+
+#: a diff's states: (fill, border), colour-blind safe (Okabe-Ito green, vermillion, orange), and a
+#: marker each, so no state is told by colour alone
+DIFF_STYLES = {"added": ("#D5F0E6", "#009E73"), "removed": ("#FADBCB", "#D55E00"), "changed": ("#FCEBC4", "#E69F00")}
+DIFF_MARKS = {"added": "+", "removed": "−", "changed": "~"}
+
+
+def add_diff_legend(svg: bytes, title: str, *, font: str = "Helvetica,Arial,sans-serif", text: str = "#1A1A1A",
+                    background: str = "#FFFFFF") -> bytes:
+    """A Graphviz SVG with the diff's key under the diagram: ``+ added  − removed  ~ changed``."""
+    m = _SIZE.search(svg)
+    if m is None:
+        return svg
+    w, h = float(m.group(1)), float(m.group(2))
+    extra, width = 40.0, max(w, 300.0)
+    parts = ['<g id="diff-legend" class="legend">',
+             f'<rect x="0" y="{h:.2f}" width="{width:.2f}" height="{extra:.2f}" fill="{background}" stroke="none"/>',
+             f'<text x="12" y="{h + 13:.2f}" font-family="{font}" font-size="9.00" fill="{text}">{xml(title)}</text>']
+    x = 12.0
+    for state in ("added", "removed", "changed"):
+        f, b = DIFF_STYLES[state]
+        dash = ' stroke-dasharray="3,2"' if state == "removed" else ""
+        parts.append(f'<rect x="{x:.2f}" y="{h + 20:.2f}" width="14" height="11" rx="2" fill="{f}" stroke="{b}"{dash}/>')
+        parts.append(f'<text x="{x + 18:.2f}" y="{h + 29:.2f}" font-family="{font}" font-size="9.00" fill="{text}">'
+                     f'{DIFF_MARKS[state]} {state}</text>')
+        x += 80
     parts.append("</g>\n")
     new_h = h + extra
     head = (f'<svg width="{width:.0f}pt" height="{new_h:.0f}pt"\n viewBox="{m.group(3).decode()} '

@@ -19,7 +19,7 @@ from netdraw.passes.collapse import visible_nodes
 from netdraw.renderers.escape import shorten
 
 __all__ = ["Scene", "Box", "Cluster", "Edge", "build_scene", "module_title", "cluster_title", "count_lines",
-           "group_lines", "module_category", "node_lines", "io_lines", "STRUCTURE_TITLE", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label",
+           "group_lines", "module_category", "node_lines", "io_lines", "STRUCTURE_TITLE", "box_value", "DIFF_MARK", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label",
            "format_count", "format_value", "shape_text", "base_op", "FANOUT_LIMIT", "RANKDIRS"]
 
 #: what a node label can show: ``name`` the module's name as its title (else its class),
@@ -34,6 +34,22 @@ FANOUT_LIMIT = 8
 #: clusters nest at most this deep; ops of deeper modules sit in the deepest drawn one (Graphviz
 #: slows to a crawl on hundreds of nested clusters, and no reader follows them)
 MAX_NESTING = 24
+
+
+#: a diff's markers (netdraw.passes.diff), so no state is told by colour alone
+DIFF_MARK = {"added": "+", "removed": "−", "changed": "~"}
+
+
+def box_value(n: Node) -> float | None:
+    """What a node is coloured by with ``--color-by`` (or a weight diff)."""
+    return _value(n)
+
+
+def _value(n: Node) -> float | None:
+    """What a box is coloured by: its overlay value, or a weight change ‖ΔW‖/‖W‖ from the summed squares."""
+    if n.meta.get("w2"):
+        return (n.meta.get("dw2") or 0.0) ** 0.5 / n.meta["w2"] ** 0.5
+    return n.meta.get("overlay")
 
 
 #: the title of a checkpoint's structure diagram (netdraw.frontends.checkpoint)
@@ -115,6 +131,9 @@ def _attr_text(node: Node) -> str:
     dtypes = node.meta.get("dtypes")
     if dtypes and set(dtypes) != {"float32"}:  # a checkpoint's storage types (bfloat16, q4_k...)
         text = " · ".join(t for t in (text, "/".join(dtypes)) if t)
+    change = node.attrs.get("diff")
+    if change:  # what changed between two models (netdraw.passes.diff)
+        text = " · ".join(t for t in (text, str(change)) if t)
     mark = node.attrs.get("checkpoint")
     if mark:  # a checkpoint's tensor missing or of another shape (netdraw.frontends.hf)
         text = " · ".join(t for t in (text, f"checkpoint: {mark}") if t)
@@ -203,6 +222,7 @@ class Box:
     node: Node | None = None
     thumbnail: dict[str, Any] | None = None  # a finished activation record (netdraw.passes.thumbnails)
     value: float | None = None  # what --color-by colours it by (netdraw.passes.overlay)
+    diff: str | None = None     # a diff's state: same, changed, added, removed (netdraw.passes.diff)
 
 
 @dataclass
@@ -283,7 +303,7 @@ class _Builder:
         return count_lines(self.fields, n.params, n.meta.get("flops"), each) + self.value_line(n, each)
 
     def value_line(self, n: Node, each: bool) -> list[str]:
-        info, v = self.g.meta.get("overlay"), n.meta.get("overlay")
+        info, v = self.g.meta.get("overlay"), _value(n)
         if "value" not in self.fields or info is None or v is None:
             return []
         return [format_value(v, info.get("unit", "")) + (" each" if each else "")]
@@ -358,8 +378,11 @@ class _Builder:
         title = module[-1] if module else (n.scope[-1] if n.meta.get("group") and n.scope else n.op_type)
         self.titles[self.nid(n)] = title
         thumb = n.meta.get("thumbnail") if self.thumbnails else None
-        return Box(self.nid(n), self.node_lines(n, module), cat, title, bool(n.subgraphs), "node", n, thumb,
-                   n.meta.get("overlay"))
+        lines = self.node_lines(n, module)
+        state = n.meta.get("diff")
+        if state in DIFF_MARK:  # a diff: the state's marker before the title, not colour alone
+            lines = [f"{DIFF_MARK[state]} {lines[0]}", *lines[1:]]
+        return Box(self.nid(n), lines, cat, title, bool(n.subgraphs), "node", n, thumb, _value(n), state)
 
     def build(self) -> Scene:
         inputs = []

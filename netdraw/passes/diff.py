@@ -46,6 +46,13 @@ _KIND = {"gemm": "linear", "matmul": "linear", "addmm": "linear", "conv": "conv"
          "layernormalization": "layer_norm", "sum": "add"}
 
 
+def skipped(n: Node) -> bool:
+    """Left out of the comparison: a kind exporters fold, drop or add (:data:`_SKIP`), or a bias
+    added to a MatMul's result (``MatMul + Add`` is one ``linear``)."""
+    k = kind(n.op_type)
+    return k in _SKIP or (k == "add" and any(v is not None and v.kind == "param" for v in n.inputs))
+
+
 def kind(op_type: str) -> str:
     k = norm_op(op_type)
     return _KIND.get(k, k)
@@ -123,7 +130,7 @@ class _Side:
         return [n for n in self.nodes if self.scope[n][:len(s)] == s]
 
     def signature(self, s: tuple[str, ...]) -> list[str]:
-        return [k for n in self.subtree(s) if (k := kind(n.op_type)) not in _SKIP]
+        return [kind(n.op_type) for n in self.subtree(s) if not skipped(n)]
 
 
 def _path(s: tuple[str, ...]) -> str:
@@ -140,9 +147,9 @@ def diff(a: Graph, b: Graph) -> Diff:
     twin: dict[Node, Node] = {}  # an op of A -> its op in B
 
     def match_ops(xs: list[Node], ys: list[Node]) -> None:
-        xs = [n for n in xs if kind(n.op_type) not in _SKIP]
+        xs = [n for n in xs if not skipped(n)]
         ys_all = ys
-        ys = [n for n in ys if kind(n.op_type) not in _SKIP]
+        ys = [n for n in ys if not skipped(n)]
         sm = difflib.SequenceMatcher(a=[kind(n.op_type) for n in xs], b=[kind(n.op_type) for n in ys], autojunk=False)
         for tag, i1, i2, j1, j2 in sm.get_opcodes():
             if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
@@ -209,7 +216,7 @@ def diff(a: Graph, b: Graph) -> Diff:
     counts = {s: 0 for s in STATES}
     for y in B.nodes:
         counts[state[y]] += 1
-    counts["removed"] = len([x for x in removed if kind(x.op_type) not in _SKIP])
+    counts["removed"] = len([x for x in removed if not skipped(x)])
     result.ops = counts
     result.graph = _diff_graph(b, state, change, removed, twin, A)
     return result

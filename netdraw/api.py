@@ -52,7 +52,8 @@ __all__ = ["load", "trace", "load_options", "image_prep", "FORMATS", "RENDERERS"
 
 
 _SUFFIXES = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot", ".mmd": "mermaid",
-             ".mermaid": "mermaid", ".tex": "tex", ".json": "json", ".html": "html", ".htm": "html"}
+             ".mermaid": "mermaid", ".tex": "tex", ".json": "json", ".html": "html", ".htm": "html",
+             ".drawio": "drawio", ".pptx": "pptx"}
 
 
 #: every option ``render`` takes, with its default (see :func:`netdraw.passes.pipeline.prepare`
@@ -282,6 +283,8 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
         return compile_pdf(source_tex, program=opts["latex"], files=files)[0], {}
     if fmt == "html":
         return html_page(graph, **options).encode("utf-8"), {}
+    if fmt in ("drawio", "pptx"):
+        return _editable(graph, fmt, opts), {}
     drawn, source, svg = _fit(graph, opts)
     if fmt == "mermaid":
         return to_mermaid(drawn, rankdir=opts["rankdir"], theme=opts["theme"],
@@ -296,6 +299,42 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
     if fmt != "svg":
         step(f"converting to {fmt.upper()}")
     return (svg if fmt == "svg" else _engine.convert_svg(svg, fmt)), {}
+
+
+def _editable(graph: Graph, fmt: str, opts: dict[str, Any]) -> bytes:
+    """A draw.io file or a PowerPoint deck of the diagram :func:`render` draws (Graphviz's layout)."""
+    import sys
+
+    from netdraw.renderers.drawio import to_drawio
+    from netdraw.renderers.layout import layout_json, place
+    from netdraw.renderers.slides import to_pptx
+
+    def placed(drawn: Graph) -> tuple[Any, Any]:
+        laid = layout_json(drawn, theme=opts["theme"], label=opts["label"], rankdir=opts["rankdir"],
+                           engine=opts["engine"], thumbnails=opts["thumbnails"], timeout=opts["layout_timeout"])
+        scene = build_scene(drawn, label=opts["label"], thumbnails=opts["thumbnails"])
+        return scene, place(scene, laid)
+
+    drawn = _fit(graph, opts)[0]
+    theme = THEMES[opts["theme"]]
+    if fmt == "drawio":
+        scene, where = placed(drawn)
+        return to_drawio(scene, where, theme, cmap=opts["cmap"]).encode("utf-8")
+    pages = [placed(drawn)]
+    if opts["slides"] == "modules":  # a slide for each top-level module of two or more ops
+        from netdraw.passes.collapse import is_hidden
+
+        count: dict[str, int] = {}
+        for n in graph.nodes:
+            if n.scope and not is_hidden(n):
+                count[n.scope[0]] = count.get(n.scope[0], 0) + 1
+        tops = [t for t in dict.fromkeys(n.scope[0] for n in graph.nodes if n.scope) if count.get(t, 0) > 1]
+        pages = [placed(_prepare(graph, **{**{k: opts[k] for k in PREPARE_OPTIONS}, "keep": [top]}))
+                 for top in tops] or pages
+    data, notices = to_pptx(pages, theme, cmap=opts["cmap"])
+    for notice in notices:
+        sys.stderr.write(f"netdraw: notice: {notice}\n")
+    return data
 
 
 def _finish_svg(graph: Graph, drawn: Graph, svg: bytes, opts: dict[str, Any]) -> bytes:

@@ -142,7 +142,7 @@ def _load_traced(source: str, **src: Any):
 def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int, max_width: float,
            engine: str, layout_timeout: float, rankdir: str, theme: str, label: str, fold: tuple[str, ...],
            roll: bool, hide: tuple[str, ...], keep: tuple[str, ...], expand: tuple[str, ...],
-           color_by: str | None, repeat: int, renderer: str | None, style: str, preamble: bool,
+           color_by: str | None, repeat: int, slides: str, renderer: str | None, style: str, preamble: bool,
            latex: str, thumbnails: bool, projections: bool, top_k: int, rank: str, cmap: str, tokens: str,
            **src: Any) -> None:
     """Render the model in SOURCE to a diagram.
@@ -156,7 +156,7 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
                    layout_timeout=layout_timeout, rankdir=rankdir,
                    theme=theme, label=label, fold=list(fold) if fold else None, roll=roll, hide=hide,
                    keep=keep, expand=expand, renderer=renderer or ("tikz" if fmt == "tex" else "graphviz"),
-                   style=style, preamble=preamble, latex=latex, cmap=cmap, color_by=color_by)
+                   style=style, preamble=preamble, latex=latex, cmap=cmap, color_by=color_by, slides=slides)
     _check_options(options)  # before a possibly slow capture
     if color_by in ("latency", "memory"):
         if thumbnails or projections:

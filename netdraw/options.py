@@ -16,12 +16,14 @@ from typing import Any, Callable, Iterable
 
 from netdraw.errors import NetdrawError
 
-__all__ = ["HEADS", "METRICS", "Option", "RENDER", "BY_NAME", "DOC_KEYS", "FORMATS", "RENDERERS", "ENGINES", "RANKDIRS", "THEME_NAMES",
+__all__ = ["HEADS", "METRICS", "SLIDES", "Option", "RENDER", "BY_NAME", "DOC_KEYS", "FORMATS", "RENDERERS", "ENGINES", "RANKDIRS", "THEME_NAMES",
            "STYLES", "LATEX", "LABEL_FIELDS", "DEFAULT_LABEL", "RANKS", "TOKENS", "CAPTURES", "MODES", "DEVICES", "PHASES",
            "DEFAULT_MAX_NODES", "DEFAULT_MAX_WIDTH", "DEFAULT_LAYOUT_TIMEOUT", "click_options", "sphinx_spec",
            "from_words"]
 
-FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "tex", "json", "html")
+FORMATS = ("svg", "png", "pdf", "dot", "mermaid", "tex", "json", "html", "drawio", "pptx")
+#: how a .pptx splits a figure: one slide, or one slide per top-level module
+SLIDES = ("one", "modules")
 RENDERERS = ("graphviz", "tikz")
 ENGINES = ("auto", "native", "wasm")
 RANKDIRS = ("TB", "LR", "BT", "RL")
@@ -104,6 +106,8 @@ RENDER: tuple[Option, ...] = (
            "bar (latency and memory run the model on --input).", metavar="WHAT"),
     Option("repeat", "int", 10, "--color-by latency/memory: measured runs after a warm-up (the median is drawn).",
            minimum=1, docs=False),
+    Option("slides", "choice", "one", "--format pptx: one slide, or one slide per top-level module.", SLIDES,
+           docs=False),
     Option("renderer", "choice", None,
            "graphviz (svg/png/pdf/dot/mermaid), or tikz: a LaTeX figure (.tex; .pdf compiles it). "
            "Default: tikz for .tex, else graphviz.", RENDERERS),

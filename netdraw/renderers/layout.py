@@ -46,6 +46,7 @@ class PlacedBox:
     y: float
     w: float  # size in points
     h: float
+    cluster: str | None = None  # the id of the innermost cluster around it (None: the top level)
 
 
 @dataclass
@@ -55,6 +56,8 @@ class PlacedCluster:
     y0: float
     x1: float
     y1: float
+    id: str = ""                # the scene's cluster id
+    parent: str | None = None   # the cluster around it (None: the top level)
 
 
 @dataclass
@@ -64,6 +67,8 @@ class PlacedEdge:
     label: str
     label_at: Point | None
     dashed: bool         # to a stub standing for a far-away source
+    src: str = ""        # the scene ids of its two ends
+    dst: str = ""
 
 
 @dataclass
@@ -83,22 +88,29 @@ def place(scene: Scene, laid: dict[str, Any]) -> Placed:
     """Match a scene's boxes, clusters and edges with Graphviz's ``json`` layout of its DOT."""
     objects = {o["name"]: o for o in laid.get("objects", [])}
     key = lambda raw: dot_id(raw)[1:-1]  # noqa: E731  (the name Graphviz reports for a DOT id)
+    inside: dict[str, str] = {}
+    clusters = []
+
+    def walk(c: Cluster, parent: str | None) -> None:
+        for b in c.boxes:
+            if parent is not None:
+                inside[b.id] = parent
+        for ch in c.children:
+            o = objects.get(key(ch.id))
+            here = parent
+            if o is not None and "bb" in o:
+                clusters.append(PlacedCluster(ch.title, *(float(v) for v in o["bb"].split(",")), id=ch.id,
+                                              parent=parent))
+                here = ch.id
+            walk(ch, here)
+
+    walk(scene.root, None)
     boxes = []
     for b in scene.boxes():
         o = objects.get(key(b.id))
         if o is not None and "pos" in o:
             x, y = _xy(o["pos"])
-            boxes.append(PlacedBox(b, x, y, float(o["width"]) * 72, float(o["height"]) * 72))
-    clusters = []
-
-    def walk(c: Cluster) -> None:
-        for ch in c.children:
-            o = objects.get(key(ch.id))
-            if o is not None and "bb" in o:
-                clusters.append(PlacedCluster(ch.title, *(float(v) for v in o["bb"].split(","))))
-            walk(ch)
-
-    walk(scene.root)
+            boxes.append(PlacedBox(b, x, y, float(o["width"]) * 72, float(o["height"]) * 72, inside.get(b.id)))
     names = [o["name"] for o in laid.get("objects", [])]
     by_ends = {(key(e.src), key(e.dst)): e for e in scene.edges}
     edges = []
@@ -117,6 +129,7 @@ def place(scene: Scene, laid: dict[str, Any]) -> Placed:
             continue  # placed by Graphviz, never drawn
         text = se.label if se else ""
         edges.append(PlacedEdge(points[:1 + 3 * ((len(points) - 1) // 3)], end, text,
-                                _xy(e["lp"]) if text and "lp" in e else None, bool(se and se.stub)))
+                                _xy(e["lp"]) if text and "lp" in e else None, bool(se and se.stub),
+                                se.src if se else "", se.dst if se else ""))
     bb = tuple(float(v) for v in laid["bb"].split(","))
     return Placed(boxes, clusters, edges, bb)  # type: ignore[arg-type]

@@ -156,31 +156,45 @@ _SCALARS = (str, bytes, int, float, bool, complex, type(None), torch.dtype, torc
             torch.memory_format, torch.layout, slice, type(Ellipsis))
 
 
-def _leaves(obj: Any, prefix: str = "", depth: int = 0) -> Iterator[tuple[str, Any]]:
+def _leaves(obj: Any, prefix: str = "", depth: int = 0, objects: bool = False,
+            seen: set[int] | None = None) -> Iterator[tuple[str, Any]]:
     """(path, tensor) for every tensor in a nest of tuples, lists, dicts, dataclasses,
-    ``ModelOutput`` objects and caches."""
+    ``ModelOutput`` objects and caches; with ``objects``, through any object's public attributes
+    too (a cache's layers and their keys and values), cycles and depth bounded."""
     if isinstance(obj, torch.Tensor):
         yield prefix, obj
         return
     if depth > 10 or isinstance(obj, _SCALARS) or isinstance(obj, nn.Module):
         return
+    if objects:
+        seen = set() if seen is None else seen
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
 
     def join(k: Any) -> str:
         return f"{prefix}.{k}" if prefix else str(k)
 
+    def walk(v: Any, path: str) -> Iterator[tuple[str, Any]]:
+        return _leaves(v, path, depth + 1, objects, seen)
+
     if isinstance(obj, dict):
         for k, v in obj.items():
-            yield from _leaves(v, join(k), depth + 1)
+            yield from walk(v, join(k))
     elif isinstance(obj, (list, tuple)):
         for i, v in enumerate(obj):
-            yield from _leaves(v, join(i), depth + 1)
+            yield from walk(v, join(i))
     elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         for f in dataclasses.fields(obj):
-            yield from _leaves(getattr(obj, f.name, None), join(f.name), depth + 1)
-    elif "Cache" in type(obj).__name__ and hasattr(obj, "__dict__"):
+            yield from walk(getattr(obj, f.name, None), join(f.name))
+    elif "Cache" in type(obj).__name__ and isinstance(getattr(obj, "layers", None), (list, tuple)):
+        for i, layer in enumerate(obj.layers):  # transformers' DynamicCache: layers[i].keys/values
+            yield from walk(layer, join(i))
+    elif ("Cache" in type(obj).__name__ or objects) and hasattr(obj, "__dict__") and not isinstance(obj, type) \
+            and not callable(obj):
         for k, v in vars(obj).items():  # transformers' caches keep their tensors in attributes
             if not k.startswith("_"):
-                yield from _leaves(v, join(k), depth + 1)
+                yield from walk(v, join(k))
 
 
 def _flat_scalars(x: Any) -> bool:
@@ -895,7 +909,7 @@ def _enter_run_contexts(stack: ExitStack, model: nn.Module, rec: _Recorder, *, k
 def _set_outputs(graph: Graph, rec: _Recorder, out: Any) -> None:
     """Every tensor the call returned is a graph output, named by its path in the result."""
     outputs = []
-    for path, t in _leaves(out, "output" if isinstance(out, torch.Tensor) else ""):
+    for path, t in _leaves(out, "output" if isinstance(out, torch.Tensor) else "", objects=True):
         v = rec.value_of(t)
         if v.producer is not None and v not in outputs and v.graph is graph:
             graph.rename_value(v, path or "output")

@@ -23,6 +23,7 @@ Graph.meta
     ``roll``              -- the roll pass's runs: ``[{"module", "count", "modules", "params"}]``;
                              ``modules[key]["repeat"]`` = ``{"count", "last", "modules"}`` on the kept one
     ``elided``            -- written by the elide pass: ``{"nodes": ops drawn inside elided nodes}``
+    ``expand``            -- the ``--expand`` patterns a diagram was prepared with (they open grouped outputs too)
 Node.meta
     ``group``             -- written by the collapse pass on a node that stands for a module:
                              ``{"module": scope_key, "type": str, "nodes": int, "ops": {op: count},

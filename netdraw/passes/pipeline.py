@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from fnmatch import fnmatchcase
 from typing import Any, Iterable, Iterator
 
 from netdraw.errors import NetdrawError
@@ -16,7 +17,7 @@ from netdraw.passes.fold import fold as fold_pass
 from netdraw.passes.fold import parse_rules
 from netdraw.passes.overlay import METRICS, attach as attach_overlay
 from netdraw.passes.roll import roll as roll_pass
-from netdraw.passes.select import Selector, hide as hide_pass, keep as keep_pass
+from netdraw.passes.select import Selector, hide as hide_pass, io_groups, keep as keep_pass
 from netdraw.passes.thumbnails import attach as attach_thumbnails, has_activations
 
 __all__ = ["prepare", "candidates", "selected", "check_prepare", "parse_depth", "PREPARE_OPTIONS", "MAX_DRAWN"]
@@ -116,7 +117,9 @@ def candidates(graph: Graph, **options: Any) -> Iterator[Graph]:
     fold_pass(g, opts["fold"])
     if opts["roll"]:
         roll_pass(g)
-    sel = Selector(opts["expand"], g)
+    # a pattern naming a grouped output (cache) opens that group, not a module
+    heads = set(io_groups([v.name for v in g.outputs]).values())
+    sel = Selector([p for p in opts["expand"] if not any(fnmatchcase(h, p) for h in heads)], g)
     if sel:
         sel.check_used("expand", g)
     deepest = max_depth(g)
@@ -136,6 +139,8 @@ def candidates(graph: Graph, **options: Any) -> Iterator[Graph]:
         out = collapse(g, d, sel) if d is not None else g
         out = elide(out, budget)
         out.meta["collapse"] = {"depth": d, "auto": depth == "auto"}
+        if opts["expand"]:
+            out.meta["expand"] = list(opts["expand"])  # also opens grouped outputs (renderers.scene.io_groups)
         if has_activations(out):
             attach_thumbnails(out)
         yield out

@@ -13,12 +13,12 @@ An op node matches when its own op type matches or any module that encloses it d
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from netdraw.errors import NetdrawError
 from netdraw.ir import Graph, Node, scope_key
 
-__all__ = ["Selector", "hide", "keep"]
+__all__ = ["Selector", "hide", "keep", "io_groups"]
 
 
 class Selector:
@@ -102,3 +102,21 @@ def keep(graph: Graph, patterns: Iterable[str] | str) -> int:
         return 0
     sel.check_used("keep", graph)
     return _bypass(graph, {n for n in graph.nodes if not sel.node(n)})
+
+
+def io_groups(names: list[str], expand: Sequence[str] = ()) -> dict[str, str]:
+    """{output name: the structure it comes from} for outputs drawn as one box: two or more whose
+    paths start alike (``cache.0.keys``, ``cache.1.values`` -> ``cache``), unless ``expand`` (the
+    ``--expand`` patterns) names that structure."""
+    from fnmatch import fnmatchcase
+
+    heads: dict[str, list[str]] = {}
+    for name in names:
+        head, dot, _ = name.partition(".")
+        if dot:
+            heads.setdefault(head, []).append(name)
+    out = {}
+    for head, members in heads.items():
+        if len(members) >= 2 and not any(fnmatchcase(head, p) for p in expand):
+            out.update((m, head) for m in members)
+    return out

@@ -35,7 +35,9 @@ from netdraw.renderers.escape import dot_label, shorten
 from netdraw.renderers.overlay import DIFF_STYLES, NO_VALUE, legend
 from netdraw.passes.diff import merge_states
 from netdraw.renderers.scene import (DEFAULT_LABEL, DIFF_MARK, RANKDIRS, STRUCTURE_TITLE, base_op, cluster_title, group_lines, io_lines,
-                                     module_category, node_lines, parse_label, shape_text, format_value, box_value)
+                                     module_category, node_lines, parse_label, shape_text, format_value, box_value,
+                                     group_io_lines)
+from netdraw.passes.select import io_groups
 from netdraw.renderers.theme import THEMES
 from netdraw.renderers.thumbs import CMAP, data_uri, display_size
 
@@ -233,10 +235,21 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
         rec = v.meta.get("thumbnail") if thumbnails else None
         inputs.append({"v": val(v), "l": lines, "L": _inner(node_attrs(lines, "input", t, room(lines, rec))),
                        "S": _inner(stub_attrs(["from " + shorten(f"input {v.name}", limit=30)], t)), **thumb(rec)})
-    outputs = []
+    outputs: list[dict[str, Any]] = []
+    groups = io_groups([v.name for v in g.outputs])
+    by_group: dict[str, dict[str, Any]] = {}
     for v in g.outputs:
-        lines = io_lines("output", v)
-        outputs.append({"v": val(v), "l": lines, "L": _inner(node_attrs(lines, "output", t))})
+        head = groups.get(v.name)
+        if head is None:
+            lines = io_lines("output", v)
+            outputs.append({"v": val(v), "l": lines, "L": _inner(node_attrs(lines, "output", t))})
+        elif head in by_group:
+            by_group[head]["vs"].append(val(v))
+        else:  # the tensors of one returned structure (a cache): one box, as the SVG draws them
+            lines = group_io_lines("output", head, [w for w in g.outputs if groups.get(w.name) == head])
+            by_group[head] = {"v": val(v), "vs": [val(v)], "g": head, "l": lines,
+                              "L": _inner(node_attrs(lines, "output", t))}
+            outputs.append(by_group[head])
     vals = [_value(v, op_index) for v in values]
 
     opened = initially_open(x, drawn)

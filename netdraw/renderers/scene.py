@@ -16,10 +16,11 @@ from netdraw.ir import Graph, Node, Value
 from netdraw.ops import category, label_fields
 from netdraw.options import DEFAULT_LABEL, LABEL_FIELDS, RANKDIRS
 from netdraw.passes.collapse import visible_nodes
+from netdraw.passes.select import io_groups
 from netdraw.renderers.escape import shorten
 
 __all__ = ["Scene", "Box", "Cluster", "Edge", "build_scene", "module_title", "cluster_title", "count_lines",
-           "group_lines", "module_category", "node_lines", "io_lines", "STRUCTURE_TITLE", "box_value", "DIFF_MARK", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label",
+           "group_lines", "module_category", "node_lines", "io_lines", "STRUCTURE_TITLE", "box_value", "DIFF_MARK", "io_groups", "group_io_lines", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label",
            "format_count", "format_value", "shape_text", "base_op", "FANOUT_LIMIT", "RANKDIRS"]
 
 #: what a node label can show: ``name`` the module's name as its title (else its class),
@@ -38,6 +39,13 @@ MAX_NESTING = 24
 
 #: a diff's markers (netdraw.passes.diff), so no state is told by colour alone
 DIFF_MARK = {"added": "+", "removed": "−", "changed": "~"}
+
+
+def group_io_lines(kind: str, head: str, values: list[Value]) -> list[str]:
+    """``output: cache`` and ``4 tensors · 1×4×16×16`` (the shape when they share one)."""
+    shapes = {shape_text(v) for v in values}
+    sub = f"{len(values)} tensors" + (f" · {shapes.pop()}" if len(shapes) == 1 else "")
+    return [f"{kind}: {shorten(head, limit=30)}", shorten(sub, limit=48)]
 
 
 def box_value(n: Node) -> float | None:
@@ -401,8 +409,22 @@ class _Builder:
                     tree[path[:k - 1]]["children"].append(path[:k])
             tree[path]["nodes"].append(n)
         root = self.cluster((), tree)
-        outputs = [Box(self.oid(v, i), self.io_lines("output", v), "output", kind="output")
-                   for i, v in enumerate(self.g.outputs)]
+        self.out_ids: list[str] = []
+        outputs: list[Box] = []
+        groups = io_groups([v.name for v in self.g.outputs], self.g.meta.get("expand", ()))
+        made: set[str] = set()
+        for i, v in enumerate(self.g.outputs):
+            group = groups.get(v.name)
+            if group is None:
+                self.out_ids.append(self.oid(v, i))
+                outputs.append(Box(self.oid(v, i), self.io_lines("output", v), "output", kind="output"))
+                continue
+            gid = f"o:g:{group}"
+            self.out_ids.append(gid)
+            if gid not in made:
+                made.add(gid)
+                members = [w for w in self.g.outputs if groups.get(w.name) == group]
+                outputs.append(Box(gid, group_io_lines("output", group, members), "output", kind="output"))
         stubs: list[Box] = []
         edges = self.edges(stubs)
         title = STRUCTURE_TITLE.format(name=self.g.meta.get("source", {}).get("path") or self.g.name) \
@@ -450,7 +472,7 @@ class _Builder:
         for i, v in enumerate(self.g.outputs):
             src = self.source(v)
             if src is not None:
-                pairs.setdefault((src, self.oid(v, i)), []).append(self.edge_text(v))
+                pairs.setdefault((src, self.out_ids[i]), []).append(self.edge_text(v))
         fanout: dict[str, int] = {}
         for src, _ in pairs:
             fanout[src] = fanout.get(src, 0) + 1

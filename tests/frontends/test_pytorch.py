@@ -64,7 +64,7 @@ def check_model(model: nn.Module, args: tuple, kwargs: dict, shape_mode: str) ->
     # 2. outputs: shapes and dtypes of the real run
     with torch.no_grad():
         out = model(*args, **kwargs)
-    real = [(tuple(t.shape), str(t.dtype).replace("torch.", "")) for _, t in _leaves(out)]
+    real = [(tuple(t.shape), str(t.dtype).replace("torch.", "")) for _, t in _leaves(out, objects=True)]
     assert [(v.shape, v.dtype) for v in g.outputs] == real
     # 3. one set of nodes per leaf-module call, as forward hooks count them in the same run
     assert leaf_scopes(g) == len(calls)
@@ -406,3 +406,58 @@ def test_multi_head_attention_shortcut_agrees_with_pytorch(batched, opts):
     assert ours is not None
     assert [None if t is None else (tuple(t.shape), t.dtype) for t in ours] == \
         [None if t is None else (tuple(t.shape), t.dtype) for t in theirs]
+
+
+def _cache_tensors(obj, depth=0):
+    """An independent walk of what a transformers forward returns: its fields, and a cache's layers'
+    keys and values (the test's oracle)."""
+    if isinstance(obj, torch.Tensor):
+        return [obj]
+    if depth > 6 or obj is None:
+        return []
+    if isinstance(obj, (tuple, list)):
+        return [t for x in obj for t in _cache_tensors(x, depth + 1)]
+    if isinstance(obj, dict):
+        return [t for x in obj.values() for t in _cache_tensors(x, depth + 1)]
+    if hasattr(obj, "layers"):
+        return [t for layer in obj.layers for t in (layer.keys, layer.values) if isinstance(t, torch.Tensor)]
+    if hasattr(obj, "self_attention_cache"):
+        return _cache_tensors(obj.self_attention_cache, depth + 1) + _cache_tensors(obj.cross_attention_cache, depth + 1)
+    return []
+
+
+@pytest.mark.transformers
+@pytest.mark.parametrize("name", ["GPT2Model", "LlamaModel", "T5Model", "BartModel", "WhisperModel"])
+def test_every_returned_cache_tensor_is_an_output(name):
+    import transformers as tf
+
+    from tests.frontends.hf_suite import build
+
+    ids = torch.zeros(1, 16, dtype=torch.long)
+    if name == "LlamaModel":
+        model, args, kwargs = tf.LlamaModel(tf.LlamaConfig(hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                                                            intermediate_size=128, vocab_size=1000)), (), {"input_ids": ids}
+    elif name == "BartModel":
+        model, args, kwargs = tf.BartModel(tf.BartConfig(d_model=64, encoder_layers=2, decoder_layers=2,
+                                                          encoder_attention_heads=4, decoder_attention_heads=4,
+                                                          encoder_ffn_dim=128, decoder_ffn_dim=128, vocab_size=1000)), \
+            (), {"input_ids": ids}
+    else:
+        model, args, kwargs = build(name)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        g = netdraw.trace(model, args, kwargs)
+        real = _cache_tensors(model.eval()(*args, **kwargs))
+    assert [v.shape for v in g.outputs] == [tuple(t.shape) for t in real]
+    caches = [v.name for v in g.outputs if v.name.startswith(("cache.", "past_key_values."))]
+    assert len(caches) == len(real) - len([v for v in g.outputs if not v.name.startswith(("cache.", "past"))])
+    assert caches and caches[0].endswith((".0.keys", "self_attention_cache.0.keys"))
+    # drawn as one output box, and each with --expand
+    from netdraw.api import render_bytes
+
+    dot = render_bytes(g, "dot", depth=1).decode()
+    head = caches[0].split(".")[0]
+    assert dot.count(f'"o:g:{head}" [label="output: {head}\\n{len(caches)} tensors') == 1
+    assert dot.count('"o:') - dot.count('-> "o:') == len(g.outputs) - len(caches) + 1
+    expanded = render_bytes(g, "dot", depth=1, expand=[head]).decode()
+    assert expanded.count('"o:') - expanded.count('-> "o:') == len(g.outputs)

@@ -254,8 +254,10 @@
       });
     });
     d.outputs.forEach(function (o, k) {
-      var src = source(o.v);
-      if (src !== null) add(src, "o" + k, o.v);
+      (o.vs || [o.v]).forEach(function (v) {  // a grouped output (a cache): every tensor into one box
+        var src = source(v);
+        if (src !== null) add(src, "o" + k, v);
+      });
     });
     var fanout = new Map(), served = new Map(), edges = [], stubs = [];
     order.forEach(function (e) { fanout.set(e.src, (fanout.get(e.src) || 0) + 1); });
@@ -365,7 +367,7 @@
       case "f": return "fold:" + d.ops[d.folds[k].ops[0]].n;
       case "n": return d.ops[k].n;
       case "i": return "input:" + d.values[d.inputs[k].v].n;
-      case "o": return "output:" + d.values[d.outputs[k].v].n;
+      case "o": return "output:" + (d.outputs[k].g || d.values[d.outputs[k].v].n);
       case "s": return "stub:" + k;
     }
     return key;

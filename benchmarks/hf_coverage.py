@@ -96,6 +96,9 @@ def check(model_type: str, render: bool, compare: bool = False) -> dict:
             model(**inputs)
     except Exception as exc:
         return {"status": "skip", "reason": f"forward: {type(exc).__name__}"}
+    import time
+
+    started = time.perf_counter()
     try:
         g = netdraw.trace(model, (), inputs)
     except Exception as exc:
@@ -126,10 +129,18 @@ def check(model_type: str, render: bool, compare: bool = False) -> dict:
         else:
             out["compare"] = "same"
     if render:
-        from netdraw.passes.collapse import DEFAULT_MAX_NODES, visible_nodes
-        from netdraw.api import prepare
+        from netdraw.passes.collapse import DEFAULT_MAX_NODES
+        from netdraw.api import render_bytes
 
-        shown = len(visible_nodes(prepare(g)))  # what the diagram draws (not ops folded into their users)
+        try:
+            svg = render_bytes(g, "svg")  # the default render, end to end: capture + passes + layout
+        except Exception as exc:
+            return {"status": "fail", "reason": f"render: {str(exc)[:100]}"}
+        out["seconds"] = round(time.perf_counter() - started, 2)
+        import re
+
+        # the figure's op and module boxes (not inputs, outputs or stubs)
+        shown = len(re.findall(rb'class="node">\s*<title>n:', svg))
         out["shown"] = shown
         if shown > DEFAULT_MAX_NODES:
             out["status"], out["reason"] = "fail", f"default render over {DEFAULT_MAX_NODES} nodes"
@@ -179,8 +190,8 @@ def main() -> int:
     with ThreadPoolExecutor(a.jobs) as pool:
         for t, r in zip(types, pool.map(one, types)):
             results[t] = r
-            print(f"{t:32} {r['status']:5} {r.get('mode', '')} {r.get('compare', '')} {r.get('reason', '')}",
-                  flush=True)
+            print(f"{t:32} {r['status']:5} {r.get('mode', '')} {r.get('compare', '')} {r.get('reason', '')}"
+                  + (f" {r['shown']} nodes {r['seconds']} s" if "seconds" in r else ""), flush=True)
     ran = [t for t, r in results.items() if r["status"] != "skip"]
     ok = [t for t in ran if results[t]["status"] == "ok"]
     print(f"\n{len(types)} architectures, {len(ran)} whose forward pass ran, netdraw captured {len(ok)} "
@@ -191,6 +202,13 @@ def main() -> int:
     fails = collections.Counter(results[t]["reason"] for t in ran if results[t]["status"] != "ok")
     for reason, n in fails.most_common():
         print(f"  {n:3}  {reason}")
+    if a.render:
+        timed = sorted(r["seconds"] for r in results.values() if "seconds" in r)
+        shown = sorted(r["shown"] for r in results.values() if "shown" in r)
+        if timed:
+            p95 = lambda xs: xs[min(len(xs) - 1, int(round(0.95 * (len(xs) - 1))))]  # noqa: E731
+            print(f"rendered {len(timed)}: end-to-end time max {timed[-1]:.1f} s, p95 {p95(timed):.1f} s, "
+                  f"median {timed[len(timed) // 2]:.1f} s; drawn nodes max {shown[-1]}, p95 {p95(shown)}")
     skips = collections.Counter(r["reason"].split(":")[0] for r in results.values() if r["status"] == "skip")
     print("not counted (forward did not run):", dict(skips))
     return 0

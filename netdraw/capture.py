@@ -187,6 +187,13 @@ def _leaves(obj: Any, prefix: str = "", depth: int = 0, objects: bool = False,
     elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         for f in dataclasses.fields(obj):
             yield from walk(getattr(obj, f.name, None), join(f.name))
+    elif objects and type(obj) in _pytree_nodes():
+        # a type registered with torch's pytree: its own flattening, named by its keys where it has them
+        children, context = _pytree_nodes()[type(obj)].flatten_fn(obj)
+        names = context if isinstance(context, (list, tuple)) and len(context) == len(children) and \
+            all(isinstance(c, (str, int)) for c in context) else range(len(children))
+        for name, child in zip(names, children):
+            yield from walk(child, join(name))
     elif "Cache" in type(obj).__name__ and isinstance(getattr(obj, "layers", None), (list, tuple)):
         for i, layer in enumerate(obj.layers):  # transformers' DynamicCache: layers[i].keys/values
             yield from walk(layer, join(i))
@@ -195,6 +202,16 @@ def _leaves(obj: Any, prefix: str = "", depth: int = 0, objects: bool = False,
         for k, v in vars(obj).items():  # transformers' caches keep their tensors in attributes
             if not k.startswith("_"):
                 yield from walk(v, join(k))
+
+
+def _pytree_nodes() -> dict[type, Any]:
+    """The types registered with ``torch.utils._pytree`` (where returned structures declare how they
+    flatten); empty where this torch has no such table."""
+    try:
+        from torch.utils import _pytree as pytree
+    except ImportError:
+        return {}
+    return getattr(pytree, "SUPPORTED_NODES", {})
 
 
 def _flat_scalars(x: Any) -> bool:
@@ -781,7 +798,7 @@ def _prune(graph: Graph) -> None:
     for node in reversed(graph.nodes):
         if not any(v.users or v in graph.outputs for v in node.outputs):
             graph.remove_node(node)
-    used = {id(v) for n in graph.nodes for v in n.inputs if v is not None}
+    used = {id(v) for n in graph.nodes for v in n.inputs if v is not None} | {id(v) for v in graph.outputs}
     for v in list(graph.values):
         if v.kind == "param" and v.producer is None and id(v) not in used:
             graph.remove_value(v)
@@ -911,7 +928,7 @@ def _set_outputs(graph: Graph, rec: _Recorder, out: Any) -> None:
     outputs = []
     for path, t in _leaves(out, "output" if isinstance(out, torch.Tensor) else "", objects=True):
         v = rec.value_of(t)
-        if v.producer is not None and v not in outputs and v.graph is graph:
-            graph.rename_value(v, path or "output")
+        if (v.producer is not None or v.meta.get("constant")) and v not in outputs and v.graph is graph:
+            graph.rename_value(v, path or "output")  # a result, or a tensor passed through untouched
         outputs.append(v)
     graph.outputs = outputs

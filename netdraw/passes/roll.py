@@ -87,6 +87,11 @@ def roll(graph: Graph, *, min_repeats: int = MIN_REPEATS, twins: dict[str, str] 
         blocks = [_Block(k, members[k], modules.get(scope_key(k), {}).get("type"))
                   for k in children.get(parent, ())]
         runs = _runs(blocks, min_repeats)
+        if not runs and len(blocks) >= min_repeats and not graph.meta.get("structure"):
+            # a loop over blocks with the parent's own ops between calls (residual = residual - q):
+            # an iteration is a block and the ops after it, and identical iterations roll
+            looped = _iterations(blocks, parent, graph, modules)
+            runs = _runs(looped, min_repeats) if looped else []
         if graph.meta.get("structure"):
             # a checkpoint's structure chains every module in file order: only numbered blocks
             # (layers.0, layers.1...) are repeats there, not q_proj beside k_proj
@@ -97,6 +102,24 @@ def roll(graph: Graph, *, min_repeats: int = MIN_REPEATS, twins: dict[str, str] 
         pending.extend(reversed([b.key for b in blocks if b.key not in rolled_away]))
     graph.meta.setdefault("roll", []).extend(added)
     return added
+
+
+def _iterations(blocks: list[_Block], parent: tuple[str, ...], graph: Graph, modules: dict) -> list[_Block] | None:
+    """The blocks, each with the parent's ops that run after it and before the next block (the
+    last: as many as the first gap had); None when the blocks' calls overlap."""
+    pos = {n: i for i, n in enumerate(graph.nodes)}
+    spans = [(min(pos[n] for n in b.nodes), max(pos[n] for n in b.nodes)) for b in blocks]
+    if any(spans[i][1] >= spans[i + 1][0] for i in range(len(spans) - 1)):
+        return None
+    direct = [n for n in graph.nodes if n.scope == parent]
+    gaps = []
+    for i, (_, end) in enumerate(spans):
+        nxt = spans[i + 1][0] if i + 1 < len(spans) else None
+        gaps.append([n for n in direct if end < pos[n] and (nxt is None or pos[n] < nxt)])
+    if not any(gaps[:-1]):
+        return None
+    gaps[-1] = gaps[-1][:len(gaps[0])]
+    return [_Block(b.key, b.nodes + gap, modules.get(scope_key(b.key), {}).get("type")) for b, gap in zip(blocks, gaps)]
 
 
 def _runs(blocks: list[_Block], min_repeats: int) -> list[list[_Block]]:

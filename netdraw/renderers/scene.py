@@ -41,10 +41,20 @@ MAX_NESTING = 24
 DIFF_MARK = {"added": "+", "removed": "−", "changed": "~"}
 
 
+def untouched(v: Value) -> bool:
+    """An output the forward returned as it got it, never written (a cache slot made before the
+    call): a stored tensor, not a result."""
+    return v.producer is None and v.kind == "param"
+
+
 def group_io_lines(kind: str, head: str, values: list[Value]) -> list[str]:
-    """``output: cache`` and ``4 tensors · 1×4×16×16`` (the shape when they share one)."""
+    """``output: cache`` and ``4 tensors · 1×4×16×16`` (the shape when they share one; how many
+    passed through untouched)."""
     shapes = {shape_text(v) for v in values}
     sub = f"{len(values)} tensors" + (f" · {shapes.pop()}" if len(shapes) == 1 else "")
+    still = sum(1 for v in values if untouched(v))
+    if still:
+        sub += f" · {still} untouched"
     return [f"{kind}: {shorten(head, limit=30)}", shorten(sub, limit=48)]
 
 
@@ -417,7 +427,10 @@ class _Builder:
             group = groups.get(v.name)
             if group is None:
                 self.out_ids.append(self.oid(v, i))
-                outputs.append(Box(self.oid(v, i), self.io_lines("output", v), "output", kind="output"))
+                lines = self.io_lines("output", v)
+                if untouched(v):
+                    lines = [lines[0], " · ".join(["passed through untouched", *lines[1:]])]
+                outputs.append(Box(self.oid(v, i), lines, "output", kind="output"))
                 continue
             gid = f"o:g:{group}"
             self.out_ids.append(gid)

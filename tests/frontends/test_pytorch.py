@@ -461,3 +461,22 @@ def test_every_returned_cache_tensor_is_an_output(name):
     assert dot.count('"o:') - dot.count('-> "o:') == len(g.outputs) - len(caches) + 1
     expanded = render_bytes(g, "dot", depth=1, expand=[head]).decode()
     assert expanded.count('"o:') - expanded.count('-> "o:') == len(g.outputs)
+
+
+def test_an_output_passed_through_untouched_says_so():
+    from netdraw.api import render_bytes
+
+    class Slots(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(4, 4)
+            self.slot = torch.zeros(2, 4)  # made before the call, never written by it
+
+        def forward(self, x):
+            return {"y": self.lin(x), "cache": [self.slot]}
+
+    g = netdraw.trace(Slots(), (torch.randn(2, 4),))
+    assert [v.name for v in g.outputs] == ["y", "cache.0"]
+    dot = render_bytes(g, "dot").decode()
+    assert 'label="output: cache.0\\npassed through untouched · 2×4"' in dot
+    assert not re.search(r'-> "o:1:', dot)  # no edge: nothing produced it

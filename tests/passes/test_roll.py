@@ -131,3 +131,69 @@ def test_bert_and_gpt2_show_x12():
     g = netdraw.trace(tf.GPT2Model(cfg), kwargs={"input_ids": torch.zeros(1, 16, dtype=torch.long)})
     dot = render_bytes(g, "dot", depth=1).decode()
     assert re.search(r'"n:h\.0" \[label="h\.0–11\\nGPT2Block ×12\\n[\d.]+K params each"', dot)
+
+
+class _VQ(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.proj = nn.Linear(16, 16)
+        self.out = nn.Linear(16, 16)
+
+    def forward(self, x):
+        return self.out(torch.tanh(self.proj(x)))
+
+
+class _RVQ(nn.Module):
+    """Residual vector quantisation: 32 codebooks in a loop, the parent's own ops between calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layers = nn.ModuleList([_VQ() for _ in range(32)])
+
+    def forward(self, x):
+        residual, out = x, torch.zeros_like(x)
+        for layer in self.layers:
+            q = layer(residual)
+            residual = residual - q
+            out = out + q
+        return out, residual
+
+
+class _Codec(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.enc = nn.Linear(16, 16)
+        self.quantizer = _RVQ()
+        self.dec = nn.Linear(16, 16)
+
+    def forward(self, x):
+        out, residual = self.quantizer(self.enc(x))
+        return self.dec(out), residual
+
+
+def test_loop_iterations_roll():
+    from netdraw.passes.collapse import visible_nodes
+
+    g = netdraw.trace(_Codec(), (torch.randn(1, 16),))
+    assert len(visible_nodes(prepare(g, depth="max", roll=False))) > 32 * 4
+    d = prepare(g)  # auto: the loop body once, ×32
+    assert _runs(d.meta["roll"]) == [("quantizer/layers.0", 32)]
+    assert len(visible_nodes(d)) <= 60 and d.meta["collapse"]["depth"] == "leaves"
+    dot = render_bytes(g, "dot").decode()
+    assert 'label="layers.0–31 · VQ ×32"' in dot.replace("_VQ", "VQ")
+
+
+def test_auto_lays_out_only_levels_within_the_budget(monkeypatch):
+    from netdraw.renderers import engine
+
+    calls = []
+    real = engine.layout_soon
+
+    def counting(source, fmt, **kw):
+        calls.append(source.count("label="))
+        return real(source, fmt, **kw)
+
+    monkeypatch.setattr(engine, "layout_soon", counting)
+    g = netdraw.trace(_Codec(), (torch.randn(1, 16),))
+    render_bytes(g, "svg")
+    assert 1 <= len(calls) <= 2 and all(n <= 60 + 10 for n in calls)  # boxes and edge labels of small levels

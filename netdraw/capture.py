@@ -22,6 +22,7 @@ This module imports nothing of netdraw's above the IR.
 from __future__ import annotations
 
 import dataclasses
+import re
 import gc
 import inspect
 import itertools
@@ -204,6 +205,11 @@ def _leaves(obj: Any, prefix: str = "", depth: int = 0, objects: bool = False,
                 yield from walk(v, join(k))
 
 
+def _snake(name: str) -> str:
+    """``Dropout`` -> ``dropout``, ``AlphaDropout`` -> ``alpha_dropout``: a class as an op name."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
 def _pytree_nodes() -> dict[type, Any]:
     """The types registered with ``torch.utils._pytree`` (where returned structures declare how they
     flatten); empty where this torch has no such table."""
@@ -373,7 +379,8 @@ class _Recorder:
             outs = _tensors(output)
             if outs:
                 self.stack.append(frame)
-                self.record_node(type(module).__name__, _tensors(frame.args), {}, outs, inplace=False,
+                # named as ops are (lower case: dropout, identity), not as the class is
+                self.record_node(_snake(type(module).__name__), _tensors(frame.args), {}, outs, inplace=False,
                                  alias_ok=False)
                 self.stack.pop()
 

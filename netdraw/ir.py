@@ -24,6 +24,8 @@ Graph.meta
                              ``modules[key]["repeat"]`` = ``{"count", "last", "modules"}`` on the kept one
     ``elided``            -- written by the elide pass: ``{"nodes": ops drawn inside elided nodes}``
     ``expand``            -- the ``--expand`` patterns a diagram was prepared with (they open grouped outputs too)
+    ``output_names``      -- written by the roll pass: the outputs' names as the model gave them (a rolled
+                             output is its twin in the kept block, which has another name)
 Node.meta
     ``group``             -- written by the collapse pass on a node that stands for a module:
                              ``{"module": scope_key, "type": str, "nodes": int, "ops": {op: count},

@@ -11,7 +11,7 @@ from netdraw.ir import Graph
 from netdraw.progress import step
 from netdraw.passes.elide import elide
 from netdraw.passes.collapse import (DEFAULT_MAX_NODES, LEAVES, auto_depth, collapse, count_visible,
-                                     mark_leaves, max_depth)
+                                     mark_leaves, max_depth, visible_nodes)
 from netdraw.passes.flops import count_flops
 from netdraw.passes.fold import fold as fold_pass
 from netdraw.passes.fold import parse_rules
@@ -118,7 +118,7 @@ def candidates(graph: Graph, **options: Any) -> Iterator[Graph]:
     if opts["roll"]:
         roll_pass(g)
     # a pattern naming a grouped output (cache) opens that group, not a module
-    heads = set(io_groups([v.name for v in g.outputs]).values())
+    heads = set(io_groups([v.name for v in g.outputs]).values()) | set(io_groups([v.name for v in g.inputs]).values())
     sel = Selector([p for p in opts["expand"] if not any(fnmatchcase(h, p) for h in heads)], g)
     if sel:
         sel.check_used("expand", g)
@@ -138,6 +138,12 @@ def candidates(graph: Graph, **options: Any) -> Iterator[Graph]:
     for d in levels:
         out = collapse(g, d, sel) if d is not None else g
         out = elide(out, budget)
+        tight = budget
+        while depth == "auto" and len(visible_nodes(out)) > budget and tight > 4:
+            # modules that interleave can leave a level over the budget after eliding: elide harder,
+            # never draw more than the budget at --depth auto
+            tight //= 2
+            out = elide(out, tight)
         out.meta["collapse"] = {"depth": d, "auto": depth == "auto"}
         if opts["expand"]:
             out.meta["expand"] = list(opts["expand"])  # also opens grouped outputs (renderers.scene.io_groups)

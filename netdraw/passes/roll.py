@@ -39,11 +39,13 @@ MIN_REPEATS = 2
 
 
 class _Block:
-    __slots__ = ("key", "nodes", "sig", "ext")
+    __slots__ = ("key", "nodes", "sig", "ext", "core")
 
-    def __init__(self, key: tuple[str, ...], nodes: list[Node], mtype: str | None) -> None:
+    def __init__(self, key: tuple[str, ...], nodes: list[Node], mtype: str | None,
+                 core: list[Node] | None = None) -> None:
         self.key = key
         self.nodes = nodes
+        self.core = core  # a loop iteration: the module's own ops (the rest ran after it, in its parent)
         index = {n: i for i, n in enumerate(nodes)}
         ext: dict[Value, int] = {}
         parts: list[Any] = [mtype]
@@ -119,7 +121,8 @@ def _iterations(blocks: list[_Block], parent: tuple[str, ...], graph: Graph, mod
     if not any(gaps[:-1]):
         return None
     gaps[-1] = gaps[-1][:len(gaps[0])]
-    return [_Block(b.key, b.nodes + gap, modules.get(scope_key(b.key), {}).get("type")) for b, gap in zip(blocks, gaps)]
+    return [_Block(b.key, b.nodes + gap, modules.get(scope_key(b.key), {}).get("type"), core=b.nodes)
+            for b, gap in zip(blocks, gaps)]
 
 
 def _runs(blocks: list[_Block], min_repeats: int) -> list[list[_Block]]:
@@ -148,10 +151,14 @@ def _follows(run: list[_Block], b: _Block) -> bool:
         return False
     prev_nodes = set(prev.nodes)
     earlier = {n for blk in run[:-1] for n in blk.nodes}
+    # an iteration of a loop must feed the next one's module (residual = residual - q), not only an
+    # accumulator beside it: branches summed in parallel are not a chain
+    core_reads = None if b.core is None else {id(v) for n in b.core for v in n.inputs if v is not None}
     chained = False
     for mine, theirs in zip(b.ext, prev.ext):
         if mine.producer is not None and mine.producer in prev_nodes:
-            chained = True
+            if core_reads is None or id(mine) in core_reads:
+                chained = True
         elif mine is not theirs or (mine.producer is not None and mine.producer in earlier):
             return False
     return chained
@@ -159,6 +166,8 @@ def _follows(run: list[_Block], b: _Block) -> bool:
 
 def _roll_run(graph: Graph, run: list[_Block], modules: dict, twins: dict[str, str] | None) -> dict[str, Any]:
     first = run[0]
+    # an output a rolled-away block made becomes its twin in the kept block: keep the name the model gave it
+    graph.meta.setdefault("output_names", [v.name for v in graph.outputs])
     if twins is not None:
         for b in run[1:]:
             twins.update((n.name, t.name) for n, t in zip(b.nodes, first.nodes))

@@ -229,8 +229,21 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
                       "C": cluster_attrs(n.op_type, t) + ' style="rounded,dashed";',
                       "S": _inner(stub_attrs(["from " + shorten(n.op_type, limit=30)], t)), **thumb(rec)})
 
-    inputs = []
+    inputs: list[dict[str, Any]] = []
+    in_groups = io_groups([v.name for v in g.inputs])
+    in_by_group: dict[str, dict[str, Any]] = {}
     for v in g.inputs:
+        head = in_groups.get(v.name)
+        if head in in_by_group:
+            in_by_group[head]["vs"].append(val(v))
+            continue
+        if head is not None:  # the tensors of one structure passed in: one box, as the SVG draws them
+            lines = group_io_lines("input", head, [w for w in g.inputs if in_groups.get(w.name) == head])
+            in_by_group[head] = {"v": val(v), "vs": [val(v)], "g": head, "l": lines,
+                                 "L": _inner(node_attrs(lines, "input", t)),
+                                 "S": _inner(stub_attrs(["from " + shorten(f"input {head}", limit=30)], t))}
+            inputs.append(in_by_group[head])
+            continue
         lines = io_lines("input", v)
         rec = v.meta.get("thumbnail") if thumbnails else None
         inputs.append({"v": val(v), "l": lines, "L": _inner(node_attrs(lines, "input", t, room(lines, rec))),

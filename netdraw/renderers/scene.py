@@ -184,6 +184,8 @@ def module_title(scope: tuple[str, ...], mtype: str | None, repeat: dict | None 
 def cluster_title(scope: tuple[str, ...], mtype: str | None, repeat: dict | None = None) -> str:
     """The title of a module drawn as a box around its contents: ``layer.0–11 · BertLayer ×12``."""
     name, tname = module_title(scope, mtype, repeat)
+    if repeat and not (mtype or "").rsplit(".", 1)[-1]:  # no type to name: "layer1.0–1 ×2"
+        return f"{shorten(name)} {tname}"
     return shorten(name) + (" · " + shorten(tname) if tname else "")
 
 
@@ -382,8 +384,8 @@ class _Builder:
         return lines + self.counts(n, False)
 
     @staticmethod
-    def io_lines(kind: str, v: Value) -> list[str]:
-        lines = [f"{kind}: {shorten(v.name, limit=30)}"]
+    def io_lines(kind: str, v: Value, name: str | None = None) -> list[str]:
+        lines = [f"{kind}: {shorten(name or v.name, limit=30)}"]
         st = shape_text(v)
         if st:
             lines.append(shorten(st, limit=48))
@@ -404,7 +406,20 @@ class _Builder:
 
     def build(self) -> Scene:
         inputs = []
+        in_groups = io_groups([v.name for v in self.g.inputs], self.g.meta.get("expand", ()))
+        self.in_ids: dict[int, str] = {}
         for v in self.g.inputs:
+            head = in_groups.get(v.name)
+            if head is not None:  # the tensors of one structure passed in (a cache): one box
+                gid = f"i:g:{head}"
+                self.in_ids[id(v)] = gid
+                if gid not in self.titles:
+                    self.titles[gid] = f"input {head}"
+                    members = [w for w in self.g.inputs if in_groups.get(w.name) == head]
+                    inputs.append(Box(gid, group_io_lines("input", head, members), "input", f"input {head}",
+                                      kind="input"))
+                continue
+            self.in_ids[id(v)] = self.iid(v)
             self.titles[self.iid(v)] = f"input {v.name}"
             thumb = v.meta.get("thumbnail") if self.thumbnails else None  # finished by the thumbnails pass
             inputs.append(Box(self.iid(v), self.io_lines("input", v), "input", f"input {v.name}", kind="input",
@@ -421,13 +436,16 @@ class _Builder:
         root = self.cluster((), tree)
         self.out_ids: list[str] = []
         outputs: list[Box] = []
-        groups = io_groups([v.name for v in self.g.outputs], self.g.meta.get("expand", ()))
         made: set[str] = set()
+        names = self.g.meta.get("output_names")
+        if not isinstance(names, list) or len(names) != len(self.g.outputs):
+            names = [v.name for v in self.g.outputs]
+        groups = io_groups(names, self.g.meta.get("expand", ()))
         for i, v in enumerate(self.g.outputs):
-            group = groups.get(v.name)
+            group = groups.get(names[i])
             if group is None:
                 self.out_ids.append(self.oid(v, i))
-                lines = self.io_lines("output", v)
+                lines = self.io_lines("output", v, names[i])
                 if untouched(v):
                     lines = [lines[0], " · ".join(["passed through untouched", *lines[1:]])]
                 outputs.append(Box(self.oid(v, i), lines, "output", kind="output"))
@@ -436,7 +454,7 @@ class _Builder:
             self.out_ids.append(gid)
             if gid not in made:
                 made.add(gid)
-                members = [w for w in self.g.outputs if groups.get(w.name) == group]
+                members = [w for w, name in zip(self.g.outputs, names) if groups.get(name) == group]
                 outputs.append(Box(gid, group_io_lines("output", group, members), "output", kind="output"))
         stubs: list[Box] = []
         edges = self.edges(stubs)
@@ -461,7 +479,7 @@ class _Builder:
         if v.kind == "param":
             return None
         if v.producer is None:
-            return self.iid(v) if v in self.g.inputs else None
+            return self.in_ids.get(id(v)) if v in self.g.inputs else None
         return self.nid(v.producer) if v.producer in self.visible_set else None
 
     def edge_text(self, v: Value) -> str:

@@ -480,3 +480,25 @@ def test_an_output_passed_through_untouched_says_so():
     dot = render_bytes(g, "dot").decode()
     assert 'label="output: cache.0\\npassed through untouched · 2×4"' in dot
     assert not re.search(r'-> "o:1:', dot)  # no edge: nothing produced it
+
+
+def test_inputs_of_one_structure_are_one_box():
+    from netdraw.api import render_bytes
+
+    class Step(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(4, 4)
+
+        def forward(self, x, past):
+            return self.lin(x) + past["k"][0] + past["k"][1] + past["v"][0]
+
+    g = netdraw.trace(Step(), (torch.randn(1, 4), {"k": [torch.randn(1, 4), torch.randn(1, 4)], "v": [torch.randn(1, 4)]}))
+    names = [v.name for v in g.inputs]
+    assert len(names) == 4
+    dot = render_bytes(g, "dot", depth="max").decode()
+    heads = {n.split(".")[0] for n in names if "." in n}
+    for head in heads:
+        assert dot.count(f'"i:g:{head}" [label="input: {head}') == 1
+    expanded = render_bytes(g, "dot", depth="max", expand=list(heads)).decode()
+    assert "i:g:" not in expanded

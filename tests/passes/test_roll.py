@@ -62,7 +62,7 @@ def test_onnx_scopes_roll_too():
     g.lint()
     assert _runs(entries) == [("layer1/layer1.0", 2)]  # the other stages start with a downsampling block
     dot = render_bytes(netdraw.load(ROOT / "examples" / "resnet18.onnx"), "dot").decode()
-    assert 'label="layer1.0–1 · ×2";' in dot
+    assert 'label="layer1.0–1 ×2";' in dot  # no type to name: ×2 after the name
 
 
 class _Twice(nn.Module):

@@ -33,7 +33,7 @@ def test_boxes_clusters_and_texts_beside_another_plot(eng):
     boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
     assert len(boxes) == len(scene.boxes()) + _clusters(scene.root)
     texts = {t.get_text() for t in ax.texts}
-    assert "input: image\nbatch×3×224×224" in texts and "layer1.0–1 · ×2" in texts
+    assert "input: image\nbatch×3×224×224" in texts and "layer1.0–1 ×2" in texts
     # every box's text fits inside its box at the size the axes draw it
     fig.canvas.draw()
     r = fig.canvas.get_renderer()

@@ -366,7 +366,7 @@
       case "m": return d.modules[k].p;
       case "f": return "fold:" + d.ops[d.folds[k].ops[0]].n;
       case "n": return d.ops[k].n;
-      case "i": return "input:" + d.values[d.inputs[k].v].n;
+      case "i": return "input:" + (d.inputs[k].g || d.values[d.inputs[k].v].n);
       case "o": return "output:" + (d.outputs[k].g || d.values[d.outputs[k].v].n);
       case "s": return "stub:" + k;
     }
@@ -965,7 +965,7 @@
   View.prototype.start = function () {
     var self = this, d = this.d;
     this.inputKey = new Map();
-    d.inputs.forEach(function (x, k) { self.inputKey.set(x.v, "i" + k); });
+    d.inputs.forEach(function (x, k) { (x.vs || [x.v]).forEach(function (v) { self.inputKey.set(v, "i" + k); }); });
     this.open = new Set(this.initialOpen);
     if (this.useUrl && location.hash) this.readState(location.hash);
     this.bind();

@@ -22,7 +22,7 @@ import numpy as np
 from netdraw.records import decode
 from netdraw.errors import NetdrawError
 
-__all__ = ["check_cmap", "colormap", "image", "png", "data_uri", "display_size", "embed_svg", "CMAP", "MIN_TILE"]
+__all__ = ["check_cmap", "colormap", "grid", "image", "png", "data_uri", "display_size", "embed_svg", "CMAP", "MIN_TILE"]
 
 CMAP = "viridis"
 MIN_TILE = 24       # px: small maps (7×7) are enlarged to at least this
@@ -81,7 +81,7 @@ def image(record: dict[str, Any], *, cmap: str = CMAP, first: bool = False) -> n
         return _enlarge(lut[maps[0]], MIN_TILE)
     n, h, w = maps.shape
     count = n // colors
-    f, rows, cols = _grid(count, h, w)
+    f, rows, cols = grid(count, h, w)
     th, tw = h * f, w * f
     out = np.zeros((rows * th + rows - 1, cols * tw + cols - 1, 4), np.uint8)
     for i in range(count):
@@ -98,8 +98,13 @@ def image(record: dict[str, Any], *, cmap: str = CMAP, first: bool = False) -> n
     return out
 
 
-def _grid(count: int, h: int, w: int) -> tuple[int, int, int]:
-    """How ``count`` tiles of h×w are laid out: (enlargement factor, rows, columns), near square."""
+def grid(count: int, h: int, w: int) -> tuple[int, int, int]:
+    """How ``count`` tiles of h×w are laid out: (enlargement factor, rows, columns), near square,
+    and with no empty cell when rows × columns can be exactly ``count`` at most 2:1 (8 maps: 2 × 4,
+    not 3 × 3 with a blank ninth)."""
+    for rows in range(math.isqrt(count), 0, -1):
+        if count % rows == 0 and count // rows <= 2 * rows:
+            return _factor(h, w, MIN_TILE), rows, count // rows
     cols = math.ceil(math.sqrt(count))
     return _factor(h, w, MIN_TILE), math.ceil(count / cols), cols
 
@@ -142,7 +147,7 @@ def _shape(record: dict[str, Any]) -> tuple[int, int]:
     if layout in ("matrix", "rgb"):
         f = _factor(h, w, MIN_TILE)
         return h * f, w * f
-    f, rows, cols = _grid(count, h, w)
+    f, rows, cols = grid(count, h, w)
     return rows * h * f + rows - 1, cols * w * f + cols - 1
 
 

@@ -92,3 +92,9 @@ def test_pdf_holds_the_thumbnails(tmp_path):
     images = [line for line in listing.splitlines()[2:] if line.strip() and line.split()[2] == "image"]
     drawn = prepare(g, depth=1)
     assert len(images) == sum("thumbnail" in n.meta for n in drawn.nodes) + 1
+
+
+def test_eight_maps_fill_a_two_by_four_grid_with_no_empty_cell():
+    from netdraw.renderers.thumbs import grid
+
+    assert [(grid(n, 7, 7)[1:]) for n in (8, 6, 9, 4, 12, 5)] == [(2, 4), (2, 3), (3, 3), (2, 2), (3, 4), (2, 3)]

@@ -161,9 +161,31 @@ class _Builder:
             if v.name in self.numel and v.name not in self.counted:
                 self.counted.add(v.name)
                 n_params += self.numel[v.name]
-        attrs = {f"arg{i}": list(a) if isinstance(a, tuple) else a for i, a in enumerate(node.args)
-                 if isinstance(a, (int, float, bool, str)) or (isinstance(a, (list, tuple)) and all(
-                     isinstance(x, (int, float, bool)) for x in a))}
+        attrs = _attrs(node, op)
         nd = self.g.add_node(op, ins, [(node.name, _shape(t), _dtype(t)) for t in tensors],
                              name="/".join((*scope, op)), domain="aten", attrs=attrs, scope=scope, params=n_params)
         self.env[node.name] = nd.outputs if isinstance(val, (list, tuple)) else nd.outputs[0]
+
+
+def _attrs(node: Any, op: str) -> dict[str, Any]:
+    """An op's non-tensor arguments named by its schema (``stride``, ``padding``, ``groups``), as
+    the eager capture names them, and a convolution's ``kernel_size`` from its weight's shape."""
+    schema = getattr(node.target, "_schema", None)
+    names = [a.name for a in schema.arguments] if schema is not None else []
+
+    def plain(a: Any) -> bool:
+        return isinstance(a, (int, float, bool, str)) or (isinstance(a, (list, tuple)) and all(
+            isinstance(x, (int, float, bool)) for x in a))
+
+    attrs: dict[str, Any] = {}
+    for i, a in enumerate(node.args):
+        if plain(a):
+            attrs[names[i] if i < len(names) else f"arg{i}"] = list(a) if isinstance(a, tuple) else a
+    for k, a in node.kwargs.items():
+        if plain(a):
+            attrs[k] = list(a) if isinstance(a, tuple) else a
+    if op.startswith("conv") and len(node.args) > 1 and isinstance(node.args[1], torch.fx.Node):
+        w = node.args[1].meta.get("val")
+        if isinstance(w, torch.Tensor) and w.dim() > 2:
+            attrs["kernel_size"] = [int(d) for d in w.shape[2:]]
+    return attrs

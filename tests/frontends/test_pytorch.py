@@ -502,3 +502,18 @@ def test_inputs_of_one_structure_are_one_box():
         assert dot.count(f'"i:g:{head}" [label="input: {head}') == 1
     expanded = render_bytes(g, "dot", depth="max", expand=list(heads)).decode()
     assert "i:g:" not in expanded
+
+
+def test_export_capture_keeps_the_attributes_eager_shows():
+    from netdraw.api import render_bytes
+
+    sys.path.insert(0, str(ROOT / "examples"))
+    import models as cnn
+
+    model = cnn.resnet18()
+    x = (torch.randn(1, 3, 224, 224),)
+    labels = []
+    for capture in ("eager", "export"):
+        dot = render_bytes(netdraw.trace(model, x, capture=capture), "dot", depth="max").decode()
+        labels.append(re.findall(r'label="((?:conv|maxpool|downsample)[^"]*)"', dot))
+    assert labels[0] == labels[1] and "conv1\\nConv-BN-ReLU · 7×7 s2\\n9.5K params" in labels[1]

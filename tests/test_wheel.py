@@ -33,11 +33,13 @@ def test_the_wheel_carries_templates_fonts_and_the_typing_marker(wheel_env):
     wheel, _, _ = wheel_env
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"netdraw/templates/tikz/{t}.tex.j2" for t in ("boxes", "defs", "graph", "standalone")} <= names
+    assert {f"netdraw/templates/html/{t}" for t in ("page.html.j2", "fragment.html.j2", "viewer.js", "viewer.css")} <= names
     assert "netdraw/renderers/fonts/LiberationSans-Regular.ttf" in names and "netdraw/py.typed" in names
     assert not any(n.startswith(("tests/", "examples/", "benchmarks/")) for n in names)
 
 
-@pytest.mark.parametrize("suffix, head", [("svg", b"<?xml"), ("tex", b"\\documentclass"), ("mmd", b"flowchart")])
+@pytest.mark.parametrize("suffix, head", [("svg", b"<?xml"), ("tex", b"\\documentclass"), ("mmd", b"flowchart"),
+                                          ("html", b"<!DOCTYPE html>"), ("drawio", b"<mxfile")])
 def test_the_installed_wheel_renders_outside_the_checkout(wheel_env, suffix, head):
     _, py, tmp = wheel_env
     where = subprocess.run([str(py), "-c", "import netdraw, sys; print(netdraw.__file__)"], cwd=tmp,

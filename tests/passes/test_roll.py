@@ -197,3 +197,19 @@ def test_auto_lays_out_only_levels_within_the_budget(monkeypatch):
     g = netdraw.trace(_Codec(), (torch.randn(1, 16),))
     render_bytes(g, "svg")
     assert 1 <= len(calls) <= 2 and all(n <= 60 + 10 for n in calls)  # boxes and edge labels of small levels
+
+
+@pytest.mark.transformers
+def test_mimi_renders_within_the_budget_with_few_layouts(monkeypatch):
+    import transformers as tf
+
+    from netdraw.renderers import engine
+
+    torch.manual_seed(0)
+    g = netdraw.trace(tf.MimiModel(tf.MimiConfig()).eval(), kwargs={"input_values": torch.randn(1, 1, 24000)})
+    calls = []
+    real = engine.layout_soon
+    monkeypatch.setattr(engine, "layout_soon", lambda src, fmt, **kw: calls.append(src) or real(src, fmt, **kw))
+    svg = render_bytes(g, "svg")
+    assert len(calls) <= 2  # once took 133 s laying out levels of hundreds of nodes to measure them
+    assert len(re.findall(rb'class="node">\s*<title>n:', svg)) <= 60

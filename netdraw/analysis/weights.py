@@ -23,8 +23,6 @@ TITLE = "relative weight change ‖ΔW‖/‖W‖"
 
 def read_weights(path: str | Path, *, trust: bool = False) -> Iterator[tuple[str, Any]]:
     """``(name, float64 numpy array)`` for every floating-point tensor of a checkpoint."""
-    import numpy as np
-
     path = Path(path)
     name = path.name.lower()
     if name.endswith(".safetensors"):
@@ -60,7 +58,6 @@ def read_weights(path: str | Path, *, trust: bool = False) -> Iterator[tuple[str
     for key, t in obj.items():
         if isinstance(t, torch.Tensor) and t.is_floating_point():
             yield str(key), t.double().numpy()
-    del np
 
 
 def weight_changes(a: str | Path, b: str | Path, *, trust: bool = False) -> dict[str, tuple[float, float]]:

@@ -14,7 +14,7 @@ from typing import Any
 from netdraw.renderers.dot import scene_legend
 from netdraw.renderers.escape import xml
 from netdraw.renderers.layout import Placed, PlacedBox
-from netdraw.renderers.overlay import DIFF_STYLES, NO_VALUE, fill
+from netdraw.renderers.overlay import box_colours
 from netdraw.renderers.scene import Scene
 from netdraw.renderers.theme import Theme
 from netdraw.renderers.thumbs import PAD, data_uri, display_size
@@ -83,17 +83,10 @@ def _vertex(p: PlacedBox, theme: Theme, top: dict, cell_id: Any, x0: float, y0: 
     b = p.box
     px, py = top[p.cluster]
     x, y = p.x - p.w / 2 - x0 - px, height - (p.y + p.h / 2 - y0) - py
-    cat = "input" if b.kind == "input" else "output" if b.kind == "output" else b.category
     if b.kind == "stub":
         style = f"text;html=0;fontSize=8;fontColor={theme.muted};align=center;verticalAlign=middle;"
     else:
-        s = theme.styles[cat]
-        fc, sc, tc = s.fill, s.border, theme.text
-        if b.diff in DIFF_STYLES:
-            fc, sc = DIFF_STYLES[b.diff]
-        elif lg is not None and b.kind == "node":
-            colours = fill(b.value, lg)
-            fc, tc = colours if colours else (NO_VALUE, theme.text)
+        fc, sc, tc = box_colours(b, theme, lg)
         dashed = "dashed=1;" if b.diff == "removed" else ""
         valign = "top" if b.thumbnail else "middle"
         style = (f"rounded=1;arcSize=18;whiteSpace=wrap;html=0;fillColor={fc};strokeColor={sc};fontColor={tc};"

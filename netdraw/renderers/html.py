@@ -229,40 +229,33 @@ def page_data(x: Exploration, drawn: Graph, *, theme: str = "paper", rankdir: st
                       "C": cluster_attrs(n.op_type, t) + ' style="rounded,dashed";',
                       "S": _inner(stub_attrs(["from " + shorten(n.op_type, limit=30)], t)), **thumb(rec)})
 
-    inputs: list[dict[str, Any]] = []
-    in_groups = io_groups([v.name for v in g.inputs])
-    in_by_group: dict[str, dict[str, Any]] = {}
-    for v in g.inputs:
-        head = in_groups.get(v.name)
-        if head in in_by_group:
-            in_by_group[head]["vs"].append(val(v))
-            continue
-        if head is not None:  # the tensors of one structure passed in: one box, as the SVG draws them
-            lines = group_io_lines("input", head, [w for w in g.inputs if in_groups.get(w.name) == head])
-            in_by_group[head] = {"v": val(v), "vs": [val(v)], "g": head, "l": lines,
-                                 "L": _inner(node_attrs(lines, "input", t)),
-                                 "S": _inner(stub_attrs(["from " + shorten(f"input {head}", limit=30)], t))}
-            inputs.append(in_by_group[head])
-            continue
-        lines = io_lines("input", v)
-        rec = v.meta.get("thumbnail") if thumbnails else None
-        inputs.append({"v": val(v), "l": lines, "L": _inner(node_attrs(lines, "input", t, room(lines, rec))),
-                       "S": _inner(stub_attrs(["from " + shorten(f"input {v.name}", limit=30)], t)), **thumb(rec)})
-    outputs: list[dict[str, Any]] = []
-    groups = io_groups([v.name for v in g.outputs])
-    by_group: dict[str, dict[str, Any]] = {}
-    for v in g.outputs:
-        head = groups.get(v.name)
-        if head is None:
-            lines = io_lines("output", v)
-            outputs.append({"v": val(v), "l": lines, "L": _inner(node_attrs(lines, "output", t))})
-        elif head in by_group:
-            by_group[head]["vs"].append(val(v))
-        else:  # the tensors of one returned structure (a cache): one box, as the SVG draws them
-            lines = group_io_lines("output", head, [w for w in g.outputs if groups.get(w.name) == head])
-            by_group[head] = {"v": val(v), "vs": [val(v)], "g": head, "l": lines,
-                              "L": _inner(node_attrs(lines, "output", t))}
-            outputs.append(by_group[head])
+    def io_entries(kind: str, group_of: list[Value]) -> list[dict[str, Any]]:
+        """The page's input or output boxes: one per tensor, or one per structure of several (a
+        cache), as the SVG draws them (:func:`netdraw.passes.select.io_groups`)."""
+        groups = io_groups([v.name for v in group_of])
+        entries: list[dict[str, Any]] = []
+        by_group: dict[str, dict[str, Any]] = {}
+        for v in group_of:
+            head = groups.get(v.name)
+            if head in by_group:
+                by_group[head]["vs"].append(val(v))
+                continue
+            if head is None:
+                lines = io_lines(kind, v)
+                rec = v.meta.get("thumbnail") if thumbnails and kind == "input" else None
+                e: dict[str, Any] = {"v": val(v), "l": lines, "L": _inner(node_attrs(lines, kind, t, room(lines, rec))),
+                                     **thumb(rec)}
+            else:
+                lines = group_io_lines(kind, head, [w for w in group_of if groups.get(w.name) == head])
+                e = by_group[head] = {"v": val(v), "vs": [val(v)], "g": head, "l": lines,
+                                      "L": _inner(node_attrs(lines, kind, t))}
+            if kind == "input":  # a source: how a stub of its far-away users names it
+                e["S"] = _inner(stub_attrs(["from " + shorten(f"input {head or v.name}", limit=30)], t))
+            entries.append(e)
+        return entries
+
+    inputs = io_entries("input", list(g.inputs))
+    outputs = io_entries("output", list(g.outputs))
     vals = [_value(v, op_index) for v in values]
 
     opened = initially_open(x, drawn)

@@ -13,10 +13,11 @@ import re
 from typing import Any
 
 from netdraw.renderers.escape import xml
-from netdraw.renderers.scene import format_value
+from netdraw.renderers.scene import DIFF_MARK, Box, format_value
+from netdraw.renderers.theme import Theme
 from netdraw.renderers.thumbs import colormap
 
-__all__ = ["DIFF_STYLES", "DIFF_MARKS", "add_diff_legend", "OVERLAY_CMAP", "NO_VALUE", "legend", "fill", "format_value", "add_colorbar", "STOPS"]
+__all__ = ["DIFF_STYLES", "box_colours", "add_diff_legend", "OVERLAY_CMAP", "NO_VALUE", "legend", "fill", "format_value", "add_colorbar", "STOPS"]
 
 OVERLAY_CMAP = "cividis"
 NO_VALUE = "#F2F2F2"
@@ -106,18 +107,36 @@ def add_colorbar(svg: bytes, lg: dict[str, Any] | None, *, font: str = "Helvetic
                      f'stroke-width="0.5"/>')
         parts.append(f'<text x="{x:.2f}" y="{y0 + bar_h + 12:.2f}" text-anchor="{anchor}" font-family="{font}" '
                      f'font-size="8.00" fill="{text}">{xml(label)}</text>')
-    parts.append("</g>\n")
-    new_h = h + extra
+    return _below(svg, m, extra, width, parts)
+
+
+def _below(svg: bytes, m: re.Match[bytes], extra: float, width: float, parts: list[str]) -> bytes:
+    """``svg`` (whose size ``m`` matched) grown by ``extra`` points at the bottom and to ``width``,
+    with the elements ``parts`` drawn there."""
+    new_h = float(m.group(2)) + extra
     head = (f'<svg width="{width:.0f}pt" height="{new_h:.0f}pt"\n viewBox="{m.group(3).decode()} '
             f'{m.group(4).decode()} {width:.2f} {new_h:.2f}"').encode()
     out = svg[:m.start()] + head + svg[m.end():]
-    return out.replace(b"</svg>", "".join(parts).encode() + b"</svg>", 1)
+    return out.replace(b"</svg>", "".join(parts).encode() + b"</g>\n</svg>", 1)
 
 
-#: a diff's states: (fill, border), colour-blind safe (Okabe-Ito green, vermillion, orange), and a
-#: marker each, so no state is told by colour alone
+#: a diff's states: (fill, border), colour-blind safe (Okabe-Ito green, vermillion, orange); each also
+#: has a marker (netdraw.renderers.scene.DIFF_MARK), so no state is told by colour alone
 DIFF_STYLES = {"added": ("#D5F0E6", "#009E73"), "removed": ("#FADBCB", "#D55E00"), "changed": ("#FCEBC4", "#E69F00")}
-DIFF_MARKS = {"added": "+", "removed": "−", "changed": "~"}
+
+
+def box_colours(box: Box, theme: Theme, lg: dict[str, Any] | None) -> tuple[str, str, str]:
+    """(fill, border, text) of a box: its category's in the theme, a diff state's, or its value's
+    on the scale ``lg`` (grey without a value)."""
+    cat = "input" if box.kind == "input" else "output" if box.kind == "output" else box.category
+    s = theme.styles[cat]
+    fc, sc, tc = s.fill, s.border, theme.text
+    if box.diff in DIFF_STYLES:
+        fc, sc = DIFF_STYLES[box.diff]
+    elif lg is not None and box.kind == "node":
+        colours = fill(box.value, lg)
+        fc, tc = colours if colours else (NO_VALUE, theme.text)
+    return fc, sc, tc
 
 
 def add_diff_legend(svg: bytes, title: str, *, font: str = "Helvetica,Arial,sans-serif", text: str = "#1A1A1A",
@@ -137,11 +156,6 @@ def add_diff_legend(svg: bytes, title: str, *, font: str = "Helvetica,Arial,sans
         dash = ' stroke-dasharray="3,2"' if state == "removed" else ""
         parts.append(f'<rect x="{x:.2f}" y="{h + 20:.2f}" width="14" height="11" rx="2" fill="{f}" stroke="{b}"{dash}/>')
         parts.append(f'<text x="{x + 18:.2f}" y="{h + 29:.2f}" font-family="{font}" font-size="9.00" fill="{text}">'
-                     f'{DIFF_MARKS[state]} {state}</text>')
+                     f'{DIFF_MARK[state]} {state}</text>')
         x += 80
-    parts.append("</g>\n")
-    new_h = h + extra
-    head = (f'<svg width="{width:.0f}pt" height="{new_h:.0f}pt"\n viewBox="{m.group(3).decode()} '
-            f'{m.group(4).decode()} {width:.2f} {new_h:.2f}"').encode()
-    out = svg[:m.start()] + head + svg[m.end():]
-    return out.replace(b"</svg>", "".join(parts).encode() + b"</svg>", 1)
+    return _below(svg, m, extra, width, parts)

@@ -16,7 +16,7 @@ from typing import Any
 from netdraw.errors import NetdrawError
 from netdraw.renderers.dot import scene_legend
 from netdraw.renderers.layout import Placed
-from netdraw.renderers.overlay import DIFF_STYLES, NO_VALUE, fill
+from netdraw.renderers.overlay import box_colours
 from netdraw.renderers.scene import Scene
 from netdraw.renderers.theme import Theme
 from netdraw.renderers.thumbs import PAD, display_size, png
@@ -119,14 +119,7 @@ def _slide(prs: Any, scene: Scene, placed: Placed, theme: Theme, width: float, c
             _text(box, b.lines, theme.muted, 8 * scale, Pt)
             shapes[b.id] = box
             continue
-        cat = "input" if b.kind == "input" else "output" if b.kind == "output" else b.category
-        s = theme.styles[cat]
-        fc, sc, tc = s.fill, s.border, theme.text
-        if b.diff in DIFF_STYLES:
-            fc, sc = DIFF_STYLES[b.diff]
-        elif lg is not None and b.kind == "node":
-            colours = fill(b.value, lg)
-            fc, tc = colours if colours else (NO_VALUE, theme.text)
+        fc, sc, tc = box_colours(b, theme, lg)
         box = container.add_shape(MSO_SHAPE.ROUNDED_RECTANGLE, left, topy, emu(pb.w), emu(pb.h))
         box.adjustments[0] = 0.2
         _style(box, fc, sc, 1.0)

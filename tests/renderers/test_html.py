@@ -155,11 +155,11 @@ def test_notebook_html_keeps_the_static_svg():
 
 
 # ------------------------------------------------------------------ the page in Chromium
-def _drive(tmp_path, graph, steps, *, hash="", name="page.html", browser="chromium"):
+def _drive(tmp_path, graph, steps, *, hash="", name="page.html", browser="chromium", **options):
     from tests.htmljs import drive
 
     path = tmp_path / name
-    path.write_text(html_page(graph), encoding="utf-8")
+    path.write_text(html_page(graph, **options), encoding="utf-8")
     out = drive(path, steps, hash=hash, browser=browser)
     assert out["errors"] == [] and out["requests"] == [] and out["dialogs"] == []
     return out["results"]
@@ -303,19 +303,13 @@ def test_the_page_works_in_firefox(tmp_path):
 
 @pytest.mark.chromium
 def test_the_page_colours_by_value_with_a_colour_bar(tmp_path):
-    from tests.htmljs import drive
-
     g = netdraw.trace(cnn.resnet18(), (InputSpec((1, 3, 224, 224)),))
-    path = tmp_path / "c.html"
-    path.write_text(html_page(g, color_by="params"), encoding="utf-8")
-    out = drive(path, [
+    (text, scale, valued), (top_scale, layer4_fill) = _drive(tmp_path, g, [
         {"js": "return [document.querySelector('.nd-colorbar').textContent, netdraw.scale(), "
                "[...document.querySelectorAll('g.node[data-value]')].length]"},
         {"js": "await netdraw.collapseAll(); return [netdraw.scale(), "
                "document.querySelector('g.node[data-path=\"layer4\"] path').getAttribute('fill')]"},
-    ])
-    assert out["errors"] == [] and out["requests"] == []
-    (text, scale, valued), (top_scale, layer4_fill) = out["results"]
+    ], color_by="params")
     assert text.startswith("parameters (log scale)") and scale["log"] is True and valued > 10
     assert top_scale == {"lo": 9536, "hi": 8393728, "log": True}   # the scale follows the view
     assert layer4_fill == "rgb(254,232,56)"  # the largest value: the colormap's last colour

@@ -118,7 +118,6 @@
     this.command = root.querySelector(".nd-command code");
     this.useUrl = root.hasAttribute("data-url-state");
     this.open = new Set(); this.unrolled = new Set(); this.unfolded = new Set();
-    this.matches = new Set(); this.matchClusters = new Set();
     this.selected = null; this.stepIndex = 0;
     this.stats = { layouts: 0, lastLayoutMs: 0, lastViewMs: 0, boxes: 0 };
     var d = data, self = this;
@@ -748,7 +747,7 @@
       } else {
         self.reveal(t.index);
       }
-    }, t.kind === "module" ? null : null);
+    });
   };
   View.prototype.unfold = function (f) {
     var o = this.d.folds[f].ops[0];
@@ -825,11 +824,9 @@
     return this.change(function () {
       if (!openThem) return;
       mods.forEach(function (m) { var u = d.modules[m].u; if (u >= 0) self.openWithParents(u); });
-      ops.forEach(function (o) {
+      ops.forEach(function (o) {  // a matched op inside a fold stays folded: the fold box names its ops
         var c = self.chain[o];
         for (var k = 0; k < c.length; k++) self.open.add(c[k]);
-        var f = d.ops[o].f;
-        if (f !== undefined && d.folds[f].ops.length) { /* the fold box names its ops: keep it folded */ }
       });
     }).then(function () {
       var keys = new Set();

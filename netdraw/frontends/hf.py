@@ -34,6 +34,12 @@ from netdraw.options import HEADS
 __all__ = ["load_config", "load_gguf", "config_beside", "is_config", "AUTO_CLASSES", "SEQUENCE_LENGTH", "build_model",
            "example_inputs"]
 
+#: config keys that count repeated layers, and how many a config may ask for: building a model of
+#: 200,000 layers on the meta device alone takes minutes (the largest real configs have ~130)
+LAYER_KEYS = ("num_hidden_layers", "num_layers", "n_layer", "n_layers", "encoder_layers", "decoder_layers",
+              "num_encoder_layers", "num_decoder_layers", "num_blocks")
+MAX_LAYERS = 1024
+
 #: tokens in the example ``input_ids`` (and 8 in ``decoder_input_ids``)
 SEQUENCE_LENGTH = 128
 #: ``head`` (one of :data:`netdraw.options.HEADS`) -> the transformers Auto class that adds it
@@ -121,11 +127,22 @@ def read_config(path: Path, *, trust: bool = False) -> Any:
     if mtype not in CONFIG_MAPPING:
         raise NetdrawError(f"{path}: unknown model_type {mtype!r} (transformers {tf.__version__} does not know "
                            "it; a newer transformers may)")
+    _check_size(path, data)
     try:
         with _offline():
             return CONFIG_MAPPING[mtype].from_dict(data)
     except Exception as exc:
         raise NetdrawError(f"{path}: invalid {mtype} config ({first_line(exc)})") from None
+
+
+def _check_size(path: Path, data: dict[str, Any], depth: int = 0) -> None:
+    """Refuse, in one line, a config asking for more layers than :data:`MAX_LAYERS` (sub-configs too)."""
+    for key, value in data.items():
+        if key in LAYER_KEYS and isinstance(value, int) and not isinstance(value, bool) and value > MAX_LAYERS:
+            raise NetdrawError(f"{path}: {key}={value:,} is more than {MAX_LAYERS:,} layers; not a model netdraw "
+                               "can build (the largest real configs have about 130)")
+        if isinstance(value, dict) and depth < 4:
+            _check_size(path, value, depth + 1)
 
 
 def build_model(cfg: Any, *, head: str | None = None, trust: bool = False) -> Any:

@@ -265,7 +265,7 @@ def test_gguf_of_an_unknown_architecture_is_a_structure(tmp_path):
     assert g.meta["structure"] and [r["module"] for r in netdraw.prepare(g, depth=1).meta["roll"]] == ["blk.0"]
 
 
-@pytest.mark.parametrize("case", ["unknown", "truncated", "auto_map", "nodir", "badjson"])
+@pytest.mark.parametrize("case", ["unknown", "truncated", "auto_map", "nodir", "badjson", "huge"])
 def test_bad_sources_get_one_line(tmp_path, case):
     if case == "unknown":
         (tmp_path / "config.json").write_text('{"model_type": "no-such-model", "hidden_size": 8}')
@@ -277,6 +277,9 @@ def test_bad_sources_get_one_line(tmp_path, case):
     elif case == "auto_map":
         (tmp_path / "config.json").write_text('{"model_type": "llama", "auto_map": {"AutoConfig": "x.Y"}}')
         source, expect = tmp_path / "config.json", "needs the model's own code"
+    elif case == "huge":  # building it would take minutes: refused before
+        (tmp_path / "config.json").write_text('{"model_type": "llama", "num_hidden_layers": 200000}')
+        source, expect = tmp_path, "num_hidden_layers=200,000 is more than 1,024 layers"
     elif case == "nodir":
         source, expect = tmp_path, "is a directory with no config.json"
     else:

@@ -28,7 +28,7 @@ from netdraw.passes.pipeline import PREPARE_OPTIONS, parse_depth
 from netdraw.passes.pipeline import candidates
 from netdraw.passes.pipeline import prepare as _prepare
 from netdraw.renderers.latex import compile_pdf
-from netdraw.renderers.layout import layout_json_soon
+from netdraw.renderers.layout import draw_soon, layout_json_soon
 from netdraw.renderers.tikz import auto_style, to_tikz_files
 from netdraw.renderers import engine as _engine
 from netdraw.renderers.dot import DEFAULT_LABEL, parse_label, thumbnail_ids, to_dot
@@ -293,7 +293,7 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
         return source.encode("utf-8"), {}
     if svg is None:
         step(f"laying out {len(drawn.nodes):,} nodes")
-        svg = _engine.layout(source, "svg", engine=opts["engine"], timeout=opts["layout_timeout"])
+        svg = _draw(drawn, opts).result()
     svg = _finish_svg(graph, drawn, svg, opts)
     # PNG and PDF are converted from the SVG: the layout that was measured, whatever the engine
     if fmt != "svg":
@@ -374,7 +374,7 @@ def html_page(graph: Graph, *, fragment: bool = False, runtime: str | None = Non
                      thumbnails=opts["thumbnails"], cmap=opts["cmap"], summary=summary,
                      source=graph.meta.get("source", {}).get("path"))
     if svg is None:
-        svg = _engine.layout(source, "svg", engine=opts["engine"], timeout=opts["layout_timeout"])
+        svg = _draw(drawn, opts).result()
     static = inline_svg(_finish_svg(graph, drawn, svg, opts))
     return to_html(data, static_svg=static, runtime=runtime, fragment=fragment, view_id=view_id)
 
@@ -505,6 +505,12 @@ def choose_level(levels: Iterator[Graph], opts: dict[str, Any], measure: Callabl
     return best[1], best[2]
 
 
+def _draw(drawn: Graph, opts: dict[str, Any]) -> _engine.Job:
+    """The SVG of a prepared graph, started: Graphviz's layout with its labels clear of the edges."""
+    return draw_soon(drawn, theme=opts["theme"], label=opts["label"], rankdir=opts["rankdir"], engine=opts["engine"],
+                     thumbnails=opts["thumbnails"], timeout=opts["layout_timeout"])
+
+
 def _fit(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, str, bytes | None]:
     """The graph to draw, its DOT source, and its SVG when it was laid out to measure it
     (see :func:`choose_level`)."""
@@ -512,7 +518,7 @@ def _fit(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, str, bytes | None]:
         source = to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"],
                         thumbnails=opts["thumbnails"])
         step(f"laying out {len(drawn.nodes):,} nodes")
-        return _engine.layout_soon(source, "svg", engine=opts["engine"], timeout=opts["layout_timeout"]).then(
+        return _draw(drawn, opts).then(
             lambda svg: (svg_size(svg)[0] / 72, (source, svg)))
 
     drawn, made = choose_level(candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}), opts, measure)

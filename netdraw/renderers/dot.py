@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+import math
+from typing import Mapping, Sequence
 
 from netdraw.errors import check_choice
 from netdraw.ir import Graph
@@ -56,12 +57,27 @@ HIDDEN_EDGE = "[style=invis]"
 
 
 class _Writer:
-    def __init__(self, scene: Scene, theme: Theme, rankdir: str) -> None:
+    def __init__(self, scene: Scene, theme: Theme, rankdir: str, pins: dict | None = None,
+                 wide: Mapping[str, float] | None = None, bottom: bool = False) -> None:
         self.s = scene
         self.t = theme
         self.rankdir = rankdir
         self.lines: list[str] = []
         self.legend = scene_legend(scene)
+        self.pins = _Pins(pins) if pins is not None else None
+        self.wide = wide or {}
+        self.bottom = bottom
+
+    def node(self, ind: str, ident: str, attrs: str) -> None:
+        if self.pins is not None:
+            attrs = attrs[:-1] + self.pins.node(ident) + "]"
+        self.lines.append(f"{ind}{dot_id(ident)} {attrs};")
+
+    def edge(self, src: str, dst: str, attrs: str = "") -> None:
+        if self.pins is not None:
+            pin = self.pins.edge(src, dst)
+            attrs = attrs[:-1] + pin + "]" if attrs else f"[{pin[2:]}]"
+        self.lines.append(f"\t{dot_id(src)} -> {dot_id(dst)}{' ' + attrs if attrs else ''};")
 
     def box(self, b: Box, ind: str) -> None:
         extra = ", peripheries=2" if b.subgraphs else ""
@@ -77,29 +93,28 @@ class _Writer:
         if ind == "\t" and b.kind == "node":  # keep the main chain straight (in clusters, dot 2.43 rejects groups)
             extra += ", group=main"
         extra += _room(b)
-        self.lines.append(f"{ind}{dot_id(b.id)} {node_attrs(b.lines, b.category, self.t, extra)};")
+        self.node(ind, b.id, node_attrs(b.lines, b.category, self.t, extra))
 
     def emit(self) -> str:
         t = self.t
         add = self.lines.append
         self.lines.extend(header(self.s.name, t, self.rankdir, self.s.title))
+        if self.pins is not None:
+            add(f"\tgraph [{self.pins.graph()}];")
         for b in self.s.inputs:
-            add(f"\t{dot_id(b.id)} {node_attrs(b.lines, 'input', t, _room(b))};")
+            self.node("\t", b.id, node_attrs(b.lines, 'input', t, _room(b)))
         self.cluster_body(self.s.root, "\t")
         for b in self.s.outputs:
-            add(f"\t{dot_id(b.id)} {node_attrs(b.lines, 'output', t)};")
+            self.node("\t", b.id, node_attrs(b.lines, 'output', t))
         stubs = {b.id: b for b in self.s.stubs}
         for e in self.s.edges:
             if e.stub:
-                b = stubs[e.src]
-                add(f"\t{dot_id(b.id)} {stub_attrs(b.lines, t)};")
-                add(f"\t{dot_id(e.src)} -> {dot_id(e.dst)} {STUB_EDGE};")
-                continue
-            if e.hidden:
-                add(f"\t{dot_id(e.src)} -> {dot_id(e.dst)} {HIDDEN_EDGE};")
-                continue
-            attr = f" [label={dot_label(e.label)}]" if e.label else ""
-            add(f"\t{dot_id(e.src)} -> {dot_id(e.dst)}{attr};")
+                self.node("\t", e.src, stub_attrs(stubs[e.src].lines, t))
+                self.edge(e.src, e.dst, STUB_EDGE)
+            elif e.hidden:
+                self.edge(e.src, e.dst, HIDDEN_EDGE)
+            else:
+                self.edge(e.src, e.dst, f"[label={dot_label(e.label)}]" if e.label else "")
         add("}")
         return "\n".join(self.lines) + "\n"
 
@@ -108,9 +123,52 @@ class _Writer:
             self.box(b, ind)
         for child in c.children:
             self.lines.append(f"{ind}subgraph {dot_id(child.id)} {{")
-            self.lines.append(f"{ind}\t{cluster_attrs(child.title, self.t)}")
+            pin = self.pins.cluster(child.id) if self.pins is not None else ""
+            title = child.title
+            pad = self.wide.get(dot_id(child.id)[1:-1])
+            if pad:  # room beside the title for an edge (9 pt spaces: 2.5 pt)
+                title += " " * math.ceil(pad / 2.5)
+            if self.bottom:
+                pin += " labelloc=b;"
+            self.lines.append(f"{ind}\t{cluster_attrs(title, self.t)}{pin}")
             self.cluster_body(child, ind + "\t")
             self.lines.append(f"{ind}}}")
+
+
+class _Pins:
+    """The positions of a json layout (:func:`netdraw.renderers.labels.clear` moved its labels)
+    as DOT attributes, for Graphviz to draw the layout as it is (``pinned``)."""
+
+    def __init__(self, laid: dict) -> None:
+        self.laid = laid
+        self.objects = {o["name"]: o for o in laid.get("objects", [])}
+        names = [o["name"] for o in laid.get("objects", [])]
+        self.edges: dict[tuple[str, str], list[dict]] = {}
+        for e in laid.get("edges", []):
+            self.edges.setdefault((names[e["tail"]], names[e["head"]]), []).append(e)
+
+    def graph(self) -> str:
+        out = f'bb="{self.laid["bb"]}"'
+        return out + (f', lp="{self.laid["lp"]}"' if "lp" in self.laid else "")
+
+    def node(self, ident: str) -> str:
+        o = self.objects.get(dot_id(ident)[1:-1])
+        if o is None or "pos" not in o:
+            return ""
+        return f', pos="{o["pos"]}", width={o["width"]}, height={o["height"]}'
+
+    def cluster(self, ident: str) -> str:
+        o = self.objects.get(dot_id(ident)[1:-1])
+        if o is None or "bb" not in o:
+            return ""
+        return f' bb="{o["bb"]}";' + (f' lp="{o["lp"]}";' if "lp" in o else "")
+
+    def edge(self, src: str, dst: str) -> str:
+        same = self.edges.get((dot_id(src)[1:-1], dot_id(dst)[1:-1]))
+        if not same:
+            return ""
+        e = same.pop(0)  # edges between the same two boxes come in the order they were written
+        return f', pos="{e["pos"]}"' + (f', lp="{e["lp"]}"' if "lp" in e else "")
 
 
 def _room(b: Box) -> str:
@@ -136,11 +194,19 @@ def scene_legend(scene: Scene) -> dict | None:
 
 
 def to_dot(graph: Graph, *, rankdir: str = "TB", theme: str = "paper",
-           label: str | Sequence[str] = DEFAULT_LABEL, thumbnails: bool = True) -> str:
-    """The DOT source of an (already prepared) graph; nodes with thumbnails get room for them."""
+           label: str | Sequence[str] = DEFAULT_LABEL, thumbnails: bool = True, pins: dict | None = None,
+           wide: Mapping[str, float] | None = None, bottom: bool = False) -> str:
+    """The DOT source of an (already prepared) graph; nodes with thumbnails get room for them.
+
+    ``pins``: Graphviz's json layout of this source (labels moved clear of edges,
+    :func:`netdraw.renderers.labels.clear`): every position is written in, for a pinned render.
+    ``wide``: {cluster as Graphviz names it: points}: titles laid out that much wider, so an edge
+    has room beside them; ``bottom``: every title at the bottom of its cluster (where fewer edges
+    pass: many enter a module, one leaves)."""
     check_choice("rankdir", rankdir, RANKDIRS)
     check_choice("theme", theme, THEMES)
-    return _Writer(build_scene(graph, label=label, thumbnails=thumbnails), THEMES[theme], rankdir).emit()
+    return _Writer(build_scene(graph, label=label, thumbnails=thumbnails), THEMES[theme], rankdir, pins, wide,
+                   bottom).emit()
 
 
 def thumbnail_ids(graph: Graph, *, thumbnails: bool = True) -> dict[str, dict]:

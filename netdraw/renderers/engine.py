@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from netdraw.errors import NetdrawError, check_choice, first_line
+from netdraw.renderers.text import FONT
 
 __all__ = ["ENGINES", "LAYOUT_FORMATS", "resolve", "layout", "layout_soon", "Job", "LayoutTimeout", "convert_svg",
            "native_available", "wasm_available", "wasm_binary"]
@@ -75,21 +76,26 @@ def resolve(engine: str) -> str:
     return engine
 
 
-def layout(source: str, fmt: str, *, engine: str = "auto", timeout: float | None = None) -> bytes:
+def layout(source: str, fmt: str, *, engine: str = "auto", timeout: float | None = None,
+           pinned: bool = False) -> bytes:
     """Lay out DOT ``source`` and return the bytes in ``fmt``: an image (svg, png or pdf), or
     Graphviz's ``json`` with every node's position and size and every edge's spline.  PNG and
     PDF are converted from the SVG (:func:`convert_svg`), so every format shows one layout and
     both engines draw it with the same converters and font.
 
     ``timeout``: seconds Graphviz may work before it is stopped with a one-line error that says
-    how big the graph is and what makes it smaller (None: no limit)."""
+    how big the graph is and what makes it smaller (None: no limit).
+
+    ``pinned``: the source already carries every position (``pos``, ``lp``, ``bb``: a layout
+    with its labels moved, :mod:`netdraw.renderers.labels`); Graphviz draws it as it is
+    (``neato -n2``) instead of laying it out."""
     check_choice("format", fmt, LAYOUT_FORMATS)
     engine = resolve(engine)
     if fmt in ("png", "pdf"):
-        return convert_svg(layout(source, "svg", engine=engine, timeout=timeout), fmt)
+        return convert_svg(layout(source, "svg", engine=engine, timeout=timeout, pinned=pinned), fmt)
     if engine == "native":
-        return _native_start(source, fmt, timeout).result()
-    return _wasm_svg(source, fmt, timeout)
+        return _native_start(source, fmt, timeout, pinned).result()
+    return _wasm_svg(source, fmt, timeout, pinned)
 
 
 class Job:
@@ -139,7 +145,7 @@ def _too_slow(source: str, timeout: float) -> LayoutTimeout:
 
 
 # ------------------------------------------------------------------ native
-def _native_start(source: str, fmt: str, timeout: float | None = None) -> Job:
+def _native_start(source: str, fmt: str, timeout: float | None = None, pinned: bool = False) -> Job:
     """Start ``dot`` on ``source``.  The source goes in through a temporary file, so nothing
     blocks while it runs (a pipe could, both ways)."""
     dot = shutil.which("dot")
@@ -150,7 +156,8 @@ def _native_start(source: str, fmt: str, timeout: float | None = None) -> Job:
     with tempfile.TemporaryFile() as fh:
         fh.write(source.encode("utf-8"))
         fh.seek(0)
-        proc = subprocess.Popen([dot, f"-T{fmt}"], stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        program = ["-Kneato", "-n2"] if pinned else []
+        proc = subprocess.Popen([dot, *program, f"-T{fmt}"], stdin=fh, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 env=env)
 
     started = time.monotonic()
@@ -174,7 +181,7 @@ def _native_start(source: str, fmt: str, timeout: float | None = None) -> Job:
     return Job(wait, cancel)
 
 
-_LEAN = ("core", "dot_layout")
+_LEAN = ("core", "dot_layout", "neato_layout")  # neato: its -n2 draws a pinned layout
 
 
 @functools.lru_cache(maxsize=None)
@@ -185,7 +192,7 @@ def _lean_plugins(dot: str) -> str | None:
     ``dot`` loads the libraries it names), keyed by the ``dot`` executable."""
     try:
         st = os.stat(dot)
-        key = hashlib.sha256(f"{os.path.realpath(dot)}|{st.st_size}|{st.st_mtime_ns}".encode()).hexdigest()[:16]
+        key = hashlib.sha256(f"{os.path.realpath(dot)}|{st.st_size}|{st.st_mtime_ns}|{_LEAN}".encode()).hexdigest()[:16]
         home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "netdraw"
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not _private(home):
@@ -304,7 +311,7 @@ class _Ticker:
 _ticker = _Ticker()
 
 
-def _wasm_render_once(source: str, fmt: str = "svg", timeout: float | None = None) -> bytes:
+def _wasm_render_once(source: str, fmt: str = "svg", timeout: float | None = None, pinned: bool = False) -> bytes:
     import wasmtime
 
     eng, module = _wasm_module()
@@ -327,7 +334,7 @@ def _wasm_render_once(source: str, fmt: str = "svg", timeout: float | None = Non
         mem.write(store, data, ptr)
         return ptr
 
-    src, fmt_ptr, eng_name = cstr(source), cstr(fmt), cstr("dot")
+    src, fmt_ptr, eng_name = cstr(source), cstr(fmt), cstr("nop2" if pinned else "dot")
     out_len = malloc(store, 4)
     res = ex["graphviz_render"](store, src, fmt_ptr, eng_name, out_len)
     if res == 0:
@@ -339,14 +346,14 @@ def _wasm_render_once(source: str, fmt: str = "svg", timeout: float | None = Non
     return bytes(mem.read(store, res, res + n))
 
 
-def _wasm_svg(source: str, fmt: str = "svg", timeout: float | None = None) -> bytes:
+def _wasm_svg(source: str, fmt: str = "svg", timeout: float | None = None, pinned: bool = False) -> bytes:
     import wasmtime
 
     result: dict[str, Any] = {}
 
     def work() -> None:
         try:
-            result["svg"] = _wasm_render_once(source, fmt, timeout)
+            result["svg"] = _wasm_render_once(source, fmt, timeout, pinned)
         except BaseException as exc:  # re-raised in the caller's thread
             result["error"] = exc
 
@@ -384,7 +391,7 @@ def convert_svg(svg: bytes, fmt: str) -> bytes:
 #: Liberation Sans (SIL OFL 1.1) has Arial's, and so Helvetica's, widths: the widths the
 #: embedded Graphviz assumes for our "Helvetica,Arial,sans-serif" labels.  Shipping it makes
 #: wasm-path PNGs fit their boxes and come out byte-identical on every machine.
-_FONT = Path(__file__).resolve().parent / "fonts" / "LiberationSans-Regular.ttf"
+_FONT = FONT
 
 
 def _svg_to_png(svg: bytes) -> bytes:

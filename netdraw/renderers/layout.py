@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from netdraw.ir import Graph
 from netdraw.renderers.escape import dot_id
+from netdraw.renderers.labels import TITLE_CLEARANCE, clear, crossed_titles, title_widths
 from netdraw.renderers.scene import Box, Cluster, Scene
 
 if TYPE_CHECKING:
     from netdraw.renderers.engine import Job
 
-__all__ = ["layout_json", "layout_json_soon", "place", "Placed", "PlacedBox", "PlacedCluster", "PlacedEdge"]
+__all__ = ["layout_json", "layout_json_soon", "draw_soon", "place", "Placed", "PlacedBox", "PlacedCluster", "PlacedEdge"]
 
 Point = tuple[float, float]
 
@@ -31,12 +32,51 @@ def layout_json(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str,
 
 def layout_json_soon(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str, engine: str,
                      thumbnails: bool = True, timeout: float | None = None) -> "Job":
-    """:func:`layout_json`, started (see :func:`netdraw.renderers.engine.layout_soon`)."""
+    """:func:`layout_json`, started (see :func:`netdraw.renderers.engine.layout_soon`).  Edge
+    labels and cluster titles are moved clear of the edge lines (:func:`netdraw.renderers.labels.clear`)."""
     from netdraw.renderers import engine as layout_engine
     from netdraw.renderers.dot import to_dot
 
+    def finish(raw: bytes) -> dict[str, Any]:
+        laid = clear(json.loads(raw))
+        crossed = crossed_titles(laid)
+        if not crossed:
+            return laid
+        # edges cross titles (entering a module from above): laid out again with every title at
+        # the bottom, those crossed wider so an edge has room beside them (twice at most: the
+        # bottom can cross others); the layout with the fewest crossed titles is kept
+        widths = title_widths(laid)
+        best, fewest = laid, len(crossed)
+        room: dict[str, float] = {}
+        for _ in range(2):
+            room.update({k: 2 * (widths[k] + 2 * TITLE_CLEARANCE + 8) for k in crossed if k in widths})
+            source = to_dot(graph, rankdir=rankdir, theme=theme, label=label, thumbnails=thumbnails, wide=room,
+                            bottom=True)
+            padded = {k: widths[k] for k in room}
+            again = clear(json.loads(layout_engine.layout(source, "json", engine=engine, timeout=timeout)), padded)
+            crossed = crossed_titles(again, padded)
+            if len(crossed) < fewest:
+                best, fewest = again, len(crossed)
+            if not crossed:
+                break
+        return best
+
     dot = to_dot(graph, rankdir=rankdir, theme=theme, label=label, thumbnails=thumbnails)
-    return layout_engine.layout_soon(dot, "json", engine=engine, timeout=timeout).then(json.loads)
+    return layout_engine.layout_soon(dot, "json", engine=engine, timeout=timeout).then(finish)
+
+
+def draw_soon(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str, engine: str,
+              thumbnails: bool = True, timeout: float | None = None, fmt: str = "svg") -> "Job":
+    """The graph drawn by Graphviz (``fmt``: svg, or json to read what was drawn), started: laid
+    out once (json), its labels moved clear of the edges, then drawn pinned where they are."""
+    from netdraw.renderers import engine as layout_engine
+    from netdraw.renderers.dot import to_dot
+
+    def draw(laid: dict[str, Any]) -> bytes:
+        pinned = to_dot(graph, rankdir=rankdir, theme=theme, label=label, thumbnails=thumbnails, pins=laid)
+        return layout_engine.layout(pinned, fmt, engine=engine, timeout=timeout, pinned=True)
+    return layout_json_soon(graph, theme=theme, label=label, rankdir=rankdir, engine=engine,
+                            thumbnails=thumbnails, timeout=timeout).then(draw)
 
 
 @dataclass

@@ -91,7 +91,7 @@ def test_wasm_renders_many_graphs_in_one_process(scoped_cnn):
 
 
 def test_wasm_trap_becomes_one_line_error(monkeypatch, scoped_cnn):
-    def trap(source, fmt="svg", timeout=None):
+    def trap(source, fmt="svg", timeout=None, pinned=False):
         raise wasmtime.Trap("call stack exhausted")
 
     monkeypatch.setattr(engine, "_wasm_render_once", trap)
@@ -138,7 +138,7 @@ def test_native_dot_runs_with_the_lean_plugin_folder(tmp_path, monkeypatch):
         assert folder is not None and folder.startswith(str(tmp_path / "netdraw"))
         names = sorted(p.name.split(".")[0] for p in Path(folder).iterdir()
                        if p.name.startswith("libgvplugin"))
-        assert names == ["libgvplugin_core", "libgvplugin_dot_layout"]
+        assert names == ["libgvplugin_core", "libgvplugin_dot_layout", "libgvplugin_neato_layout"]
         assert oct(os.stat(folder).st_mode & 0o777) == "0o700"
         # a 10-character label at 10 pt: Helvetica's widths (5.56 pt per letter 'a') + margins
         svg = engine.layout('digraph { node [fontname="Helvetica", fontsize=10, margin=0, shape=box]; '
@@ -265,7 +265,7 @@ def test_native_dot_refuses_a_plugin_folder_others_can_write(tmp_path, monkeypat
 
 def test_wasm_layout_job_runs_only_when_its_result_is_asked_for(monkeypatch):
     calls = []
-    monkeypatch.setattr(engine, "_wasm_svg", lambda source, fmt="svg", timeout=None: calls.append(source) or b"<svg/>")
+    monkeypatch.setattr(engine, "_wasm_svg", lambda source, fmt="svg", timeout=None, pinned=False: calls.append(source) or b"<svg/>")
     job = engine.layout_soon("digraph { a }", "svg", engine="wasm")
     job.cancel()
     assert calls == []

@@ -337,10 +337,17 @@ def _script_graph(model: Any, args: tuple, kwargs: dict, path: Path) -> Graph:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            torch.onnx.export(model, real, buf, dynamo=False)
+            # the model's own argument names (the exporter would say `x.1`), and `output`, not `22`
+            names = [a.name for a in model.forward.schema.arguments[1:]][:len(real)]
+            with torch.no_grad():
+                out = model(*real)
+            count = len(out) if isinstance(out, (tuple, list)) else 1
+            outputs = ["output"] if count == 1 else [f"output_{i}" for i in range(count)]
+            torch.onnx.export(model, real, buf, dynamo=False, input_names=names, output_names=outputs)
     except Exception as exc:
         raise NetdrawError(f"{path}: converting the TorchScript model failed ({first_line(exc)})") from None
     g = from_model(onnx.load_from_string(buf.getvalue()))
+    g.name = path.stem
     g.meta["source"] = {"format": "torchscript", "path": path.name}
     return g
 

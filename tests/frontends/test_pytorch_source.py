@@ -74,6 +74,9 @@ def test_torchscript_and_pt2(tmp_path):
     g = load_source(str(tmp_path / "lenet.pt"), inputs=["1x1x28x28"])
     assert g.meta["source"]["format"] == "torchscript"
     assert g.summary()["params"] == 61706
+    # the model's names, not the exporter's (`x.1`, `22`, `main_graph`)
+    assert [v.name for v in g.inputs] == ["x"] and [v.name for v in g.outputs] == ["output"]
+    assert g.name == "lenet"
     ep = torch.export.export(model, (torch.randn(1, 1, 28, 28),))
     torch.export.save(ep, str(tmp_path / "lenet.pt2"))
     g = load_source(str(tmp_path / "lenet.pt2"))

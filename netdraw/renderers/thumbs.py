@@ -28,6 +28,7 @@ CMAP = "viridis"
 MIN_TILE = 24       # px: small maps (7×7) are enlarged to at least this
 STRIP_HEIGHT = 8    # px: a vector's strip
 PAD = 4.0           # pt between a thumbnail and its node's border
+TEXT_DROP = 3.0     # pt the label of a node with a thumbnail is moved down from the border
 
 
 @functools.lru_cache(maxsize=8)
@@ -174,7 +175,9 @@ def embed_svg(svg: bytes, thumbs: dict[str, dict[str, Any]], *, cmap: str = CMAP
         tag = (f'<image x="{cx - w / 2:.2f}" y="{bottom - PAD - h:.2f}" width="{w:.2f}" height="{h:.2f}" '
                f'preserveAspectRatio="none" style="image-rendering:pixelated" '
                f'xlink:href="{data_uri(rec, cmap=cmap)}"/>\n').encode("ascii")
-        body = m.group(0)
+        # Graphviz sets a top label against the border: its lines move down a little
+        body = re.sub(rb'(<text[^>]*? y=")(-?[\d.]+)(")',
+                      lambda t: t.group(1) + f"{float(t.group(2)) + TEXT_DROP:.2f}".encode() + t.group(3), m.group(0))
         return body[: -len(b"</g>")] + tag + b"</g>"
 
     return _NODE.sub(put, svg)

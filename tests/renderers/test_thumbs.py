@@ -98,3 +98,20 @@ def test_eight_maps_fill_a_two_by_four_grid_with_no_empty_cell():
     from netdraw.renderers.thumbs import grid
 
     assert [(grid(n, 7, 7)[1:]) for n in (8, 6, 9, 4, 12, 5)] == [(2, 4), (2, 3), (3, 3), (2, 2), (3, 4), (2, 3)]
+
+
+@pytest.mark.parametrize("engine", [pytest.param("native", marks=pytest.mark.dot), "wasm"])
+def test_a_node_with_a_thumbnail_keeps_its_title_off_the_border(engine):
+    svg = render_bytes(drawn_graph(), "svg", engine=engine, depth=1).decode()
+    nodes = re.findall(r'<g id="node\d+" class="node">(.*?)</g>', svg, re.S)
+    checked = 0
+    for body in nodes:
+        if "<image" not in body:
+            continue
+        shape = re.search(r'<path[^>]* d="([^"]+)"', body)
+        top = min(float(y) for y in re.findall(r"-?[\d.]+,(-?[\d.]+)", shape.group(1)))
+        first = float(re.search(r'<text[^>]* y="(-?[\d.]+)"', body).group(1))  # the title's baseline
+        # a 10 pt title's capitals stand ~7.2 pt above its baseline: 4 pt or more of air above them
+        assert first - 7.2 - top >= 4.0, body[:200]
+        checked += 1
+    assert checked >= 3

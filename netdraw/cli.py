@@ -108,6 +108,9 @@ def thumbnail_options(f):
                      help="Thumbnails: rank channels by their max or mean activation.")(f)
     f = click.option("--top-k", type=click.IntRange(1, 64), default=4, show_default=True,
                      help="Thumbnails: how many channels each node shows.")(f)
+    f = click.option("--thumb-size", type=click.IntRange(2, 256), default=64, show_default=True,
+                     help="Thumbnails: each map at most this many pixels (points) on its longer side, or its own "
+                          "size when smaller; the input image twice that.")(f)
     f = click.option("--projections", is_flag=True,
                      help="Show on each convolution its top-k maps projected to pixels (deconvnet); PyTorch models.")(f)
     f = click.option("--thumbnails", is_flag=True,
@@ -144,7 +147,7 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
            roll: bool, hide: tuple[str, ...], keep: tuple[str, ...], expand: tuple[str, ...],
            color_by: str | None, repeat: int, slides: str, renderer: str | None, style: str, preamble: bool,
            latex: str, thumbnails: bool, projections: bool, top_k: int, rank: str, cmap: str, tokens: str,
-           **src: Any) -> None:
+           thumb_size: int, **src: Any) -> None:
     """Render the model in SOURCE to a diagram.
 
     SOURCE is an .onnx file, netdraw's .json IR, a PyTorch model as file.py:factory or
@@ -166,7 +169,8 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
     elif color_by is not None and color_by not in METRICS:
         note_read(color_by)  # a file of the user's values: read, never written
     if thumbnails:
-        src["thumbnails"] = {"k": top_k, "rank": rank, "tokens": tokens, "bgr": src.get("bgr", False)}
+        src["thumbnails"] = {"k": top_k, "rank": rank, "tokens": tokens, "bgr": src.get("bgr", False),
+                             "size": thumb_size}
     if projections:
         graph = _with_projections(source, top_k, src)
         if not fold:

@@ -45,7 +45,7 @@ class ThumbnailOptions:
 
     k: int = 4
     rank: str = "max"
-    size: int = 32
+    size: int = 64
     tokens: str = "auto"
     #: the input image's channels are in BGR order (``--bgr``): drawn swapped, in its true colours
     bgr: bool = False
@@ -85,19 +85,19 @@ def _fit(h: int, w: int, size: int) -> tuple[int, int]:
 
 def downsample(maps: torch.Tensor, size: int) -> torch.Tensor:
     """(k, H, W) -> area averages with the longer side at most ``size``: with a whole factor when
-    both sides divide by one (56 -> 28, 112 -> 28: the usual CNN sizes; several times cheaper
-    than the general kernel on these small tensors), else adaptive.  An even factor is taken as
+    the smallest that fits divides both sides (224 -> 56, 112 -> 56 at 64: the usual CNN sizes;
+    several times cheaper than the general kernel on these small tensors), else adaptive (no
+    smaller than it need be).  An even factor is taken as
     halvings (:func:`_halve`), what is left of it by ``avg_pool2d``."""
     h, w = maps.shape[1], maps.shape[2]
     big = max(h, w)
     if big <= size:
         return maps
-    need = -(-big // size)
-    for f in range(need, min(2 * need, big) + 1):
-        if h % f == 0 and w % f == 0:
-            while f % 2 == 0:
-                maps, f = _halve(maps), f // 2
-            return maps if f == 1 else F.avg_pool2d(maps, f)
+    f = -(-big // size)
+    if h % f == 0 and w % f == 0:  # the smallest whole factor that fits divides both sides
+        while f % 2 == 0:
+            maps, f = _halve(maps), f // 2
+        return maps if f == 1 else F.avg_pool2d(maps, f)
     return F.adaptive_avg_pool2d(maps, _fit(h, w, size))
 
 

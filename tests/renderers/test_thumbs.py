@@ -41,11 +41,11 @@ def test_a_grid_of_maps_in_the_colormap():
 
 def test_strips_and_matrices():
     strip = finish(reduce_tensor(torch.randn(1, 1000), ThumbnailOptions()))
-    assert image(strip).shape == (8, 64, 4)
+    assert image(strip).shape == (8, 128, 4)
     ten = finish(reduce_tensor(torch.arange(10.0)[None], ThumbnailOptions()))
     assert image(ten).shape == (8, 50, 4) and display_size(ten) == (50.0, 8.0)  # 5 px per class
     matrix = finish(reduce_tensor(torch.randn(1, 16, 768), ThumbnailOptions()))
-    assert image(matrix).shape == (16, 64, 4)  # tokens × features (768 averaged into 64)
+    assert image(matrix).shape == (16, 128, 4)  # tokens × features (768 averaged into 128)
 
 
 def drawn_graph():
@@ -115,3 +115,29 @@ def test_a_node_with_a_thumbnail_keeps_its_title_off_the_border(engine):
         assert first - 7.2 - top >= 4.0, body[:200]
         checked += 1
     assert checked >= 3
+
+
+def test_maps_up_to_64_px_or_thumb_size_or_their_own_size():
+    big = torch.randn(1, 4, 112, 160, generator=torch.Generator().manual_seed(0))
+    assert reduce_tensor(big, ThumbnailOptions())["tile"] == [45, 64]  # the longer side at 64
+    assert reduce_tensor(big, ThumbnailOptions(size=40))["tile"] == [28, 40]
+    small = torch.randn(1, 4, 28, 28, generator=torch.Generator().manual_seed(0))
+    assert reduce_tensor(small, ThumbnailOptions())["tile"] == [28, 28]  # its own size
+    rec = finish(reduce_tensor(big, ThumbnailOptions()))
+    assert display_size(rec) == (129.0, 91.0)  # 2×2 grid, 1 px gaps
+
+
+def test_cli_thumb_size(tmp_path):
+    from netdraw.cli import run
+
+    out = tmp_path / "t.json"
+    code = run(["render", "examples/models.py:vgg16", "--input", "1x3x32x32", "--thumbnails", "--thumb-size", "12",
+                "-o", str(out)])
+    assert code == 0
+    import json
+
+    g = json.loads(out.read_text())
+    records = [v["meta"]["activation"] for v in g["graph"]["values"] if "activation" in v.get("meta", {})]
+    assert len(records) > 10
+    assert {max(r["tile"]) for r in records if r["layout"] == "rgb"} == {16}  # the image: 32 px halved, <= 2 × 12
+    assert max(max(r["tile"]) for r in records if r["layout"] == "maps") == 12

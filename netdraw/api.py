@@ -13,7 +13,7 @@ import itertools
 import os
 import re
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 from netdraw._io import write_atomic, write_with_files
 from netdraw.errors import NetdrawError, check_choice
@@ -245,7 +245,30 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
     mw = opts["max_width"]
     if mw is not None and (isinstance(mw, bool) or not isinstance(mw, (int, float)) or mw <= 0):
         raise NetdrawError(f"invalid max_width {mw!r}; valid: a width in inches > 0, or None")
+    if opts["fit"] is not None:
+        parse_fit(opts["fit"])
     return opts
+
+
+_UNITS = {"in": 72.0, "cm": 72 / 2.54, "mm": 72 / 25.4, "pt": 1.0, "": 72.0}
+#: the smallest text --fit allows, in points at the printed size
+MIN_TEXT = 6.0
+#: the height --fit allows when only a width is given: a page's text block, in points
+FIT_HEIGHT = 9 * 72.0
+
+
+def parse_fit(text: Any) -> tuple[float, float]:
+    """``--fit``'s size as (width, height) in points: ``3.3in``, ``6.9in``, ``17cm``,
+    ``6.9x4in`` or ``6.9inx4in`` (inches when no unit; height 9 in when not given)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(in|cm|mm|pt)?\s*(?:[x×]\s*(\d+(?:\.\d+)?)\s*(in|cm|mm|pt)?)?\s*",
+                     str(text))
+    if m is None or float(m.group(1)) <= 0 or (m.group(3) is not None and float(m.group(3)) <= 0):
+        raise NetdrawError(f"invalid fit {text!r}; valid: a width such as 3.3in, 6.9in or 17cm, or WIDTHxHEIGHT "
+                           "such as 6.9x4in")
+    unit_w = m.group(2) or (m.group(4) if m.group(3) is not None else None) or ""
+    width = float(m.group(1)) * _UNITS[unit_w]
+    height = float(m.group(3)) * _UNITS[m.group(4) or unit_w] if m.group(3) is not None else FIT_HEIGHT
+    return width, height
 
 
 def prepare(graph: Graph, **options: Any) -> Graph:
@@ -285,6 +308,10 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
         return html_page(graph, **options).encode("utf-8"), {}
     if fmt in ("drawio", "pptx"):
         return _editable(graph, fmt, opts), {}
+    if opts["fit"] is not None and fmt in ("svg", "png", "pdf"):
+        drawn, svg = fit_column(graph, opts)
+        svg = _finish_svg(graph, drawn, svg, opts)
+        return (svg if fmt == "svg" else _engine.convert_svg(svg, fmt)), {}
     drawn, source, svg = _fit(graph, opts)
     if fmt == "mermaid":
         return to_mermaid(drawn, rankdir=opts["rankdir"], theme=opts["theme"],
@@ -509,6 +536,73 @@ def _draw(drawn: Graph, opts: dict[str, Any]) -> _engine.Job:
     """The SVG of a prepared graph, started: Graphviz's layout with its labels clear of the edges."""
     return draw_soon(drawn, theme=opts["theme"], label=opts["label"], rankdir=opts["rankdir"], engine=opts["engine"],
                      thumbnails=opts["thumbnails"], timeout=opts["layout_timeout"])
+
+
+def _smallest_text(svg: bytes) -> float:
+    sizes = [float(x) for x in re.findall(rb'font-size="([\d.]+)"', svg)]
+    return min(sizes, default=10.0)
+
+
+def fit_column(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, bytes]:
+    """The diagram fitted to ``opts["fit"]`` (:func:`parse_fit`): the first of these whose every
+    text is at least :data:`MIN_TEXT` points once scaled to the size, trying each step in turn
+    and keeping what the earlier ones chose: the flow's direction (as asked, then the other of
+    TB/LR); the flow wrapped into 2-6 rows (a snake; columns top to bottom); labels without
+    shapes and parameter counts; each shallower depth.  The SVG is given the fitted size (its
+    drawing scaled); what was chosen is said on stderr.  When nothing reaches 6 pt, the one with
+    the largest text is drawn and the notice says so."""
+    import sys
+
+    width, height = parse_fit(opts["fit"])
+    prep = {k: opts[k] for k in PREPARE_OPTIONS}
+    if prep["depth"] == "auto" or prep["depth"] in ("max", "leaves", None):
+        levels = list(itertools.islice(candidates(graph, **prep), 6))
+    else:
+        d = int(prep["depth"])
+        levels = [_prepare(graph, **{**prep, "depth": k}) for k in range(d, 0, -1)]
+    made: dict[tuple, tuple[float, float, bytes]] = {}
+
+    def attempt(level: int, rankdir: str, rows: int, label: Sequence[str]) -> float:
+        key = (level, rankdir, rows, tuple(label))
+        if key not in made:
+            step(f"fitting: {rankdir}, {rows} row(s), depth level {level + 1}")
+            svg = draw_soon(levels[level], theme=opts["theme"], label=label, rankdir=rankdir, engine=opts["engine"],
+                            thumbnails=opts["thumbnails"], timeout=opts["layout_timeout"], rows=rows).result()
+            w, h = svg_size(svg)
+            scale = min(1.0, width / w, height / h)
+            made[key] = (scale * _smallest_text(svg), scale, svg)
+        return made[key][0]
+
+    first = opts["rankdir"]
+    other = {"TB": "LR", "LR": "TB", "BT": "LR", "RL": "TB"}[first]
+    label = tuple(opts["label"])
+    short = tuple(f for f in label if f not in ("shape", "params", "flops")) or ("name",)
+    steps = [[(0, rd, 1, label) for rd in (first, other)],
+             [(0, rd, rows, label) for rows in range(2, 7) for rd in (first, other)],
+             [(0, rd, rows, short) for rows in range(1, 7) for rd in (first, other)]]
+    steps += [[(k, rd, rows, short) for rows in range(1, 7) for rd in (first, other)] for k in range(1, len(levels))]
+    best = steps[0][0]
+    for group in steps:  # a step is taken only when the ones before it cannot fit
+        fits = [key for key in group if attempt(*key) >= MIN_TEXT - 1e-6]
+        for key in group:
+            if made[key][0] > made[best][0]:
+                best = key
+        if fits:  # the smallest printed figure among those that fit
+            best = min(fits, key=lambda k: svg_size(made[k][2])[0] * svg_size(made[k][2])[1] * made[k][1] ** 2)
+            break
+    text, scale, svg = made[best]
+    level, rankdir, rows, lab = best
+    w, h = svg_size(svg)
+    svg = re.sub(rb'<svg width="[\d.]+pt" height="[\d.]+pt"',
+                 f'<svg width="{w * scale:.2f}pt" height="{h * scale:.2f}pt"'.encode(), svg, count=1)
+    depth = levels[level].meta.get("collapse", {}).get("depth")
+    said = (f"fit {opts['fit']}: rankdir {rankdir}" + (f", {rows} rows" if rows > 1 else "")
+            + (f", label {','.join(lab)}" if lab != label else "") + (f", depth {depth}" if level else "")
+            + f": {w * scale / 72:.2f} × {h * scale / 72:.2f} in, smallest text {text:.1f} pt")
+    if text < MIN_TEXT - 1e-6:
+        said += f" (below {MIN_TEXT:g} pt: nothing tried fits; draw less with --keep, --hide or --depth)"
+    sys.stderr.write(f"netdraw: notice: {said}\n")
+    return levels[level], svg
 
 
 def _fit(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, str, bytes | None]:

@@ -143,7 +143,7 @@ def _load_traced(source: str, **src: Any):
 @thumbnail_options
 @source_options
 def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int, max_width: float,
-           engine: str, layout_timeout: float, rankdir: str, theme: str, label: str, fold: tuple[str, ...],
+           fit: str | None, engine: str, layout_timeout: float, rankdir: str, theme: str, label: str, fold: tuple[str, ...],
            roll: bool, hide: tuple[str, ...], keep: tuple[str, ...], expand: tuple[str, ...],
            color_by: str | None, repeat: int, slides: str, renderer: str | None, style: str, preamble: bool,
            latex: str, thumbnails: bool, projections: bool, top_k: int, rank: str, cmap: str, tokens: str,
@@ -155,7 +155,7 @@ def render(source: str, output: str, fmt: str | None, depth: str, max_nodes: int
     """
     fmt = format_for(output, fmt)
     _check_not_input(output, source, *_input_files(src))
-    options = dict(depth=depth, max_nodes=max_nodes, max_width=max_width, engine=engine,
+    options = dict(depth=depth, max_nodes=max_nodes, max_width=max_width, fit=fit, engine=engine,
                    layout_timeout=layout_timeout, rankdir=rankdir,
                    theme=theme, label=label, fold=list(fold) if fold else None, roll=roll, hide=hide,
                    keep=keep, expand=expand, renderer=renderer or ("tikz" if fmt == "tex" else "graphviz"),

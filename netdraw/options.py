@@ -82,6 +82,10 @@ RENDER: tuple[Option, ...] = (
     Option("max_nodes", "int", DEFAULT_MAX_NODES, "Node budget for --depth auto.", minimum=1),
     Option("max_width", "float", DEFAULT_MAX_WIDTH,
            "For --depth auto: go up a level while the figure is wider (inches).", minimum=0, docs=False),
+    Option("fit", "text", None,
+           "Fit a paper's column: 3.3in, 6.9in or WIDTHxHEIGHT (in, cm, mm or pt; height 9in when not given), "
+           "every text at least 6 pt at that size: picks --rankdir, wraps the flow into rows, shortens labels or "
+           "draws less depth, in that order, and says what it chose.", metavar="SIZE"),
     Option("engine", "choice", "auto",
            "Graphviz layout engine: native dot, embedded WebAssembly, or native when on PATH.", ENGINES),
     Option("layout_timeout", "float", DEFAULT_LAYOUT_TIMEOUT,

@@ -58,7 +58,7 @@ HIDDEN_EDGE = "[style=invis]"
 
 class _Writer:
     def __init__(self, scene: Scene, theme: Theme, rankdir: str, pins: dict | None = None,
-                 wide: Mapping[str, float] | None = None, bottom: bool = False) -> None:
+                 wide: Mapping[str, float] | None = None, bottom: bool = False, rows: int = 1) -> None:
         self.s = scene
         self.t = theme
         self.rankdir = rankdir
@@ -67,6 +67,7 @@ class _Writer:
         self.pins = _Pins(pins) if pins is not None else None
         self.wide = wide or {}
         self.bottom = bottom
+        self.row, self.split, self.lead = wrap_rows(scene, rows) if rows > 1 else ({}, set(), {})
 
     def node(self, ind: str, ident: str, attrs: str) -> None:
         if self.pins is not None:
@@ -74,6 +75,12 @@ class _Writer:
         self.lines.append(f"{ind}{dot_id(ident)} {attrs};")
 
     def edge(self, src: str, dst: str, attrs: str = "") -> None:
+        r = self.row.get(src, 0)
+        if r != self.row.get(dst, 0):  # from one row to the next: no rank constraint
+            attrs = attrs[:-1] + ", constraint=false]" if attrs else "[constraint=false]"
+        elif r % 2:  # a snake: every other row flows back (written reversed, drawn forwards)
+            src, dst = dst, src
+            attrs = attrs[:-1] + ", dir=back]" if attrs else "[dir=back]"
         if self.pins is not None:
             pin = self.pins.edge(src, dst)
             attrs = attrs[:-1] + pin + "]" if attrs else f"[{pin[2:]}]"
@@ -101,6 +108,15 @@ class _Writer:
         self.lines.extend(header(self.s.name, t, self.rankdir, self.s.title))
         if self.pins is not None:
             add(f"\tgraph [{self.pins.graph()}];")
+        if self.row:  # rows in order: a column of invisible anchors, each tied to its row's boxes
+            rows = sorted(set(self.row.values()))
+            for r in rows:
+                self.node("\t", f"row:{r}", '[label="", style=invis, width=0.01, height=0.01, margin=0]')
+            add("\t{rank=same; " + " ".join(dot_id(f"row:{r}") for r in rows) + "}")
+            for a, b in zip(rows, rows[1:]):
+                self.edge(f"row:{a}", f"row:{b}", "[style=invis]")
+            for r, b in sorted(self.lead.items()):
+                self.lines.append(f"\t{dot_id(f'row:{r}')} -> {dot_id(b)} [style=invis]")
         for b in self.s.inputs:
             self.node("\t", b.id, node_attrs(b.lines, 'input', t, _room(b)))
         self.cluster_body(self.s.root, "\t")
@@ -118,21 +134,36 @@ class _Writer:
         add("}")
         return "\n".join(self.lines) + "\n"
 
-    def cluster_body(self, c: Cluster, ind: str) -> None:
+    def cluster_body(self, c: Cluster, ind: str, only: int | None = None) -> None:
+        """A cluster's contents (``only``: those in that row, for a module split across rows)."""
         for b in c.boxes:
-            self.box(b, ind)
+            if only is None or self.row.get(b.id, 0) == only:
+                self.box(b, ind)
         for child in c.children:
-            self.lines.append(f"{ind}subgraph {dot_id(child.id)} {{")
-            pin = self.pins.cluster(child.id) if self.pins is not None else ""
-            title = child.title
-            pad = self.wide.get(dot_id(child.id)[1:-1])
-            if pad:  # room beside the title for an edge (9 pt spaces: 2.5 pt)
-                title += " " * math.ceil(pad / 2.5)
-            if self.bottom:
-                pin += " labelloc=b;"
-            self.lines.append(f"{ind}\t{cluster_attrs(title, self.t)}{pin}")
-            self.cluster_body(child, ind + "\t")
-            self.lines.append(f"{ind}}}")
+            if child.id in self.split:  # one cluster per row it spans
+                parts = sorted({self.row.get(b, 0) for b in _members(child)})
+                for k, r in enumerate(parts):
+                    if only is None or r == only:
+                        self.cluster(child, ind, r, f"{child.id}#{r}" if k else child.id,
+                                     child.title + (" (cont.)" if k else ""))
+            elif only is None or any(self.row.get(b, 0) == only for b in _members(child)):
+                self.cluster(child, ind, only, child.id, child.title)
+
+    def cluster(self, c: Cluster, ind: str, only: int | None, ident: str, title: str) -> None:
+        self.lines.append(f"{ind}subgraph {dot_id(ident)} {{")
+        pin = self.pins.cluster(ident) if self.pins is not None else ""
+        pad = self.wide.get(dot_id(ident)[1:-1])
+        if pad:  # room beside the title for an edge (9 pt spaces: 2.5 pt)
+            title += " " * math.ceil(pad / 2.5)
+        if self.bottom:
+            pin += " labelloc=b;"
+        self.lines.append(f"{ind}\t{cluster_attrs(title, self.t)}{pin}")
+        self.cluster_body(c, ind + "\t", only)
+        self.lines.append(f"{ind}}}")
+
+
+def _members(c: Cluster) -> list[str]:
+    return [b.id for b in c.boxes] + [m for ch in c.children for m in _members(ch)]
 
 
 class _Pins:
@@ -171,6 +202,59 @@ class _Pins:
         return f', pos="{e["pos"]}"' + (f', lp="{e["lp"]}"' if "lp" in e else "")
 
 
+def wrap_rows(scene: Scene, rows: int) -> tuple[dict[str, int], set[str], dict[int, str]]:
+    """``({box id: row}, {split cluster ids}, {row: the box drawn first in it})`` for a diagram wrapped into ``rows`` rows (columns
+    when it flows top to bottom): each part (a box, or a module's cluster whole when it fits in a
+    row) goes to the row where it starts, rows being equal runs of ranks (the longest path from the
+    inputs); an edge between rows then sets no rank, and every other row flows back (a snake, so
+    the step to the next row is short).  A module longer than a row is split: one cluster per row
+    it spans ("… (cont.)")."""
+    ids = [b.id for b in scene.boxes()]
+    links = [(e.src, e.dst) for e in scene.edges if not e.stub and not e.hidden]
+    rank = {b: 0 for b in ids}
+    for _ in range(len(ids)):  # longest path from the inputs, bounded
+        changed = False
+        for a, b in links:
+            if a in rank and b in rank and rank[b] < rank[a] + 1 <= len(ids):
+                rank[b], changed = rank[a] + 1, True
+        if not changed:
+            break
+    length = (max(rank.values(), default=0) + 1) / rows
+    row: dict[str, int] = {}
+    split: set[str] = set()
+
+    def members(c: Cluster) -> list[str]:
+        return [b.id for b in c.boxes] + [m for ch in c.children for m in members(ch)]
+
+    def place(part: list[str]) -> None:
+        r = min(rows - 1, int(min(rank[m] for m in part) / length)) if part else 0
+        row.update((m, r) for m in part)
+
+    def visit(c: Cluster) -> None:
+        inner = members(c)
+        if not inner or max(rank[m] for m in inner) - min(rank[m] for m in inner) + 1 <= 1.15 * length:
+            place(inner)
+            return
+        split.add(c.id)
+        for b in c.boxes:
+            place([b.id])
+        for ch in c.children:
+            visit(ch)
+    for b in (*scene.inputs, *scene.root.boxes, *scene.outputs):
+        place([b.id])
+    for c in scene.root.children:
+        visit(c)
+    for e in scene.edges:  # a stub sits in the row of the box it feeds
+        if e.stub:
+            row[e.src] = row.get(e.dst, 0)
+    lead: dict[int, str] = {}
+    for b in ids:  # the leftmost: where the row's flow starts, or ends in a row flowing back
+        r = row.get(b, 0)
+        if r not in lead or (rank[b] > rank[lead[r]] if r % 2 else rank[b] < rank[lead[r]]):
+            lead[r] = b
+    return row, split, lead
+
+
 def _room(b: Box) -> str:
     return room(b.lines, b.thumbnail)
 
@@ -195,18 +279,19 @@ def scene_legend(scene: Scene) -> dict | None:
 
 def to_dot(graph: Graph, *, rankdir: str = "TB", theme: str = "paper",
            label: str | Sequence[str] = DEFAULT_LABEL, thumbnails: bool = True, pins: dict | None = None,
-           wide: Mapping[str, float] | None = None, bottom: bool = False) -> str:
+           wide: Mapping[str, float] | None = None, bottom: bool = False, rows: int = 1) -> str:
     """The DOT source of an (already prepared) graph; nodes with thumbnails get room for them.
 
     ``pins``: Graphviz's json layout of this source (labels moved clear of edges,
     :func:`netdraw.renderers.labels.clear`): every position is written in, for a pinned render.
     ``wide``: {cluster as Graphviz names it: points}: titles laid out that much wider, so an edge
     has room beside them; ``bottom``: every title at the bottom of its cluster (where fewer edges
-    pass: many enter a module, one leaves)."""
+    pass: many enter a module, one leaves); ``rows``: the flow wrapped into that many rows
+    (:func:`wrap_rows`)."""
     check_choice("rankdir", rankdir, RANKDIRS)
     check_choice("theme", theme, THEMES)
     return _Writer(build_scene(graph, label=label, thumbnails=thumbnails), THEMES[theme], rankdir, pins, wide,
-                   bottom).emit()
+                   bottom, rows).emit()
 
 
 def thumbnail_ids(graph: Graph, *, thumbnails: bool = True) -> dict[str, dict]:

@@ -31,7 +31,7 @@ def layout_json(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str,
 
 
 def layout_json_soon(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str, engine: str,
-                     thumbnails: bool = True, timeout: float | None = None) -> "Job":
+                     thumbnails: bool = True, timeout: float | None = None, rows: int = 1) -> "Job":
     """:func:`layout_json`, started (see :func:`netdraw.renderers.engine.layout_soon`).  Edge
     labels and cluster titles are moved clear of the edge lines (:func:`netdraw.renderers.labels.clear`)."""
     from netdraw.renderers import engine as layout_engine
@@ -51,7 +51,7 @@ def layout_json_soon(graph: Graph, *, theme: str, label: Sequence[str], rankdir:
         for _ in range(2):
             room.update({k: 2 * (widths[k] + 2 * TITLE_CLEARANCE + 8) for k in crossed if k in widths})
             source = to_dot(graph, rankdir=rankdir, theme=theme, label=label, thumbnails=thumbnails, wide=room,
-                            bottom=True)
+                            bottom=True, rows=rows)
             padded = {k: widths[k] for k in room}
             again = clear(json.loads(layout_engine.layout(source, "json", engine=engine, timeout=timeout)), padded)
             crossed = crossed_titles(again, padded)
@@ -61,22 +61,24 @@ def layout_json_soon(graph: Graph, *, theme: str, label: Sequence[str], rankdir:
                 break
         return best
 
-    dot = to_dot(graph, rankdir=rankdir, theme=theme, label=label, thumbnails=thumbnails)
+    dot = to_dot(graph, rankdir=rankdir, theme=theme, label=label, thumbnails=thumbnails, rows=rows)
     return layout_engine.layout_soon(dot, "json", engine=engine, timeout=timeout).then(finish)
 
 
 def draw_soon(graph: Graph, *, theme: str, label: Sequence[str], rankdir: str, engine: str,
-              thumbnails: bool = True, timeout: float | None = None, fmt: str = "svg") -> "Job":
+              thumbnails: bool = True, timeout: float | None = None, fmt: str = "svg", rows: int = 1) -> "Job":
     """The graph drawn by Graphviz (``fmt``: svg, or json to read what was drawn), started: laid
-    out once (json), its labels moved clear of the edges, then drawn pinned where they are."""
+    out once (json), its labels moved clear of the edges, then drawn pinned where they are
+    (``rows``: the flow wrapped into that many rows, :func:`netdraw.renderers.dot.wrap_rows`)."""
     from netdraw.renderers import engine as layout_engine
     from netdraw.renderers.dot import to_dot
 
     def draw(laid: dict[str, Any]) -> bytes:
-        pinned = to_dot(graph, rankdir=rankdir, theme=theme, label=label, thumbnails=thumbnails, pins=laid)
+        pinned = to_dot(graph, rankdir=rankdir, theme=theme, label=label, thumbnails=thumbnails, pins=laid,
+                        rows=rows)
         return layout_engine.layout(pinned, fmt, engine=engine, timeout=timeout, pinned=True)
     return layout_json_soon(graph, theme=theme, label=label, rankdir=rankdir, engine=engine,
-                            thumbnails=thumbnails, timeout=timeout).then(draw)
+                            thumbnails=thumbnails, timeout=timeout, rows=rows).then(draw)
 
 
 @dataclass

@@ -43,9 +43,10 @@ def main() -> None:
     from tests.realmodels import fetch
 
     g = netdraw.load(fetch("rapidocr-det"), inputs=[str(HERE.parent / "examples" / "images" / "chelsea.jpg")],
-                     image=ImagePrep(size=(224, 320), bgr=True), thumbnails={"k": 1, "bgr": True})
+                     image=ImagePrep(size=(224, 320), bgr=True), thumbnails={"k": 4, "bgr": True})
+    # the top four maps of every convolution at up to 64 px, wrapped into rows at a two-column width
     netdraw.render(g, out / "ppocr-det-thumbnails.svg", keep=["Conv"], label="type", rankdir="LR",
-                   engine="native")
+                   engine="native", fit="6.9x9in")
     # a Caffe network definition (GoogLeNet, as the tests write it out)
     from netdraw.frontends.caffe import from_text
     from tests.frontends.caffe_nets import googlenet

@@ -10,6 +10,7 @@ docs/architecture.md): ``cli``, ``sphinx``, ``mkdocs`` > ``cache`` > ``api`` > `
 from __future__ import annotations
 
 import itertools
+import sys
 import os
 import re
 from pathlib import Path
@@ -480,7 +481,15 @@ def _tikz(graph: Graph, opts: dict[str, Any], standalone: bool, images: str | No
         prep = {k: opts[k] for k in PREPARE_OPTIONS}
         if prep["depth"] == "auto":
             prep.update(depth="max", roll=False)
-        return to_tikz_files(_prepare(graph, **prep), style="boxes", **common)
+        width = parse_fit(opts["fit"])[0] / 72 * 2.54 if opts["fit"] is not None else None
+        notices: list[str] = []
+        out = to_tikz_files(_prepare(graph, **prep), style="boxes", width=width, notices=notices, **common)
+        for notice in notices:
+            sys.stderr.write(f"netdraw: notice: fit {opts['fit']}: {notice}\n")
+        return out
+    if opts["fit"] is not None:
+        raise NetdrawError("--fit works on the graphviz renderer's svg/png/pdf and the tikz boxes style; for a "
+                           "flowchart at a column's width, render a pdf with the graphviz renderer")
     # the graph style: the same level as the SVG would show, measured on the layout it then uses
     drawn, laid = choose_level(itertools.chain([first], levels), opts, json_width(opts, images is not None))
     return to_tikz_files(drawn, style="graph", layout=laid, **common)

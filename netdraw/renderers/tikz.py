@@ -207,9 +207,10 @@ def _log(x: int) -> float:
     return math.log2(max(x, 1))
 
 
-def _boxes_data(graph: Graph, theme: Theme, images: "_Images") -> dict[str, Any]:
+def _boxes_data(graph: Graph, theme: Theme, images: "_Images", width: float | None = None) -> dict[str, Any]:
     """The blocks, links and colours of the ``boxes`` style: one 3D block per convolution, pooling
-    and dense layer (balls for softmax, addition, concatenation), left to right."""
+    and dense layer (balls for softmax, addition, concatenation), left to right; with ``width``
+    (cm), wrapped into rows no wider (:func:`_wrap`)."""
     drawn: list[tuple[Node, str]] = [(n, k) for n in visible_nodes(graph) if (k := _kind(n)) is not None]
     feeds = _feeds(graph, drawn)
     inp = graph.inputs[0] if graph.inputs else None
@@ -240,10 +241,70 @@ def _boxes_data(graph: Graph, theme: Theme, images: "_Images") -> dict[str, Any]
             b["image"] = images.add(thumb, first=True)
         placer.blocks.append(b)
         pos.append(_extent(b))
+    rows = _wrap(placer.blocks, drawn, feeds, input_pos is not None, width) if width else []
+    if rows:
+        pos = [_extent(b) for b in placer.blocks[1 if input_pos is not None else 0:]]
+        input_pos = _extent(placer.blocks[0]) if input_pos is not None else None
     links = _links(drawn, feeds, pos, input_pos)
+    ins = ([None] if input_pos is not None else []) + [at.get("in") for at in pos]
+    downs = ([False] if input_pos is not None else []) + [bool(at.get("down")) for at in pos]
+    for b, arrow, down in zip(placer.blocks, ins, downs):
+        _side_label(b, arrow, down)
+    extent = max(b["x"] + b["w"] + 0.55 * b.get("d", 0.0) for b in placer.blocks) if placer.blocks else 0.0
     for b in placer.blocks:
         _round_block(b)
-    return {"blocks": placer.blocks, "links": links, "colors": _colors(theme, placer.cats)}
+    return {"blocks": placer.blocks, "links": links, "colors": _colors(theme, placer.cats),
+            "rows": len(rows) or 1, "width": extent}
+
+
+def _wrap(blocks: list[dict[str, Any]], drawn: list[tuple[Node, str]], feeds: dict[Node, list[int]],
+          has_input: bool, width: float) -> list[int]:
+    """Wrap a row of blocks into rows at most ``width`` cm wide (moving them; returns the index of
+    each row's first block, ``[]`` when one row fits or no break is possible).  A row ends only
+    where no skip connection passes (between residual blocks, never inside one) and not before a
+    pooling block (a skip may start at the row's last block: it branches off the line down into the
+    next row); each next row starts again at the left, below the labels of the row above and above
+    its own skip arcs.  Each block gets ``row`` and ``floor`` (the bottom of its row's labels)."""
+    off = 1 if has_input else 0
+    spans = [(s, i) for i, (n, _) in enumerate(drawn) for s in feeds[n] if s != i - 1]
+
+    def right(b: dict[str, Any]) -> float:
+        return b["x"] + b["w"] + 0.55 * b.get("d", 0.0)
+
+    # a row may end where every skip passing starts at its last block (it then branches off the
+    # line that comes down into the next row)
+    breaks = [i + off for i in range(1, len(drawn))
+              if all(not (a < i <= b) or a == i - 1 for a, b in spans) and drawn[i][1] != "pool"
+              and blocks[i + off]["kind"] == "box"]
+    if max(right(b) for b in blocks) <= width or not breaks:
+        return []
+    starts, x0 = [0], 0.0
+    for k in breaks:
+        nxt = next((j for j in breaks if j > k), len(blocks))
+        if max(right(b) for b in blocks[k:nxt]) - x0 > width and k > starts[-1]:
+            starts.append(k)
+            x0 = blocks[k]["x"] - 0.4
+    ends = starts[1:] + [len(blocks)]
+    if len(starts) == 1 or any(max(right(b) for b in blocks[a:z]) - blocks[a]["x"] > width + 0.4
+                               for a, z in zip(starts, ends)):
+        return []  # a part longer than a row (a U-Net's skips span it all): wrapping would not fit it
+    floor = None
+    for r, start in enumerate(starts):
+        row = blocks[start:starts[r + 1] if r + 1 < len(starts) else len(blocks)]
+        dx = row[0]["x"] - (0.4 if r else 0.0)  # room on the left for the line coming down
+        skips = any(a + off < start + len(row) and b + off >= start for a, b in spans)
+        top = max(b["ytop"] for b in row) + (0.35 + 0.3 * 2 if skips else 0.1)
+        bottom = min(b["ylow"] for b in row) - 0.4
+        dy = 0.0 if floor is None else top - (floor - 0.25)
+        for b in row:
+            b["x"] -= dx
+            if "cx" in b:
+                b["cx"] -= dx
+            for k in ("y", "ylow", "ytop"):
+                b[k] -= dy
+            b["row"], b["floor"] = r, bottom - dy
+        floor = bottom - dy
+    return starts
 
 
 def _feeds(graph: Graph, drawn: list[tuple[Node, str]]) -> dict[Node, list[int]]:
@@ -325,7 +386,17 @@ class _Placer:
 
 
 def _extent(b: dict[str, Any]) -> dict[str, float]:
-    return {"l": b["x"], "r": b["x"] + b["w"], "y": b["y"], "t": b["ytop"]}
+    """Where links meet a block: ``l``/``r`` its front face's sides, ``t`` the top of the block and
+    the text above it, ``ex, ey`` the middle of its east face (where a connection leaves, as in
+    PlotNeuralNet), ``lo``/``hi`` the heights of its front face (where one enters, at its west face)."""
+    d = b.get("d", 0.0)
+    top = b["ytop"] + (0.32 if b.get("above") else 0.0)
+    row = {"row": b.get("row", 0), "floor": b.get("floor", 0.0)}
+    if b["kind"] == "ball":
+        return {"l": b["x"], "r": b["x"] + b["w"], "y": b["y"], "t": top, "ex": b["x"] + b["w"], "ey": b["y"],
+                "lo": b["y"], "hi": b["y"], **row}
+    return {"l": b["x"], "r": b["x"] + b["w"], "y": b["y"], "t": top, "ex": b["x"] + b["w"] + 0.275 * d,
+            "ey": b["y"] + 0.2 * d, "lo": b["y"] - b["h"] / 2 + 0.08, "hi": b["y"] + b["h"] / 2 - 0.08, **row}
 
 
 def _links(drawn: list[tuple[Node, str]], feeds: dict[Node, list[int]], pos: list[dict[str, float]],
@@ -333,19 +404,38 @@ def _links(drawn: list[tuple[Node, str]], feeds: dict[Node, list[int]], pos: lis
     """Arrows between neighbouring blocks, and skip connections as arcs above the blocks between."""
     links = []
     lane: list[tuple[float, float, float]] = []  # skip arcs already drawn: (from x, to x, height)
+    entry: dict[int, tuple[float, float]] = {}  # where the line into each row turns in
     for i, (n, _) in enumerate(drawn):
         for s in feeds[n]:
             src = input_pos if s == -1 else pos[s]
             if src is None:
                 continue
             dst = pos[i]
-            if s == i - 1 or (s == -1 and i == 0):  # the next block: a short arrow, none for a pooling block
-                if dst["l"] - src["r"] > 0.05:
-                    links.append({"path": f"({_f(src['r'])}, {_f(src['y'])}) -- ({_f(dst['l'])}, {_f(dst['y'])})"})
+            if s == i - 1 or (s == -1 and i == 0):  # the next block: none for a pooling block against it
+                if dst["row"] != src["row"]:  # to the next row: right, down under the labels, left, in
+                    y, mid, x1, x2 = dst["y"], src["floor"] - 0.05, src["ex"] + 0.2, dst["l"] - 0.25
+                    dst["in"], dst["down"] = y, True  # its left side has the line coming down
+                    entry[dst["row"]] = (x2, y)
+                    links.append({"path": f"({_f(src['ex'])}, {_f(src['ey'])}) -- ({_f(x1)}, {_f(src['ey'])}) "
+                                          f"-- ({_f(x1)}, {_f(mid)}) -- ({_f(x2)}, {_f(mid)}) -- ({_f(x2)}, {_f(y)}) "
+                                          f"-- ({_f(dst['l'])}, {_f(y)})"})
+                elif dst["l"] - src["r"] > 0.05:
+                    # from the middle of the source's east face, drawn before the blocks so they hide
+                    # it, into the next block's west face: the arrow tip at its front face's left side
+                    y = min(max(src["ey"], dst["lo"]), dst["hi"])
+                    dst["in"] = y
+                    links.append({"path": f"({_f(src['ex'])}, {_f(src['ey'])}) -- ({_f(dst['l'])}, {_f(y)})"})
                 continue
             # a skip: up from the source's top, across above everything between, down into the target
-            span = [p for p in pos[max(s, 0):i]] + [dst]
+            span = [p for p in pos[max(s, 0):i] if p["row"] == dst["row"]] + [dst]
             h = max(p["t"] for p in span) + 0.35
+            if src["row"] != dst["row"] and dst["row"] in entry:  # from the line coming into this row
+                ex, ey = entry[dst["row"]]
+                dx = (dst["l"] + dst["r"]) / 2
+                links.append({"path": f"({_f(ex)}, {_f(ey)}) -- ({_f(ex)}, {_f(h)}) -- ({_f(dx)}, {_f(h)}) "
+                                      f"-- ({_f(dx)}, {_f(dst['t'])})"})
+                lane.append((ex, dst["l"], h))
+                continue
             for a, bx, hh in lane:
                 if not (bx <= src["r"] or a >= dst["l"]) and abs(hh - h) < 0.25:
                     h = hh + 0.3
@@ -357,12 +447,31 @@ def _links(drawn: list[tuple[Node, str]], feeds: dict[Node, list[int]], pos: lis
     return links
 
 
+def _side_label(b: dict[str, Any], arrow: float | None, down: bool = False) -> None:
+    """Where the height × width label goes along a block's left side (``sy``: its middle): from
+    the bottom up, or above the arrow coming in when it would reach that; under the block, after
+    the channels, when neither leaves it clear of the arrow (or a line comes down its left side:
+    the first block of a wrapped row)."""
+    if not b.get("side") or b["kind"] != "box":
+        return
+    length = 0.12 * len(b["side"]) + 0.06  # cm of 6 pt text
+    low, high = b["y"] - b["h"] / 2, b["y"] + b["h"] / 2
+    b["sy"] = low + 0.04 + length / 2
+    if not down and (arrow is None or low + 0.04 + length < arrow - 0.1):
+        return
+    if not down and arrow is not None and arrow + 0.1 + length <= high:
+        b["sy"] = arrow + 0.1 + length / 2
+        return
+    b["below"] = f"{b['below']} · {b['side']}" if b["below"] else b["side"]
+    b["side"] = ""
+
+
 def _round_block(b: dict[str, Any]) -> None:
     """A block's numbers as the template writes them, and its side face for a thumbnail."""
     if b.get("image"):  # the side face: from (x + w, y - h/2), up h, receding (0.55 d, 0.4 d)
         b["face"] = {"x": _f(b["x"] + b["w"]), "y": _f(b["y"] - b["h"] / 2), "dx": _f(0.55 * b["d"]),
                      "dy": _f(0.4 * b["d"]), "h": _f(b["h"])}
-    for k in ("x", "y", "w", "h", "d", "cx", "r", "ylow", "ytop"):
+    for k in ("x", "y", "w", "h", "d", "cx", "r", "ylow", "ytop", "sy", "floor"):
         if k in b and isinstance(b[k], float):
             b[k] = _f(b[k])
 
@@ -392,7 +501,8 @@ def to_tikz(graph: Graph, **options: Any) -> str:
 def to_tikz_files(graph: Graph, *, style: str = "auto", theme: str = "paper",
                   label: str | Sequence[str] = DEFAULT_LABEL, rankdir: str = "TB", preamble: bool = True,
                   engine: str = "auto", layout: dict[str, Any] | None = None, images: str | None = "thumbs",
-                  cmap: str = "viridis", layout_timeout: float | None = None) -> tuple[str, dict[str, bytes]]:
+                  cmap: str = "viridis", layout_timeout: float | None = None,
+                  width: float | None = None, notices: list[str] | None = None) -> tuple[str, dict[str, bytes]]:
     """The TikZ source of a prepared graph and the image files it includes (``{relative path: PNG
     bytes}``, in the folder ``images``; None leaves thumbnails out; ``layout_timeout``: see
     :func:`netdraw.renderers.engine.layout`).
@@ -400,7 +510,8 @@ def to_tikz_files(graph: Graph, *, style: str = "auto", theme: str = "paper",
     The ``graph`` style lays the graph out with Graphviz (``engine``), or takes the parsed
     :func:`layout_json` of it as ``layout``; ``boxes`` needs no layout.  Thumbnails go into the
     ``graph`` style's nodes as in the SVG, and onto the ``boxes`` style's blocks (the strongest
-    map on the face that stands for height × width).
+    map on the face that stands for height × width).  ``width`` (cm): the ``boxes`` style wraps
+    into rows no wider (its text stays 6 pt); what it did is appended to ``notices``.
     """
     check_choice("style", style, STYLES)
     check_choice("theme", theme, THEMES)
@@ -414,10 +525,18 @@ def to_tikz_files(graph: Graph, *, style: str = "auto", theme: str = "paper",
     if style == "graph":
         data = _graph_data(graph, t, label, rankdir, engine, layout, imgs, layout_timeout)
     else:
-        data = _boxes_data(graph, t, imgs)
+        data = _boxes_data(graph, t, imgs, width)
         if not data["blocks"]:
             raise NetdrawError("the boxes style found no convolution, pooling or dense layer to draw; "
                                "use --style graph")
+        if width is not None and notices is not None:
+            w = data["width"] + 0.3  # the labels beyond the last block
+            said = f"{data['rows']} rows" if data["rows"] > 1 else "one row"
+            if w <= width:
+                notices.append(f"boxes in {said}: {w / 2.54:.2f} in wide, text 6 pt")
+            else:
+                notices.append(f"boxes in {said}: {w / 2.54:.2f} in wide; at {width / 2.54:.2f} in its text is "
+                               f"{6 * width / w:.1f} pt (no row break fits: skip connections span it)")
     body = env.get_template(f"{style}.tex.j2").render(**data)
     if not preamble:
         return body, imgs.files

@@ -180,3 +180,50 @@ def test_the_images_folder_name_is_safe_for_latex():
 
     assert images_folder("out/my fig%#{1}.tex") == "my-fig---1--thumbs"
     assert images_folder("fig.tex") == "fig-thumbs"
+
+
+_NUM = r"(-?[\d.]+)"
+
+
+def _boxes(tex_src: str) -> list[tuple[float, float, float, float, float]]:
+    return [tuple(float(v) for v in m) for m in
+            re.findall(r"\\ndbox\{" + r"\}\{".join([_NUM] * 5) + r"\}", tex_src)]  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("name", ["resnet18", "vgg16"])
+def test_boxes_connections_leave_east_faces_and_end_at_west_faces_under_the_blocks(name):
+    src = render_bytes(_cnn(name), "tex").decode()
+    first_block = re.search(r"\\ndbox\{-?\d", src).start()
+    assert src.index(r"\draw[nd link]") < first_block  # drawn first: the blocks hide them
+    blocks = _boxes(src)
+    easts = {(round(x + w + 0.275 * d, 2), round(y + 0.2 * d, 2)) for x, y, w, h, d in blocks}
+    lefts = {round(x, 2): (y - h / 2, y + h / 2) for x, y, w, h, d in blocks}
+    straight = re.findall(r"\\draw\[nd link\] \(" + _NUM + ", " + _NUM + r"\) -- \(" + _NUM + ", " + _NUM + r"\);",
+                          src)
+    assert len(straight) >= 10
+    for x0, y0, x1, y1 in ((float(a), float(b), float(c), float(d)) for a, b, c, d in straight):
+        if (round(x0, 2), round(y0, 2)) in easts:  # from a block's east face...
+            into = lefts.get(round(x1, 2))
+            if into is not None:  # ...to a block's west side, within its front face's height
+                assert into[0] < y1 < into[1]
+    # the height × width labels along a block's left side never sit on the line coming in
+    for m in re.finditer(r"rotate=90\] at \(" + _NUM + ", " + _NUM + r"\) \{(.*?)\};$", src, re.M):
+        x, mid = float(m.group(1)), float(m.group(2))
+        half = (0.12 * len(m.group(3).replace(r"\texttimes{}", "x")) + 0.06) / 2
+        for x0, y0, x1, y1 in ((float(a), float(b), float(c), float(d)) for a, b, c, d in straight):
+            if abs(float(x1) - x) < 0.01:
+                assert not (mid - half - 0.05 < y1 < mid + half + 0.05), (m.group(0), y1)
+
+
+def test_boxes_fit_a_column_by_wrapping_into_rows():
+    g = _cnn("resnet18")
+    one = render_bytes(g, "tex").decode()
+    right = max(x + w + 0.55 * d for x, y, w, h, d in _boxes(one))
+    assert right > 30  # one row: over 30 cm
+    fitted = render_bytes(g, "tex", fit="6.9in").decode()
+    blocks = _boxes(fitted)
+    assert len(blocks) == len(_boxes(one))  # every block still drawn
+    assert max(x + w + 0.55 * d for x, y, w, h, d in blocks) <= 6.9 * 2.54
+    rows = sorted({round(y, 1) for x, y, w, h, d in blocks if h > 0.5}, reverse=True)
+    assert len(rows) >= 3  # wrapped
+    assert "nd size" in fitted and r"\fontsize{6}" in fitted  # text stays 6 pt: nothing scaled

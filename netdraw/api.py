@@ -310,9 +310,9 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
     if fmt in ("drawio", "pptx"):
         return _editable(graph, fmt, opts), {}
     if opts["fit"] is not None and fmt in ("svg", "png", "pdf"):
-        drawn, svg = fit_column(graph, opts)
-        svg = _finish_svg(graph, drawn, svg, opts)
-        return (svg if fmt == "svg" else _engine.convert_svg(svg, fmt)), {}
+        fitted, fitted_svg = fit_column(graph, opts)
+        done = _finish_svg(graph, fitted, fitted_svg, opts)
+        return (done if fmt == "svg" else _engine.convert_svg(done, fmt)), {}
     drawn, source, svg = _fit(graph, opts)
     if fmt == "mermaid":
         return to_mermaid(drawn, rankdir=opts["rankdir"], theme=opts["theme"],

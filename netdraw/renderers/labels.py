@@ -147,9 +147,9 @@ class _Index:
         for c in _cells(r):
             self.rgrid.setdefault(c, []).append(k)
 
-    def hits(self, box: Rect, clearance: float = CLEARANCE, but: int | None = None) -> int:
+    def hits(self, box: Rect, clearance: float = CLEARANCE, but: int | None = None, limit: int | None = None) -> int:
         """How many edge pieces come within ``clearance`` of ``box`` (``but``: not counting
-        those of that edge), and boxes overlap it."""
+        those of that edge), and boxes overlap it; counting stops once past ``limit``."""
         grown = _grow(box, clearance)
         segs: set[int] = set()
         rects: set[int] = set()
@@ -157,12 +157,19 @@ class _Index:
             segs.update(self.grid.get(c, ()))
             rects.update(self.rgrid.get(c, ()))
         n = 0
+        for k in rects:
+            if _overlap(box, self.rects[k]):
+                n += 1
+                if limit is not None and n > limit:
+                    return n
         for k in segs:
             b = self.boxes[k]
             if (b[0] <= grown[2] and grown[0] <= b[2] and b[1] <= grown[3] and grown[1] <= b[3]
                     and self.owner[k] != but and _seg_hits(*self.segs[k], grown)):
                 n += 1
-        return n + sum(1 for k in rects if _overlap(box, self.rects[k]))
+                if limit is not None and n > limit:
+                    return n
+        return n
 
 
 def _drawn_edges(laid: dict[str, Any]) -> list[dict[str, Any]]:
@@ -226,10 +233,21 @@ def _cost(centre: Point, start: Point, box: Rect, k: int, lines: _Index, boxes: 
           beat: tuple[int, int, float] | None = None) -> tuple[int, int, float] | None:
     """What a label at ``centre`` touches, as a sort key (None: worse than ``beat`` already)."""
     r = _move(box, centre)
-    hard = lines.hits(r) + boxes.hits(r, 0.0)
-    if beat is not None and hard > beat[0]:
+    cap = None if beat is None else beat[0]
+    hard = lines.hits(r, limit=cap)
+    if cap is not None and hard > cap:
         return None
-    return hard, borders.hits(r, 0.5) + lines.hits(r, _NEAR, but=k), math.dist(centre, start)
+    hard += boxes.hits(r, 0.0, limit=None if cap is None else cap - hard)
+    if cap is not None and hard > cap:
+        return None
+    soft_cap = None if beat is None or hard < beat[0] else beat[1]
+    soft = borders.hits(r, 0.5, limit=soft_cap)
+    if soft_cap is not None and soft > soft_cap:
+        return None
+    soft += lines.hits(r, _NEAR, but=k, limit=None if soft_cap is None else soft_cap - soft)
+    if soft_cap is not None and soft > soft_cap:
+        return None
+    return hard, soft, math.dist(centre, start)
 
 
 def title_widths(laid: dict[str, Any]) -> dict[str, float]:
@@ -287,10 +305,17 @@ def clear(laid: dict[str, Any], widths: dict[str, float] | None = None) -> dict[
         if lines.hits(box, TITLE_CLEARANCE):
             x0, _, x1, _ = (float(v) for v in c["bb"].split(","))
             w = box[2] - box[0]
-            spots = [(x0 + 6 + w / 2 + 2 * k, centre[1]) for k in range(int(max(0.0, x1 - x0 - 12 - w) / 2) + 1)]
-            best = min(spots, key=lambda s: (lines.hits(_move(box, s), TITLE_CLEARANCE), abs(s[0] - centre[0])),
-                       default=centre)
-            if lines.hits(_move(box, best), TITLE_CLEARANCE) < lines.hits(box, TITLE_CLEARANCE):
+            room = int(max(0.0, x1 - x0 - 12 - w) / 2)
+            spots = sorted(((x0 + 6 + w / 2 + 2 * k, centre[1]) for k in range(room + 1)),
+                           key=lambda s: (abs(s[0] - centre[0]), s[0]))
+            best, fewest = centre, lines.hits(box, TITLE_CLEARANCE)
+            for spot in spots:  # the nearest clear spot, else the one crossed least
+                n = lines.hits(_move(box, spot), TITLE_CLEARANCE)
+                if n < fewest:
+                    best, fewest = spot, n
+                    if n == 0:
+                        break
+            if best != centre:
                 c["lp"] = f"{best[0]:.2f},{best[1]:.2f}"
                 box = _move(box, best)
         boxes.add_rect(box)
@@ -315,7 +340,9 @@ def clear(laid: dict[str, Any], widths: dict[str, float] | None = None) -> dict[
             spots = sorted({start, *_beside(path, w, h, CLEARANCE + 1.0)},
                            key=lambda c: (round(math.dist(c, start), 3), -c[0], -c[1]))  # ties: right, above
             least: tuple[int, int, float] | None = None
-            for spot in spots:
+            for n, spot in enumerate(spots):
+                if n >= 80 and least is not None and least[0] == 0:
+                    break  # clear of lines already; what is left is further off
                 c = _cost(spot, start, box, k, lines, boxes, borders, least)
                 if c is not None and (least is None or c < least):
                     best, least = spot, c

@@ -48,8 +48,8 @@ def layout_json_soon(graph: Graph, *, theme: str, label: Sequence[str], rankdir:
         widths = title_widths(laid)
         best, fewest = laid, len(crossed)
         room: dict[str, float] = {}
-        for _ in range(2):
-            room.update({k: 2 * (widths[k] + 2 * TITLE_CLEARANCE + 8) for k in crossed if k in widths})
+        for times in (1, 2):  # room beside the title: its width, then twice (content may sit centred)
+            room.update({k: times * (widths[k] + 2 * TITLE_CLEARANCE + 8) for k in crossed if k in widths})
             source = to_dot(graph, rankdir=rankdir, theme=theme, label=label, thumbnails=thumbnails, wide=room,
                             bottom=True, rows=rows)
             padded = {k: widths[k] for k in room}

@@ -241,7 +241,8 @@ def _boxes_data(graph: Graph, theme: Theme, images: "_Images", width: float | No
             b["image"] = images.add(thumb, first=True)
         placer.blocks.append(b)
         pos.append(_extent(b))
-    rows = _wrap(placer.blocks, drawn, feeds, input_pos is not None, width) if width else []
+    # the width less the labels beyond the last block and the page border
+    rows = _wrap(placer.blocks, drawn, feeds, input_pos is not None, width - 0.7) if width else []
     if rows:
         pos = [_extent(b) for b in placer.blocks[1 if input_pos is not None else 0:]]
         input_pos = _extent(placer.blocks[0]) if input_pos is not None else None
@@ -278,12 +279,26 @@ def _wrap(blocks: list[dict[str, Any]], drawn: list[tuple[Node, str]], feeds: di
               and blocks[i + off]["kind"] == "box"]
     if max(right(b) for b in blocks) <= width or not breaks:
         return []
-    starts, x0 = [0], 0.0
-    for k in breaks:
-        nxt = next((j for j in breaks if j > k), len(blocks))
-        if max(right(b) for b in blocks[k:nxt]) - x0 > width and k > starts[-1]:
-            starts.append(k)
-            x0 = blocks[k]["x"] - 0.4
+
+    def greedy(limit: float) -> list[int]:
+        starts, x0 = [0], 0.0
+        for k in breaks:
+            nxt = next((j for j in breaks if j > k), len(blocks))
+            if max(right(b) for b in blocks[k:nxt]) - x0 > limit and k > starts[-1]:
+                starts.append(k)
+                x0 = blocks[k]["x"] - 0.4
+        return starts
+    starts = greedy(width)
+    # as many rows, as even as they can be: the smallest limit that needs no more rows
+    total = max(right(b) for b in blocks)
+    for step in range(20):
+        limit = total / len(starts) * (1 + 0.05 * step)
+        if limit >= width:
+            break
+        even = greedy(limit)
+        if len(even) <= len(starts):
+            starts = even
+            break
     ends = starts[1:] + [len(blocks)]
     if len(starts) == 1 or any(max(right(b) for b in blocks[a:z]) - blocks[a]["x"] > width + 0.4
                                for a, z in zip(starts, ends)):

@@ -294,6 +294,8 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
     ``{images/001.png: bytes}``; empty for every other format, which embed them)."""
     check_choice("format", fmt, FORMATS)
     opts = check_options(options)
+    if opts["fit"] is not None and fmt not in ("svg", "png", "pdf", "tex"):
+        raise NetdrawError(f"--fit sizes a printed figure (svg, png, pdf, or tex with --style boxes), not {fmt}")
     if fmt == "json":  # the IR itself, lossless, whatever the depth
         return graph.to_json().encode("utf-8"), {}
     if fmt == "tex" or opts["renderer"] == "tikz":

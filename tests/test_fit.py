@@ -82,3 +82,12 @@ def test_cli_fit_error_is_one_line(tmp_path):
     out = tmp_path / "x.svg"
     assert run(["render", str(ROOT / "examples" / "resnet18.onnx"), "--fit", "wide", "-o", str(out)]) == 2
     assert not out.exists()
+
+
+def test_fit_is_for_printed_figures():
+    g = netdraw.load(ROOT / "examples" / "resnet18.onnx")
+    for fmt in ("dot", "html", "mermaid", "drawio"):
+        with pytest.raises(NetdrawError, match=f"--fit sizes a printed figure .*, not {fmt}"):
+            api.render_bytes(g, fmt, fit="6.9in")
+    with pytest.raises(NetdrawError, match="--fit works on the graphviz renderer's svg/png/pdf and the tikz boxes"):
+        api.render_bytes(g, "tex", style="graph", fit="6.9in")

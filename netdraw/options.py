@@ -149,7 +149,9 @@ def click_options(names: Iterable[str]) -> Callable[[Any], Any]:
             elif o.kind in ("patterns", "rules"):
                 kw.update(multiple=True, metavar=o.metavar)
             else:
-                kw.update(default=o.default, show_default=True)
+                kw.update(default=o.default, show_default=o.default is not None)
+                if o.metavar:
+                    kw["metavar"] = o.metavar
             f = click.option(o.cli, o.name, **kw)(f)
         return f
     return decorate

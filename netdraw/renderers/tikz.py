@@ -264,8 +264,9 @@ def _wrap(blocks: list[dict[str, Any]], drawn: list[tuple[Node, str]], feeds: di
     each row's first block, ``[]`` when one row fits or no break is possible).  A row ends only
     where no skip connection passes (between residual blocks, never inside one) and not before a
     pooling block (a skip may start at the row's last block: it branches off the line down into the
-    next row); each next row starts again at the left, below the labels of the row above and above
-    its own skip arcs.  Each block gets ``row`` and ``floor`` (the bottom of its row's labels)."""
+    next row); rows go below the labels of the row above and above their own skip arcs, every other
+    one flowing back as the mirror image of a row (a snake: blocks recede to the upper left there,
+    so a connection still leaves the face the flow leaves by), so the step to the next row is short.  Each block gets ``row`` and ``floor`` (the bottom of its row's labels)."""
     off = 1 if has_input else 0
     spans = [(s, i) for i, (n, _) in enumerate(drawn) for s in feeds[n] if s != i - 1]
 
@@ -311,10 +312,12 @@ def _wrap(blocks: list[dict[str, Any]], drawn: list[tuple[Node, str]], feeds: di
         top = max(b["ytop"] for b in row) + (0.35 + 0.3 * 2 if skips else 0.1)
         bottom = min(b["ylow"] for b in row) - 0.4
         dy = 0.0 if floor is None else top - (floor - 0.25)
+        far = max(right(b) for b in row) - dx
         for b in row:
             b["x"] -= dx
-            if "cx" in b:
-                b["cx"] -= dx
+            if r % 2:  # a snake: this row flows back, drawn as the mirror image of a row
+                b["x"], b["flip"] = (0.4 + far) - (b["x"] + b["w"]), True
+            b["cx"] = b["x"] + b["w"] / 2
             for k in ("y", "ylow", "ytop"):
                 b[k] -= dy
             b["row"], b["floor"] = r, bottom - dy
@@ -408,9 +411,12 @@ def _extent(b: dict[str, Any]) -> dict[str, float]:
     top = b["ytop"] + (0.32 if b.get("above") else 0.0)
     row = {"row": b.get("row", 0), "floor": b.get("floor", 0.0)}
     if b["kind"] == "ball":
-        return {"l": b["x"], "r": b["x"] + b["w"], "y": b["y"], "t": top, "ex": b["x"] + b["w"], "ey": b["y"],
-                "lo": b["y"], "hi": b["y"], **row}
-    return {"l": b["x"], "r": b["x"] + b["w"], "y": b["y"], "t": top, "ex": b["x"] + b["w"] + 0.275 * d,
+        flip = bool(b.get("flip"))
+        return {"l": b["x"], "r": b["x"] + b["w"], "y": b["y"], "t": top, "flip": flip,
+                "ex": b["x"] if flip else b["x"] + b["w"], "ey": b["y"], "lo": b["y"], "hi": b["y"], **row}
+    flip = bool(b.get("flip"))
+    return {"l": b["x"], "r": b["x"] + b["w"], "y": b["y"], "t": top, "flip": flip,
+            "ex": b["x"] - 0.275 * d if flip else b["x"] + b["w"] + 0.275 * d,
             "ey": b["y"] + 0.2 * d, "lo": b["y"] - b["h"] / 2 + 0.08, "hi": b["y"] + b["h"] / 2 - 0.08, **row}
 
 
@@ -427,36 +433,39 @@ def _links(drawn: list[tuple[Node, str]], feeds: dict[Node, list[int]], pos: lis
                 continue
             dst = pos[i]
             if s == i - 1 or (s == -1 and i == 0):  # the next block: none for a pooling block against it
-                if dst["row"] != src["row"]:  # to the next row: right, down under the labels, left, in
-                    y, mid, x1, x2 = dst["y"], src["floor"] - 0.05, src["ex"] + 0.2, dst["l"] - 0.25
-                    dst["in"], dst["down"] = y, True  # its left side has the line coming down
-                    entry[dst["row"]] = (x2, y)
-                    links.append({"path": f"({_f(src['ex'])}, {_f(src['ey'])}) -- ({_f(x1)}, {_f(src['ey'])}) "
-                                          f"-- ({_f(x1)}, {_f(mid)}) -- ({_f(x2)}, {_f(mid)}) -- ({_f(x2)}, {_f(y)}) "
-                                          f"-- ({_f(dst['l'])}, {_f(y)})"})
-                elif dst["l"] - src["r"] > 0.05:
-                    # from the middle of the source's east face, drawn before the blocks so they hide
-                    # it, into the next block's west face: the arrow tip at its front face's left side
+                # the side a connection comes in by: the front face's left, or right in a row flowing back
+                door = dst["r"] if dst["flip"] else dst["l"]
+                if dst["row"] != src["row"]:  # to the next row: out, down beside both, in
+                    y = dst["y"]
+                    leg = (max(src["ex"], door) + 0.3) if dst["flip"] else (min(src["ex"], door) - 0.3)
+                    dst["in"], dst["down"] = y, True  # the line comes down beside it
+                    entry[dst["row"]] = (leg, y)
+                    links.append({"path": f"({_f(src['ex'])}, {_f(src['ey'])}) -- ({_f(leg)}, {_f(src['ey'])}) "
+                                          f"-- ({_f(leg)}, {_f(y)}) -- ({_f(door)}, {_f(y)})"})
+                elif (src["l"] - dst["r"] if dst["flip"] else dst["l"] - src["r"]) > 0.05:
+                    # from the middle of the source's east face (the face the flow leaves by), drawn
+                    # before the blocks so they hide it, into the next block's west side: the arrow
+                    # tip at its front face's side
                     y = min(max(src["ey"], dst["lo"]), dst["hi"])
                     dst["in"] = y
-                    links.append({"path": f"({_f(src['ex'])}, {_f(src['ey'])}) -- ({_f(dst['l'])}, {_f(y)})"})
+                    links.append({"path": f"({_f(src['ex'])}, {_f(src['ey'])}) -- ({_f(door)}, {_f(y)})"})
                 continue
             # a skip: up from the source's top, across above everything between, down into the target
             span = [p for p in pos[max(s, 0):i] if p["row"] == dst["row"]] + [dst]
             h = max(p["t"] for p in span) + 0.35
+            dx = (dst["l"] + dst["r"]) / 2
             if src["row"] != dst["row"] and dst["row"] in entry:  # from the line coming into this row
                 ex, ey = entry[dst["row"]]
-                dx = (dst["l"] + dst["r"]) / 2
                 links.append({"path": f"({_f(ex)}, {_f(ey)}) -- ({_f(ex)}, {_f(h)}) -- ({_f(dx)}, {_f(h)}) "
                                       f"-- ({_f(dx)}, {_f(dst['t'])})"})
-                lane.append((ex, dst["l"], h))
+                lane.append((min(ex, dx), max(ex, dx), h))
                 continue
-            for a, bx, hh in lane:
-                if not (bx <= src["r"] or a >= dst["l"]) and abs(hh - h) < 0.25:
-                    h = hh + 0.3
-            lane.append((src["r"], dst["l"], h))
             sx = (src["l"] + src["r"]) / 2
-            dx = (dst["l"] + dst["r"]) / 2
+            lo, hi = min(sx, dx), max(sx, dx)
+            for a, bx, hh in lane:
+                if not (bx <= lo or a >= hi) and abs(hh - h) < 0.25:
+                    h = hh + 0.3
+            lane.append((lo, hi, h))
             links.append({"path": f"({_f(sx)}, {_f(src['t'])}) -- ({_f(sx)}, {_f(h)}) -- ({_f(dx)}, {_f(h)}) "
                                   f"-- ({_f(dx)}, {_f(dst['t'])})"})
     return links
@@ -471,6 +480,8 @@ def _side_label(b: dict[str, Any], arrow: float | None, down: bool = False) -> N
         return
     length = 0.12 * len(b["side"]) + 0.06  # cm of 6 pt text
     low, high = b["y"] - b["h"] / 2, b["y"] + b["h"] / 2
+    # along the side the flow comes in by: the left, or the right in a row flowing back
+    b["sx"], b["sanchor"] = (b["x"] + b["w"], "north") if b.get("flip") else (b["x"], "south")
     b["sy"] = low + 0.04 + length / 2
     if not down and (arrow is None or low + 0.04 + length < arrow - 0.1):
         return
@@ -483,10 +494,18 @@ def _side_label(b: dict[str, Any], arrow: float | None, down: bool = False) -> N
 
 def _round_block(b: dict[str, Any]) -> None:
     """A block's numbers as the template writes them, and its side face for a thumbnail."""
-    if b.get("image"):  # the side face: from (x + w, y - h/2), up h, receding (0.55 d, 0.4 d)
-        b["face"] = {"x": _f(b["x"] + b["w"]), "y": _f(b["y"] - b["h"] / 2), "dx": _f(0.55 * b["d"]),
-                     "dy": _f(0.4 * b["d"]), "h": _f(b["h"])}
-    for k in ("x", "y", "w", "h", "d", "cx", "r", "ylow", "ytop", "sy", "floor"):
+    flip = bool(b.get("flip"))
+    b["dir"] = -1 if flip else 1  # where the block recedes to: upper right, or upper left when mirrored
+    b["sidex"] = b["x"] if flip else b["x"] + b["w"]  # where its side face starts
+    if b.get("image"):  # the side face: from (x + w, y - h/2), up h, receding (0.55 d, 0.4 d);
+        # mirrored, from its far edge towards the front, so the picture is not drawn reversed
+        if flip:
+            b["face"] = {"x": _f(b["x"] - 0.55 * b["d"]), "y": _f(b["y"] - b["h"] / 2 + 0.4 * b["d"]),
+                         "dx": _f(0.55 * b["d"]), "dy": _f(-0.4 * b["d"]), "h": _f(b["h"])}
+        else:
+            b["face"] = {"x": _f(b["x"] + b["w"]), "y": _f(b["y"] - b["h"] / 2), "dx": _f(0.55 * b["d"]),
+                         "dy": _f(0.4 * b["d"]), "h": _f(b["h"])}
+    for k in ("x", "y", "w", "h", "d", "cx", "r", "ylow", "ytop", "sy", "sx", "floor", "sidex"):
         if k in b and isinstance(b[k], float):
             b[k] = _f(b[k])
 

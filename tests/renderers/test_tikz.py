@@ -227,3 +227,16 @@ def test_boxes_fit_a_column_by_wrapping_into_rows():
     rows = sorted({round(y, 1) for x, y, w, h, d in blocks if h > 0.5}, reverse=True)
     assert len(rows) >= 3  # wrapped
     assert "nd size" in fitted and r"\fontsize{6}" in fitted  # text stays 6 pt: nothing scaled
+
+
+def test_wrapped_boxes_snake_back_every_other_row():
+    src = render_bytes(_cnn("resnet18"), "tex", fit="6.9in").decode()
+    calls = re.findall(r"\\ndbox\{" + r"\}\{".join([_NUM] * 5) + r"\}\{(\w+)\}\{(-?1)\}\{" + _NUM + r"\}", src)
+    assert {c[6] for c in calls} == {"1", "-1"}  # rows flowing back are drawn mirrored
+    for x, y, w, h, d, _, way, side in calls:
+        # the side face is where the flow leaves: right of the front face, or left of it when mirrored
+        assert float(side) == pytest.approx(float(x) + (float(w) if way == "1" else 0.0), abs=0.01)
+    rows: dict[float, set[str]] = {}
+    for x, y, w, h, d, _, way, side in calls:
+        rows.setdefault(round(float(y)), set()).add(way)
+    assert all(len(ways) == 1 for ways in rows.values())  # one direction per row

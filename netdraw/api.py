@@ -312,7 +312,7 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
     if fmt in ("drawio", "pptx"):
         return _editable(graph, fmt, opts), {}
     if opts["fit"] is not None and fmt in ("svg", "png", "pdf"):
-        fitted, fitted_svg = fit_column(graph, opts)
+        fitted, fitted_svg, _ = fit_column(graph, opts)
         done = _finish_svg(graph, fitted, fitted_svg, opts)
         return (done if fmt == "svg" else _engine.convert_svg(done, fmt)), {}
     drawn, source, svg = _fit(graph, opts)
@@ -489,9 +489,13 @@ def _tikz(graph: Graph, opts: dict[str, Any], standalone: bool, images: str | No
         for notice in notices:
             sys.stderr.write(f"netdraw: notice: fit {opts['fit']}: {notice}\n")
         return out
-    if opts["fit"] is not None:
-        raise NetdrawError("--fit works on the graphviz renderer's svg/png/pdf and the tikz boxes style; for a "
-                           "flowchart at a column's width, render a pdf with the graphviz renderer")
+    if opts["fit"] is not None:  # the layout --fit chooses, its text 2 pt smaller than the SVG's
+        drawn, _, chosen = fit_column(graph, opts, smaller=2.0)
+        laid = layout_json_soon(drawn, theme=opts["theme"], label=chosen["label"], rankdir=chosen["rankdir"],
+                                engine=opts["engine"], thumbnails=images is not None, timeout=opts["layout_timeout"],
+                                rows=chosen["rows"]).result()
+        common.update(label=chosen["label"], rankdir=chosen["rankdir"])
+        return to_tikz_files(drawn, style="graph", layout=laid, scale=chosen["scale"], **common)
     # the graph style: the same level as the SVG would show, measured on the layout it then uses
     drawn, laid = choose_level(itertools.chain([first], levels), opts, json_width(opts, images is not None))
     return to_tikz_files(drawn, style="graph", layout=laid, **common)
@@ -554,14 +558,16 @@ def _smallest_text(svg: bytes) -> float:
     return min(sizes, default=10.0)
 
 
-def fit_column(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, bytes]:
+def fit_column(graph: Graph, opts: dict[str, Any], smaller: float = 0.0) -> tuple[Graph, bytes, dict[str, Any]]:
     """The diagram fitted to ``opts["fit"]`` (:func:`parse_fit`): the first of these whose every
     text is at least :data:`MIN_TEXT` points once scaled to the size, trying each step in turn
     and keeping what the earlier ones chose: the flow's direction (as asked, then the other of
     TB/LR); the flow wrapped into 2-6 rows (a snake; columns top to bottom); labels without
     shapes and parameter counts; each shallower depth.  The SVG is given the fitted size (its
     drawing scaled); what was chosen is said on stderr.  When nothing reaches 6 pt, the one with
-    the largest text is drawn and the notice says so."""
+    the largest text is drawn and the notice says so.  Returns the graph, the SVG and the choice
+    (``rankdir``, ``rows``, ``label``, ``scale``).  ``smaller``: points a renderer's text is
+    smaller than the SVG's (the TikZ flowchart's: 2), so its text is what must reach 6 pt."""
     import sys
 
     width, height = parse_fit(opts["fit"])
@@ -581,7 +587,7 @@ def fit_column(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, bytes]:
                             thumbnails=opts["thumbnails"], timeout=opts["layout_timeout"], rows=rows).result()
             w, h = svg_size(svg)
             scale = min(1.0, width / w, height / h)
-            made[key] = (scale * _smallest_text(svg), scale, svg)
+            made[key] = (scale * (_smallest_text(svg) - smaller), scale, svg)
         return made[key][0]
 
     first = opts["rankdir"]
@@ -613,7 +619,7 @@ def fit_column(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, bytes]:
     if text < MIN_TEXT - 1e-6:
         said += f" (below {MIN_TEXT:g} pt: nothing tried fits; draw less with --keep, --hide or --depth)"
     sys.stderr.write(f"netdraw: notice: {said}\n")
-    return levels[level], svg
+    return levels[level], svg, {"rankdir": rankdir, "rows": rows, "label": lab, "scale": scale}
 
 
 def _fit(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, str, bytes | None]:

@@ -89,5 +89,26 @@ def test_fit_is_for_printed_figures():
     for fmt in ("dot", "html", "mermaid", "drawio"):
         with pytest.raises(NetdrawError, match=f"--fit sizes a printed figure .*, not {fmt}"):
             api.render_bytes(g, fmt, fit="6.9in")
-    with pytest.raises(NetdrawError, match="--fit works on the graphviz renderer's svg/png/pdf and the tikz boxes"):
-        api.render_bytes(g, "tex", style="graph", fit="6.9in")
+
+
+def _smallest_pdf_text(pdf: bytes) -> tuple[float, float]:
+    """(page width in points, smallest character size) of a one-page PDF; a turned character's
+    size is its extent across the line (pdfminer gives its advance)."""
+    import io
+
+    import pdfplumber
+
+    with pdfplumber.open(io.BytesIO(pdf)) as doc:
+        page = doc.pages[0]
+        sizes = [c["size"] if c["upright"] else c["x1"] - c["x0"] for c in page.chars if c["text"].strip()]
+        return float(page.width), min(sizes)
+
+
+@pytest.mark.tex
+@pytest.mark.parametrize("style", ["graph", "boxes"])
+def test_tikz_figures_fit_a_column_measured_from_the_pdf(style, capsys):
+    g = netdraw.load(f"{ROOT / 'examples' / 'models.py'}:resnet18", inputs=["1x3x224x224"], mode="meta")
+    width, smallest = _smallest_pdf_text(api.render_bytes(g, "pdf", renderer="tikz", style=style, fit="6.9in"))
+    assert width <= 6.9 * 72 + 8.5  # the standalone border: 4 pt a side
+    assert smallest >= 6.0 - 0.05
+    assert "notice: fit 6.9in" in capsys.readouterr().err

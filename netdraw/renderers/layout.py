@@ -144,6 +144,11 @@ def place(scene: Scene, laid: dict[str, Any]) -> Placed:
                 clusters.append(PlacedCluster(ch.title, *(float(v) for v in o["bb"].split(",")), id=ch.id,
                                               parent=parent))
                 here = ch.id
+            for r in range(1, 8):  # the rest of a module split across wrapped rows (dot.wrap_rows)
+                part = objects.get(key(f"{ch.id}#{r}"))
+                if part is not None and "bb" in part:
+                    clusters.append(PlacedCluster(f"{ch.title} (cont.)", *(float(v) for v in part["bb"].split(",")),
+                                                  id=f"{ch.id}#{r}", parent=parent))
             walk(ch, here)
 
     walk(scene.root, None)
@@ -157,16 +162,23 @@ def place(scene: Scene, laid: dict[str, Any]) -> Placed:
     by_ends = {(key(e.src), key(e.dst)): e for e in scene.edges}
     edges = []
     for e in laid.get("edges", []):
+        if "invis" in str(e.get("style", "")):
+            continue  # placed by Graphviz, never drawn (order links, the anchors of wrapped rows)
         points: list[Point] = []
-        end = None
+        end = start = None
         for tok in e.get("pos", "").split():
             if tok.startswith("e,"):
                 end = _xy(tok[2:])
-            elif not tok.startswith("s,"):
+            elif tok.startswith("s,"):
+                start = _xy(tok[2:])
+            else:
                 points.append(_xy(tok))
         if len(points) < 4:
             continue
-        se = by_ends.get((names[e["tail"]], names[e["head"]]))
+        tail, head = names[e["tail"]], names[e["head"]]
+        if e.get("dir") == "back":  # written reversed (a row flowing back): drawn from head to tail
+            points, end, tail, head = points[::-1], start, head, tail
+        se = by_ends.get((tail, head))
         if se is not None and se.hidden:
             continue  # placed by Graphviz, never drawn
         text = se.label if se else ""

@@ -536,7 +536,8 @@ def to_tikz_files(graph: Graph, *, style: str = "auto", theme: str = "paper",
                   label: str | Sequence[str] = DEFAULT_LABEL, rankdir: str = "TB", preamble: bool = True,
                   engine: str = "auto", layout: dict[str, Any] | None = None, images: str | None = "thumbs",
                   cmap: str = "viridis", layout_timeout: float | None = None,
-                  width: float | None = None, notices: list[str] | None = None) -> tuple[str, dict[str, bytes]]:
+                  width: float | None = None, notices: list[str] | None = None,
+                  scale: float = 1.0) -> tuple[str, dict[str, bytes]]:
     """The TikZ source of a prepared graph and the image files it includes (``{relative path: PNG
     bytes}``, in the folder ``images``; None leaves thumbnails out; ``layout_timeout``: see
     :func:`netdraw.renderers.engine.layout`).
@@ -545,7 +546,8 @@ def to_tikz_files(graph: Graph, *, style: str = "auto", theme: str = "paper",
     :func:`layout_json` of it as ``layout``; ``boxes`` needs no layout.  Thumbnails go into the
     ``graph`` style's nodes as in the SVG, and onto the ``boxes`` style's blocks (the strongest
     map on the face that stands for height × width).  ``width`` (cm): the ``boxes`` style wraps
-    into rows no wider (its text stays 6 pt); what it did is appended to ``notices``.
+    into rows no wider (its text stays 6 pt); what it did is appended to ``notices``.  ``scale``:
+    the ``graph`` style drawn that much smaller (text and all), as ``--fit`` chose.
     """
     check_choice("style", style, STYLES)
     check_choice("theme", theme, THEMES)
@@ -558,6 +560,7 @@ def to_tikz_files(graph: Graph, *, style: str = "auto", theme: str = "paper",
     imgs = _Images(images if has else None, cmap)
     if style == "graph":
         data = _graph_data(graph, t, label, rankdir, engine, layout, imgs, layout_timeout)
+        data["scale"] = _f(scale) if scale < 0.9999 else None
     else:
         data = _boxes_data(graph, t, imgs, width)
         if not data["blocks"]:
@@ -577,4 +580,5 @@ def to_tikz_files(graph: Graph, *, style: str = "auto", theme: str = "paper",
     from netdraw.version import __version__
 
     return env.get_template("standalone.tex.j2").render(body=body.rstrip("\n"), version=__version__,
-                                                        title=graph.name, graphics=bool(imgs.files)), imgs.files
+                                                        title=graph.name,
+                                                        graphics=bool(imgs.files)), imgs.files

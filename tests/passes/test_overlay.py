@@ -172,11 +172,15 @@ def test_latency_sums_to_the_profilers_total_transformer():
 
 def test_onnx_latency_per_op():
     path = ROOT / "examples" / "resnet18.onnx"
-    g = netdraw.load(path)
-    result = measure_onnx(path, g, repeat=3)
-    timed = [n for n in g.nodes if "latency" in n.meta]
-    assert {n.op_type for n in timed} >= {"Conv", "Relu", "MaxPool", "Add", "Gemm"}
-    assert 0.3 * result["latency_ms"] < sum(n.meta["latency"] for n in timed) < 1.5 * result["latency_ms"]
+    for attempt in range(3):  # a timing another process disturbed is measured again
+        g = netdraw.load(path)
+        result = measure_onnx(path, g, repeat=3)
+        timed = [n for n in g.nodes if "latency" in n.meta]
+        assert {n.op_type for n in timed} >= {"Conv", "Relu", "MaxPool", "Add", "Gemm"}
+        total = sum(n.meta["latency"] for n in timed)
+        if 0.3 * result["latency_ms"] < total < 1.5 * result["latency_ms"] or attempt == 2:
+            break
+    assert 0.3 * result["latency_ms"] < total < 1.5 * result["latency_ms"]
 
 
 def test_inspect_by_module(tmp_path):

@@ -105,9 +105,11 @@ def _smallest_pdf_text(pdf: bytes) -> tuple[float, float]:
 
 
 @pytest.mark.tex
-@pytest.mark.parametrize("style", ["graph", "boxes"])
-def test_tikz_figures_fit_a_column_measured_from_the_pdf(style, capsys):
-    g = netdraw.load(f"{ROOT / 'examples' / 'models.py'}:resnet18", inputs=["1x3x224x224"], mode="meta")
+@pytest.mark.parametrize("model, shape, style", [("resnet18", "1x3x224x224", "graph"),
+                                                 ("resnet18", "1x3x224x224", "boxes"),
+                                                 ("UNet", "1x1x256x256", "boxes")])  # a U folded by level
+def test_tikz_figures_fit_a_column_measured_from_the_pdf(model, shape, style, capsys):
+    g = netdraw.load(f"{ROOT / 'examples' / 'models.py'}:{model}", inputs=[shape], mode="meta")
     width, smallest = _smallest_pdf_text(api.render_bytes(g, "pdf", renderer="tikz", style=style, fit="6.9in"))
     assert width <= 6.9 * 72 + 8.5  # the standalone border: 4 pt a side
     assert smallest >= 6.0 - 0.05

@@ -243,6 +243,8 @@ def _boxes_data(graph: Graph, theme: Theme, images: "_Images", width: float | No
         pos.append(_extent(b))
     # the width less the labels beyond the last block and the page border
     rows = _wrap(placer.blocks, drawn, feeds, input_pos is not None, width - 0.7) if width else []
+    if width and not rows and placer.u_shape:
+        rows = _fold_u(placer.blocks, drawn, feeds, input_pos is not None, width - 0.45)
     if rows:
         pos = [_extent(b) for b in placer.blocks[1 if input_pos is not None else 0:]]
         input_pos = _extent(placer.blocks[0]) if input_pos is not None else None
@@ -321,6 +323,68 @@ def _wrap(blocks: list[dict[str, Any]], drawn: list[tuple[Node, str]], feeds: di
             for k in ("y", "ylow", "ytop"):
                 b[k] -= dy
             b["row"], b["floor"] = r, bottom - dy
+        floor = bottom - dy
+    return starts
+
+
+def _fold_u(blocks: list[dict[str, Any]], drawn: list[tuple[Node, str]], feeds: dict[Node, list[int]],
+            has_input: bool, width: float) -> list[int]:
+    """An encoder-decoder too wide for ``width`` cm as one U, folded as in the U-Net paper: one row
+    per resolution, top to bottom, each level's encoder blocks at the left and its decoder blocks
+    at the right, so a skip connection is an arc over its own row and each step down (pooling) or
+    up (up-sampling) runs through the gap between two rows.  Returns the first block of each row
+    (``[]`` when even that is wider than ``width``); sets ``row`` and ``floor`` as :func:`_wrap`."""
+    off = 1 if has_input else 0
+    level = [round(-b["y"] / 1.1) for b in blocks]  # the placer's levels (a pooling block: its block's)
+    deepest = max(level)
+    last = max(i for i, lv in enumerate(level) if lv == deepest)
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, lv in enumerate(level):
+        groups.setdefault((lv, 0 if i <= last else 1), []).append(i)
+
+    def right(b: dict[str, Any]) -> float:
+        return b["x"] + b["w"] + 0.55 * b.get("d", 0.0)
+
+    if any(ix != list(range(ix[0], ix[-1] + 1)) for ix in groups.values()):
+        return []  # a level visited twice on one side: not a U
+
+    def edge_of() -> tuple[float, dict[tuple[int, int], float]]:
+        span = {k: max(right(blocks[i]) for i in ix) - min(blocks[i]["x"] for i in ix) for k, ix in groups.items()}
+        return max(span.get((lv, 0), 0.0) + (0.9 if (lv, 1) in span else 0.0) + span.get((lv, 1), 0.0)
+                   for lv in set(level)), span
+    edge, span = edge_of()
+    if edge > width:  # the gaps between blocks made smaller (a pooling block stays against its block)
+        for ix in groups.values():
+            for a, b in zip(ix, ix[1:]):
+                gap = blocks[b]["x"] - right(blocks[a])
+                if gap > 0.3:
+                    for i in range(b, ix[-1] + 1):
+                        blocks[i]["x"] -= gap - 0.2
+        edge, span = edge_of()
+    if edge > width:
+        return []
+    skips = [(s + off, i + off) for i, (n, _) in enumerate(drawn) for s in feeds[n] if s != i - 1]
+    floor = None
+    starts = []
+    for r, lv in enumerate(sorted(set(level))):
+        members = [i for i, x in enumerate(level) if x == lv]
+        starts.append(members[0])
+        for side in (0, 1):
+            ix = groups.get((lv, side))
+            if not ix:
+                continue
+            dx = min(blocks[i]["x"] for i in ix) - (0.4 if side == 0 else 0.4 + edge - span[(lv, side)])
+            for i in ix:
+                blocks[i]["x"] -= dx
+                blocks[i]["cx"] = blocks[i]["x"] + blocks[i]["w"] / 2
+        arcs = any(level[a] == lv and level[b] == lv for a, b in skips if a >= 0)
+        top = max(blocks[i]["ytop"] for i in members) + (0.95 if arcs else 0.1)
+        bottom = min(blocks[i]["ylow"] for i in members) - 0.4
+        dy = 0.0 if floor is None else top - (floor - 0.3)
+        for i in members:
+            for k in ("y", "ylow", "ytop"):
+                blocks[i][k] -= dy
+            blocks[i]["row"], blocks[i]["floor"] = r, bottom - dy
         floor = bottom - dy
     return starts
 
@@ -435,11 +499,22 @@ def _links(drawn: list[tuple[Node, str]], feeds: dict[Node, list[int]], pos: lis
             if s == i - 1 or (s == -1 and i == 0):  # the next block: none for a pooling block against it
                 # the side a connection comes in by: the front face's left, or right in a row flowing back
                 door = dst["r"] if dst["flip"] else dst["l"]
-                if dst["row"] != src["row"]:  # to the next row: out, down beside both, in
+                if dst["row"] != src["row"]:  # to another row: out, down beside both, in
                     y = dst["y"]
                     leg = (max(src["ex"], door) + 0.3) if dst["flip"] else (min(src["ex"], door) - 0.3)
                     dst["in"], dst["down"] = y, True  # the line comes down beside it
                     entry[dst["row"]] = (leg, y)
+                    if not dst["flip"] and not src["flip"]:
+                        # to another row of a folded U: out to the right, along the gap between the
+                        # two rows (under the upper one's labels), down or up beside the target, in
+                        # (steps down run just under the labels, steps up a little lower)
+                        band = src["floor"] - 0.05 if src["row"] < dst["row"] else dst["floor"] - 0.2
+                        out, leg = src["ex"] + 0.25, door - 0.25
+                        entry[dst["row"]] = (leg, y)
+                        links.append({"path": f"({_f(src['ex'])}, {_f(src['ey'])}) -- ({_f(out)}, {_f(src['ey'])}) "
+                                              f"-- ({_f(out)}, {_f(band)}) -- ({_f(leg)}, {_f(band)}) "
+                                              f"-- ({_f(leg)}, {_f(y)}) -- ({_f(door)}, {_f(y)})"})
+                        continue
                     links.append({"path": f"({_f(src['ex'])}, {_f(src['ey'])}) -- ({_f(leg)}, {_f(src['ey'])}) "
                                           f"-- ({_f(leg)}, {_f(y)}) -- ({_f(door)}, {_f(y)})"})
                 elif (src["l"] - dst["r"] if dst["flip"] else dst["l"] - src["r"]) > 0.05:

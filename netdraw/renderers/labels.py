@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator
 
 from netdraw.renderers.text import width as text_width
 
-__all__ = ["clear", "crossings", "crossed_titles", "title_widths", "CLEARANCE", "TITLE_CLEARANCE"]
+__all__ = ["clear", "crossings", "crossed_titles", "title_widths", "spline", "CLEARANCE", "TITLE_CLEARANCE"]
 
 #: points between a label's box and any edge line
 CLEARANCE = 2.0
@@ -39,8 +39,9 @@ def _xy(text: str) -> Point:
     return float(x), float(y)
 
 
-def _path(pos: str) -> list[Point]:
-    """An edge's line as a polyline: its Bezier segments sampled, and the piece to the arrow tip."""
+def spline(pos: str) -> tuple[list[Point], Point | None, Point | None]:
+    """An edge's ``pos`` as Graphviz writes it: its Bezier points (start, then three per segment),
+    and the tips of the arrows at its start (``s,``) and end (``e,``), None where it has none."""
     pts: list[Point] = []
     end = start = None
     for tok in pos.split():
@@ -50,6 +51,12 @@ def _path(pos: str) -> list[Point]:
             start = _xy(tok[2:])
         else:
             pts.append(_xy(tok))
+    return pts, start, end
+
+
+def _path(pos: str) -> list[Point]:
+    """An edge's line as a polyline: its Bezier segments sampled, and the pieces to the arrow tips."""
+    pts, start, end = spline(pos)
     if len(pts) < 4:
         return []
     out = [pts[0]] if start is None else [start, pts[0]]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from netdraw.ir import Graph
 from netdraw.renderers.escape import dot_id
-from netdraw.renderers.labels import TITLE_CLEARANCE, clear, crossed_titles, title_widths
+from netdraw.renderers.labels import TITLE_CLEARANCE, clear, crossed_titles, spline, title_widths
 from netdraw.renderers.scene import Box, Cluster, Scene
 
 if TYPE_CHECKING:
@@ -164,15 +164,7 @@ def place(scene: Scene, laid: dict[str, Any]) -> Placed:
     for e in laid.get("edges", []):
         if "invis" in str(e.get("style", "")):
             continue  # placed by Graphviz, never drawn (order links, the anchors of wrapped rows)
-        points: list[Point] = []
-        end = start = None
-        for tok in e.get("pos", "").split():
-            if tok.startswith("e,"):
-                end = _xy(tok[2:])
-            elif tok.startswith("s,"):
-                start = _xy(tok[2:])
-            else:
-                points.append(_xy(tok))
+        points, start, end = spline(e.get("pos", ""))
         if len(points) < 4:
             continue
         tail, head = names[e["tail"]], names[e["head"]]

@@ -268,7 +268,8 @@ def _wrap(blocks: list[dict[str, Any]], drawn: list[tuple[Node, str]], feeds: di
     pooling block (a skip may start at the row's last block: it branches off the line down into the
     next row); rows go below the labels of the row above and above their own skip arcs, every other
     one flowing back as the mirror image of a row (a snake: blocks recede to the upper left there,
-    so a connection still leaves the face the flow leaves by), so the step to the next row is short.  Each block gets ``row`` and ``floor`` (the bottom of its row's labels)."""
+    so a connection still leaves the face the flow leaves by), so the step to the next row is
+    short.  Each block gets ``row`` and ``floor`` (the bottom of its row's labels)."""
     off = 1 if has_input else 0
     spans = [(s, i) for i, (n, _) in enumerate(drawn) for s in feeds[n] if s != i - 1]
 
@@ -309,7 +310,7 @@ def _wrap(blocks: list[dict[str, Any]], drawn: list[tuple[Node, str]], feeds: di
     floor = None
     for r, start in enumerate(starts):
         row = blocks[start:starts[r + 1] if r + 1 < len(starts) else len(blocks)]
-        dx = row[0]["x"] - (0.4 if r else 0.0)  # room on the left for the line coming down
+        dx = row[0]["x"] - (0.4 if r else 0.0)  # room beside the row for the line coming down
         skips = any(a + off < start + len(row) and b + off >= start for a, b in spans)
         top = max(b["ytop"] for b in row) + (0.35 + 0.3 * 2 if skips else 0.1)
         bottom = min(b["ylow"] for b in row) - 0.4

@@ -14,7 +14,7 @@ from netdraw.renderers.overlay import DIFF_STYLES, NO_VALUE, fill, legend
 from netdraw.renderers.theme import THEMES, Theme
 from netdraw.renderers.thumbs import PAD, display_size
 
-__all__ = ["to_dot", "thumbnail_ids", "scene_legend", "header", "node_attrs", "cluster_attrs", "stub_attrs", "STUB_EDGE", "HIDDEN_EDGE", "room", "RANKDIRS", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label", "format_count", "shape_text"]
+__all__ = ["to_dot", "thumbnail_ids", "scene_legend", "header", "node_attrs", "cluster_attrs", "stub_attrs", "STUB_EDGE", "HIDDEN_EDGE", "room", "wrap_rows", "RANKDIRS", "LABEL_FIELDS", "DEFAULT_LABEL", "parse_label", "format_count", "shape_text"]
 
 
 def header(name: str, theme: Theme, rankdir: str, title: str = "") -> list[str]:
@@ -203,8 +203,8 @@ class _Pins:
 
 
 def wrap_rows(scene: Scene, rows: int) -> tuple[dict[str, int], set[str], dict[int, str]]:
-    """``({box id: row}, {split cluster ids}, {row: the box drawn first in it})`` for a diagram wrapped into ``rows`` rows (columns
-    when it flows top to bottom): each part (a box, or a module's cluster whole when it fits in a
+    """``({box id: row}, {split cluster ids}, {row: the box drawn first in it})`` for a diagram
+    wrapped into ``rows`` rows (columns when it flows top to bottom): each part (a box, or a module's cluster whole when it fits in a
     row) goes to the row where it starts, rows being equal runs of ranks (the longest path from the
     inputs); an edge between rows then sets no rank, and every other row flows back (a snake, so
     the step to the next row is short).  A module longer than a row is split: one cluster per row

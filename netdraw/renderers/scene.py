@@ -341,7 +341,12 @@ class _Builder:
                 return group_lines(f, (n.name,), group.get("type"), n.params, n.meta.get("flops"), None,
                                    op_type=n.op_type, name=n.name) + self.subgraph_lines(n)
             rep = self.repeat(n.scope)
-            return group_lines(f, n.scope, group.get("type"), n.params, n.meta.get("flops"), rep,
+            scope = n.scope
+            if module is not None and len(scope) == len(module) + 1 and tuple(scope[:-1]) == tuple(module):
+                # the only thing drawn of its module (no box around it): named with the module too,
+                # layer1.0–1, not 0–1
+                scope = (*scope[:-1], f"{module[-1]}.{scope[-1]}")
+            return group_lines(f, scope, group.get("type"), n.params, n.meta.get("flops"), rep,
                                op_type=n.op_type) + self.value_line(n, rep is not None) + self.subgraph_lines(n)
         else:
             title = n.op_type  # its module is the cluster around it

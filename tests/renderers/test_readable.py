@@ -126,3 +126,16 @@ def test_default_render_of_the_transformers_suite_is_under_budget_and_width(name
     drawn = prepare(g, engine="native")
     assert len(visible_nodes(drawn)) <= DEFAULT_MAX_NODES
     assert svg_size(render_bytes(g, "svg", engine="native"))[0] / 72 <= DEFAULT_MAX_WIDTH
+
+
+def test_a_module_drawn_as_its_one_rolled_block_keeps_its_name():
+    """ResNet-18 at depth 2: layer1 holds only its rolled block, so no box is drawn around it and the
+    block says whose it is (layer1.0–1), not just 0–1."""
+    import netdraw
+    from netdraw import api
+    from tests.conftest import ROOT
+
+    g = netdraw.load(f"{ROOT / 'examples' / 'models.py'}:resnet18", inputs=["1x3x224x224"], mode="meta")
+    dot = api.render_bytes(g, "dot", depth=2).decode()
+    assert '"n:layer1/0" [label="layer1.0–1\\nBasicBlock ×2\\n74K params each"' in dot
+    assert '"n:layer2/0" [label="0\\nBasicBlock' in dot  # inside layer2's box: its own name

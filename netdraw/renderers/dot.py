@@ -247,6 +247,17 @@ def wrap_rows(scene: Scene, rows: int) -> tuple[dict[str, int], set[str], dict[i
     for e in scene.edges:  # a stub sits in the row of the box it feeds
         if e.stub:
             row[e.src] = row.get(e.dst, 0)
+    # a loose box whose results all go to later rows (an attention mask and the ops making it) joins
+    # the first of those rows, rather than float unanchored in its own
+    loose = [b.id for b in (*scene.inputs, *scene.root.boxes)]
+    for _ in range(len(loose)):
+        moved = False
+        for b in loose:
+            fed = [row[d] for s, d in links if s == b and d in row]
+            if fed and min(fed) > row[b]:
+                row[b], moved = min(fed), True
+        if not moved:
+            break
     lead: dict[int, str] = {}
     for b in ids:  # the leftmost: where the row's flow starts, or ends in a row flowing back
         r = row.get(b, 0)

@@ -114,3 +114,27 @@ def test_tikz_figures_fit_a_column_measured_from_the_pdf(model, shape, style, ca
     assert width <= 6.9 * 72 + 8.5  # the standalone border: 4 pt a side
     assert smallest >= 6.0 - 0.05
     assert "notice: fit 6.9in" in capsys.readouterr().err
+
+
+@pytest.mark.transformers
+def test_a_loose_input_joins_the_row_it_feeds():
+    from netdraw.renderers.dot import wrap_rows
+    from netdraw.renderers.scene import build_scene
+    from tests.frontends.hf_suite import build
+
+    model, args, kwargs = build("BertModel")
+    scene = build_scene(api.prepare(netdraw.trace(model, args, kwargs)))
+    mask = next(b.id for b in scene.inputs if "attention_mask" in b.id)
+    later = 0
+    for rows in range(2, 7):
+        row, _, _ = wrap_rows(scene, rows)
+        chain = [mask]  # the mask and the ops that make it, up to what uses it
+        while True:
+            nxt = [e.dst for e in scene.edges if e.src == chain[-1]]
+            if len(nxt) != 1 or not nxt[0].startswith("n:expand"):
+                break
+            chain.append(nxt[0])
+        fed = [row[e.dst] for e in scene.edges if e.src == chain[-1]]
+        assert fed and all(row[b] == min(fed) for b in chain), rows  # in the row it feeds
+        later += min(fed) > 0
+    assert later  # and that row is not always the first

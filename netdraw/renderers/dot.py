@@ -247,17 +247,23 @@ def wrap_rows(scene: Scene, rows: int) -> tuple[dict[str, int], set[str], dict[i
     for e in scene.edges:  # a stub sits in the row of the box it feeds
         if e.stub:
             row[e.src] = row.get(e.dst, 0)
-    # a loose box whose results all go to later rows (an attention mask and the ops making it) joins
-    # the first of those rows, rather than float unanchored in its own
-    loose = [b.id for b in (*scene.inputs, *scene.root.boxes)]
-    for _ in range(len(loose)):
-        moved = False
-        for b in loose:
-            fed = [row[d] for s, d in links if s == b and d in row]
-            if fed and min(fed) > row[b]:
-                row[b], moved = min(fed), True
-        if not moved:
-            break
+    # a chain hanging from a source (an attention mask and the ops making it) whose results all go to
+    # later rows joins the first of those rows, rather than float unanchored in its own
+    order = [b.id for b in (*scene.inputs, *scene.root.boxes)]
+    top = set(order)
+    succ: dict[str, list[str]] = {}
+    pred: dict[str, list[str]] = {}
+    for a, b in links:
+        succ.setdefault(a, []).append(b)
+        pred.setdefault(b, []).append(a)
+    for source in [b for b in order if not pred.get(b)]:
+        chain = [source]
+        while (len(succ.get(chain[-1], ())) == 1 and succ[chain[-1]][0] in top
+               and len(pred.get(succ[chain[-1]][0], ())) == 1):
+            chain.append(succ[chain[-1]][0])
+        fed = [row[d] for d in succ.get(chain[-1], ()) if d in row]
+        if fed and min(fed) > row[source]:
+            row.update((b, min(fed)) for b in chain)
     lead: dict[int, str] = {}
     for b in ids:  # the leftmost: where the row's flow starts, or ends in a row flowing back
         r = row.get(b, 0)

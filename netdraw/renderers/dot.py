@@ -247,8 +247,8 @@ def wrap_rows(scene: Scene, rows: int) -> tuple[dict[str, int], set[str], dict[i
     for e in scene.edges:  # a stub sits in the row of the box it feeds
         if e.stub:
             row[e.src] = row.get(e.dst, 0)
-    # a chain hanging from a source (an attention mask and the ops making it) whose results all go to
-    # later rows joins the first of those rows, rather than float unanchored in its own
+    # a side chain hanging from a source (an attention mask and the ops making it) whose results all
+    # join other flows in later rows goes to the first of those rows, rather than float unanchored
     order = [b.id for b in (*scene.inputs, *scene.root.boxes)]
     top = set(order)
     succ: dict[str, list[str]] = {}
@@ -262,7 +262,8 @@ def wrap_rows(scene: Scene, rows: int) -> tuple[dict[str, int], set[str], dict[i
                and len(pred.get(succ[chain[-1]][0], ())) == 1):
             chain.append(succ[chain[-1]][0])
         fed = [row[d] for d in succ.get(chain[-1], ()) if d in row]
-        if fed and min(fed) > row[source]:
+        joins = all(len(pred.get(d, ())) > 1 for d in succ.get(chain[-1], ()))  # a side chain, not the main flow
+        if fed and joins and min(fed) > row[source]:
             row.update((b, min(fed)) for b in chain)
     lead: dict[int, str] = {}
     for b in ids:  # the leftmost: where the row's flow starts, or ends in a row flowing back

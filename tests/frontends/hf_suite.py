@@ -5,6 +5,23 @@ from __future__ import annotations
 import torch
 
 
+def small_bert(*, hidden: int = 64, layers: int = 2, heads: int = 4, ffn: int = 128, vocab: int = 1000):
+    """A BertModel of that size (random weights; seed torch first for fixed ones)."""
+    import transformers as tf
+
+    return tf.BertModel(tf.BertConfig(hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+                                      intermediate_size=ffn, vocab_size=vocab))
+
+
+def trace_bert(model, *, tokens: int = 16, mask: bool = True):
+    """``netdraw.trace`` of a BertModel on ``tokens`` zero ids (and an all-ones attention mask)."""
+    import netdraw
+
+    ids = torch.zeros(1, tokens, dtype=torch.long)
+    kwargs = {"input_ids": ids, "attention_mask": torch.ones_like(ids)} if mask else {"input_ids": ids}
+    return netdraw.trace(model, kwargs=kwargs)
+
+
 def _small(cfg_cls, **kw):
     return cfg_cls(**kw)
 

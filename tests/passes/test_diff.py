@@ -15,6 +15,7 @@ from torch import nn
 import netdraw
 from netdraw.api import diff, diff_bytes, diff_expand
 from netdraw.frontends.pytorch import InputSpec
+from tests.frontends.hf_suite import small_bert, trace_bert
 from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "examples"))
@@ -61,17 +62,12 @@ def test_squeeze_excitation_blocks_are_added():
 
 
 def _bert(layers=2, ffn=128):
-    import transformers as tf
-
-    cfg = tf.BertConfig(hidden_size=64, num_hidden_layers=layers, num_attention_heads=4, intermediate_size=ffn,
-                        vocab_size=1000)
     torch.manual_seed(0)
-    return tf.BertModel(cfg)
+    return small_bert(layers=layers, ffn=ffn)
 
 
 def _trace_bert(model):
-    ids = torch.zeros(1, 16, dtype=torch.long)
-    return netdraw.trace(model, kwargs={"input_ids": ids})
+    return trace_bert(model, mask=False)
 
 
 @pytest.mark.transformers

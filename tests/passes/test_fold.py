@@ -98,12 +98,9 @@ def test_rule_errors_are_one_line():
 
 @pytest.mark.transformers
 def test_bert_index_plumbing_folds_into_one_mask_node():
-    import transformers as tf
+    from tests.frontends.hf_suite import small_bert, trace_bert
 
-    cfg = tf.BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-                        vocab_size=100)
-    ids = torch.zeros(1, 8, dtype=torch.long)
-    g = netdraw.trace(tf.BertModel(cfg), kwargs={"input_ids": ids, "attention_mask": torch.ones_like(ids)})
+    g = trace_bert(small_bert(hidden=32, layers=1, heads=2, ffn=64, vocab=100), tokens=8)
     assert fold_index_ops(g) == 2
     g.lint()
     (idx,) = [n for n in g.nodes if n.op_type == "indices"]  # position and token-type ids

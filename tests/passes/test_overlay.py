@@ -162,12 +162,11 @@ def test_latency_sums_to_the_profilers_total_cnn():
 
 @pytest.mark.transformers
 def test_latency_sums_to_the_profilers_total_transformer():
-    import transformers as tf
+    from tests.frontends.hf_suite import small_bert
 
     torch.manual_seed(0)
-    cfg = tf.BertConfig(hidden_size=384, num_hidden_layers=4, num_attention_heads=6, intermediate_size=1536,
-                        vocab_size=1000)
-    _check_latency(tf.BertModel(cfg).eval(), (), {"input_ids": torch.zeros(1, 128, dtype=torch.long)})
+    _check_latency(small_bert(hidden=384, layers=4, heads=6, ffn=1536).eval(), (),
+                   {"input_ids": torch.zeros(1, 128, dtype=torch.long)})
 
 
 def test_onnx_latency_per_op():

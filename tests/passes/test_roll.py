@@ -109,12 +109,9 @@ def test_roll_can_be_turned_off():
 
 
 def _bert(layers: int):
-    import transformers as tf
+    from tests.frontends.hf_suite import small_bert, trace_bert
 
-    cfg = tf.BertConfig(hidden_size=64, num_hidden_layers=layers, num_attention_heads=4, intermediate_size=128,
-                        vocab_size=1000)
-    ids = torch.zeros(1, 16, dtype=torch.long)
-    return netdraw.trace(tf.BertModel(cfg), kwargs={"input_ids": ids, "attention_mask": torch.ones_like(ids)})
+    return trace_bert(small_bert(layers=layers))
 
 
 @pytest.mark.transformers

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 
 import pytest
-import torch
 
 import netdraw
 from netdraw.errors import NetdrawError
@@ -94,12 +93,9 @@ def test_expand_opens_chosen_modules_one_level(r18):
 
 @pytest.mark.transformers
 def test_hide_dropout_in_bert():
-    import transformers as tf
+    from tests.frontends.hf_suite import small_bert, trace_bert
 
-    cfg = tf.BertConfig(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
-                        vocab_size=100)
-    ids = torch.zeros(1, 8, dtype=torch.long)
-    g = netdraw.trace(tf.BertModel(cfg), kwargs={"input_ids": ids, "attention_mask": torch.ones_like(ids)})
+    g = trace_bert(small_bert(hidden=32, layers=2, heads=2, ffn=64, vocab=100), tokens=8)
     n = len(g.nodes)
     assert hide(g, "Dropout") == 5  # embeddings + 2 per layer (attention dropout is inside sdpa)
     g.lint()

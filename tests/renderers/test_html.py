@@ -9,7 +9,6 @@ import json
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import onnx
 import pytest
@@ -253,12 +252,9 @@ def test_hostile_names_in_the_browser(tmp_path):
 
 @pytest.mark.transformers
 def test_describe_a_transformer():
-    import transformers as tf
+    from tests.frontends.hf_suite import small_bert, trace_bert
 
-    cfg = tf.BertConfig(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=128,
-                        vocab_size=1000)
-    ids = torch.zeros(1, 16, dtype=torch.long)
-    g = netdraw.trace(tf.BertModel(cfg), kwargs={"input_ids": ids, "attention_mask": torch.ones_like(ids)})
+    g = trace_bert(small_bert(layers=4))
     assert describe(g) == ("BertModel: embeddings, encoder (BertLayer ×4), pooler; 235.1K parameters; 119 ops; "
                            "inputs input_ids int64 1×16, attention_mask int64 1×16 → "
                            "last_hidden_state 1×16×64, pooler_output 1×64")
@@ -267,12 +263,9 @@ def test_describe_a_transformer():
 @pytest.mark.chromium
 @pytest.mark.transformers
 def test_transformer_page_rolls_and_unrolls(tmp_path):
-    import transformers as tf
+    from tests.frontends.hf_suite import small_bert, trace_bert
 
-    cfg = tf.BertConfig(hidden_size=64, num_hidden_layers=4, num_attention_heads=4, intermediate_size=128,
-                        vocab_size=1000)
-    ids = torch.zeros(1, 16, dtype=torch.long)
-    g = netdraw.trace(tf.BertModel(cfg), kwargs={"input_ids": ids, "attention_mask": torch.ones_like(ids)})
+    g = trace_bert(small_bert(layers=4))
     static = _static_nodes(render_bytes(g, "svg"))
     r = _drive(tmp_path, g, [
         {"js": "return netdraw.visible().length"},

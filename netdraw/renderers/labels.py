@@ -280,8 +280,9 @@ def crossed_titles(laid: dict[str, Any], widths: dict[str, float] | None = None)
     return out
 
 
-def clear(laid: dict[str, Any], widths: dict[str, float] | None = None) -> dict[str, Any]:
-    """Move labels and titles of a json layout clear of edge lines (in place; returns ``laid``).
+def clear(laid: dict[str, Any], widths: dict[str, float] | None = None) -> list[str]:
+    """Move labels and titles of a json layout clear of edge lines, in place; returns the clusters
+    whose titles an edge line still crosses (as :func:`crossed_titles` would find them).
     A label already clear stays where Graphviz put it; one with no clear spot beside its edge goes
     where it touches least, keeping off cluster borders where it can.  ``widths``: the true widths
     of cluster titles laid out wider than they are (padded to make room beside an entering
@@ -299,6 +300,7 @@ def clear(laid: dict[str, Any], widths: dict[str, float] | None = None) -> dict[
         if r is not None:
             boxes.add_rect(r)
     # cluster titles first: they can only slide along their cluster's top band
+    crossed: list[str] = []
     for c in _clusters(laid):
         centre = _xy(c["lp"])
         box = _text_box(c, centre, (widths or {}).get(c["name"]))
@@ -309,7 +311,8 @@ def clear(laid: dict[str, Any], widths: dict[str, float] | None = None) -> dict[
             box = _move(box, (x0 + 6 + (box[2] - box[0]) / 2, centre[1]))
             c["lp"] = f"{(box[0] + box[2]) / 2:.2f},{centre[1]:.2f}"
             centre = _xy(c["lp"])
-        if lines.hits(box, TITLE_CLEARANCE):
+        still = lines.hits(box, TITLE_CLEARANCE)
+        if still:
             x0, _, x1, _ = (float(v) for v in c["bb"].split(","))
             w = box[2] - box[0]
             room = int(max(0.0, x1 - x0 - 12 - w) / 2)
@@ -325,6 +328,9 @@ def clear(laid: dict[str, Any], widths: dict[str, float] | None = None) -> dict[
             if best != centre:
                 c["lp"] = f"{best[0]:.2f},{best[1]:.2f}"
                 box = _move(box, best)
+            still = fewest
+        if still:
+            crossed.append(c["name"])
         boxes.add_rect(box)
     borders = _Index()
     for b in _borders(laid):
@@ -360,7 +366,7 @@ def clear(laid: dict[str, Any], widths: dict[str, float] | None = None) -> dict[
         boxes.add_rect(r)
         x0, y0, x1, y1 = min(x0, r[0] - 2), min(y0, r[1] - 2), max(x1, r[2] + 2), max(y1, r[3] + 2)
     laid["bb"] = f"{x0:.2f},{y0:.2f},{x1:.2f},{y1:.2f}"
-    return laid
+    return crossed
 
 
 def crossings(laid: dict[str, Any]) -> list[str]:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from netdraw.ir import Graph
 from netdraw.renderers.escape import dot_id
-from netdraw.renderers.labels import TITLE_CLEARANCE, clear, crossed_titles, spline, title_widths
+from netdraw.renderers.labels import TITLE_CLEARANCE, clear, spline, title_widths
 from netdraw.renderers.scene import Box, Cluster, Scene
 
 if TYPE_CHECKING:
@@ -38,8 +38,8 @@ def layout_json_soon(graph: Graph, *, theme: str, label: Sequence[str], rankdir:
     from netdraw.renderers.dot import to_dot
 
     def finish(raw: bytes) -> dict[str, Any]:
-        laid = clear(json.loads(raw))
-        crossed = crossed_titles(laid)
+        laid = json.loads(raw)
+        crossed = clear(laid)
         if not crossed:
             return laid
         # edges cross titles (entering a module from above): laid out again with every title at
@@ -53,8 +53,8 @@ def layout_json_soon(graph: Graph, *, theme: str, label: Sequence[str], rankdir:
             source = to_dot(graph, rankdir=rankdir, theme=theme, label=label, thumbnails=thumbnails, wide=room,
                             bottom=True, rows=rows)
             padded = {k: widths[k] for k in room}
-            again = clear(json.loads(layout_engine.layout(source, "json", engine=engine, timeout=timeout)), padded)
-            crossed = crossed_titles(again, padded)
+            again = json.loads(layout_engine.layout(source, "json", engine=engine, timeout=timeout))
+            crossed = clear(again, padded)
             if len(crossed) < fewest:
                 best, fewest = again, len(crossed)
             if not crossed:

@@ -84,10 +84,17 @@ def test_a_crossed_title_slides_along_its_band():
                          "lwidth": "0.50", "lheight": "0.15"}],
             "edges": [{"pos": "e,30,0 30,140 30,100 30,40 30,5"}]}
     assert labels.crossed_titles(laid) == ["cluster:a"]
-    labels.clear(laid)
-    assert labels.crossed_titles(laid) == []
+    assert labels.clear(laid) == [] == labels.crossed_titles(laid)  # what clear reports is what is left
     x = float(laid["objects"][0]["lp"].split(",")[0])
     assert x - 18 >= 30 + labels.CLEARANCE  # right of the line
+
+
+def test_a_title_with_no_room_is_reported_crossed():
+    laid = {"bb": "0,0,40,100",
+            "objects": [{"name": "cluster:a", "bb": "0,0,40,100", "lp": "20,92", "label": "layer1",
+                         "lwidth": "0.50", "lheight": "0.15"}],
+            "edges": [{"pos": "e,20,0 20,140 20,100 20,40 20,5"}]}
+    assert labels.clear(laid) == ["cluster:a"] == labels.crossed_titles(laid)
 
 
 def test_hidden_edges_are_not_obstacles():

@@ -577,7 +577,7 @@ def fit_column(graph: Graph, opts: dict[str, Any], smaller: float = 0.0) -> tupl
     else:
         d = int(prep["depth"])
         levels = [_prepare(graph, **{**prep, "depth": k}) for k in range(d, 0, -1)]
-    made: dict[tuple, tuple[float, float, bytes]] = {}
+    made: dict[tuple, tuple[float, float, bytes, float]] = {}  # text, scale, svg, printed area
 
     def attempt(level: int, rankdir: str, rows: int, label: Sequence[str]) -> float:
         key = (level, rankdir, rows, tuple(label))
@@ -587,7 +587,7 @@ def fit_column(graph: Graph, opts: dict[str, Any], smaller: float = 0.0) -> tupl
                             thumbnails=opts["thumbnails"], timeout=opts["layout_timeout"], rows=rows).result()
             w, h = svg_size(svg)
             scale = min(1.0, width / w, height / h)
-            made[key] = (scale * (_smallest_text(svg) - smaller), scale, svg)
+            made[key] = (scale * (_smallest_text(svg) - smaller), scale, svg, w * h * scale ** 2)
         return made[key][0]
 
     first = opts["rankdir"]
@@ -605,9 +605,9 @@ def fit_column(graph: Graph, opts: dict[str, Any], smaller: float = 0.0) -> tupl
             if made[key][0] > made[best][0]:
                 best = key
         if fits:  # the smallest printed figure among those that fit
-            best = min(fits, key=lambda k: svg_size(made[k][2])[0] * svg_size(made[k][2])[1] * made[k][1] ** 2)
+            best = min(fits, key=lambda k: made[k][3])
             break
-    text, scale, svg = made[best]
+    text, scale, svg, _ = made[best]
     level, rankdir, rows, lab = best
     w, h = svg_size(svg)
     svg = re.sub(rb'<svg width="[\d.]+pt" height="[\d.]+pt"',

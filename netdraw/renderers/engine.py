@@ -388,11 +388,9 @@ def convert_svg(svg: bytes, fmt: str) -> bytes:
 
 
 # ------------------------------------------------------------------ conversions
-#: Liberation Sans (SIL OFL 1.1) has Arial's, and so Helvetica's, widths: the widths the
-#: embedded Graphviz assumes for our "Helvetica,Arial,sans-serif" labels.  Shipping it makes
-#: wasm-path PNGs fit their boxes and come out byte-identical on every machine.
-_FONT = FONT
-
+# The bundled Liberation Sans (netdraw.renderers.text.FONT; SIL OFL 1.1) has Arial's, and so
+# Helvetica's, widths: the widths the embedded Graphviz assumes for our "Helvetica,Arial,sans-serif"
+# labels.  Shipping it makes wasm-path PNGs fit their boxes and come out byte-identical on every machine.
 
 def _svg_to_png(svg: bytes) -> bytes:
     try:
@@ -402,7 +400,7 @@ def _svg_to_png(svg: bytes) -> bytes:
                            f"(pip install resvg-py); or {_INSTALL_HINT}") from None
     try:
         return bytes(resvg_py.svg_to_bytes(svg_string=svg.decode("utf-8"), dpi=float(PNG_DPI),
-                                           skip_system_fonts=True, font_files=[str(_FONT)],
+                                           skip_system_fonts=True, font_files=[str(FONT)],
                                            sans_serif_family="Liberation Sans", background="white"))
     except ValueError as exc:
         raise NetdrawError(f"PNG conversion failed: {exc}") from None
@@ -423,7 +421,7 @@ def _svg_to_pdf(svg: bytes) -> bytes:
 
     # Helvetica is a built-in PDF font svglib will not remap (and it lacks Greek, Cyrillic...):
     # point our labels' font list at the bundled Liberation Sans, embedded in the PDF
-    register_font("NetdrawSans", str(_FONT), rlgFontName="NetdrawSans")
+    register_font("NetdrawSans", str(FONT), rlgFontName="NetdrawSans")
     svg = re.sub(rb'font-family="[^"]*"', b'font-family="NetdrawSans"', svg)
     drawing = svg2rlg(io.BytesIO(svg))
     if drawing is None:

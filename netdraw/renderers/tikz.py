@@ -260,6 +260,11 @@ def _boxes_data(graph: Graph, theme: Theme, images: "_Images", width: float | No
             "rows": len(rows) or 1, "width": extent}
 
 
+def _skips(drawn: list[tuple[Node, str]], feeds: dict[Node, list[int]]) -> list[tuple[int, int]]:
+    """(source, target) of every connection that skips past the next block (-1: the graph input)."""
+    return [(s, i) for i, (n, _) in enumerate(drawn) for s in feeds[n] if s != i - 1]
+
+
 def _wrap(blocks: list[dict[str, Any]], drawn: list[tuple[Node, str]], feeds: dict[Node, list[int]],
           has_input: bool, width: float) -> list[int]:
     """Wrap a row of blocks into rows at most ``width`` cm wide (moving them; returns the index of
@@ -271,7 +276,7 @@ def _wrap(blocks: list[dict[str, Any]], drawn: list[tuple[Node, str]], feeds: di
     so a connection still leaves the face the flow leaves by), so the step to the next row is
     short.  Each block gets ``row`` and ``floor`` (the bottom of its row's labels)."""
     off = 1 if has_input else 0
-    spans = [(s, i) for i, (n, _) in enumerate(drawn) for s in feeds[n] if s != i - 1]
+    spans = _skips(drawn, feeds)
 
     def right(b: dict[str, Any]) -> float:
         return b["x"] + b["w"] + 0.55 * b.get("d", 0.0)
@@ -364,7 +369,7 @@ def _fold_u(blocks: list[dict[str, Any]], drawn: list[tuple[Node, str]], feeds: 
         edge, span = edge_of()
     if edge > width:
         return []
-    skips = [(s + off, i + off) for i, (n, _) in enumerate(drawn) for s in feeds[n] if s != i - 1]
+    skips = [(s + off, i + off) for s, i in _skips(drawn, feeds)]
     floor = None
     starts = []
     for r, lv in enumerate(sorted(set(level))):
@@ -581,7 +586,7 @@ def _round_block(b: dict[str, Any]) -> None:
         else:
             b["face"] = {"x": _f(b["x"] + b["w"]), "y": _f(b["y"] - b["h"] / 2), "dx": _f(0.55 * b["d"]),
                          "dy": _f(0.4 * b["d"]), "h": _f(b["h"])}
-    for k in ("x", "y", "w", "h", "d", "cx", "r", "ylow", "ytop", "sy", "sx", "floor", "sidex"):
+    for k in ("x", "y", "w", "h", "d", "cx", "r", "ylow", "ytop", "sy", "sx", "sidex"):
         if k in b and isinstance(b[k], float):
             b[k] = _f(b[k])
 

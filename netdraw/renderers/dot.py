@@ -108,14 +108,14 @@ class _Writer:
         self.lines.extend(header(self.s.name, t, self.rankdir, self.s.title))
         if self.pins is not None:
             add(f"\tgraph [{self.pins.graph()}];")
-        if self.row:  # rows in order: a column of invisible anchors, each tied to its row's boxes
+        if self.row:  # rows in order: a column of invisible anchors, each tied to its row's first box
             rows = sorted(set(self.row.values()))
             for r in rows:
                 self.node("\t", f"row:{r}", '[label="", style=invis, width=0.01, height=0.01, margin=0]')
             add("\t{rank=same; " + " ".join(dot_id(f"row:{r}") for r in rows) + "}")
             for a, b in zip(rows, rows[1:]):
                 self.edge(f"row:{a}", f"row:{b}", "[style=invis]")
-            for r, b in sorted(self.lead.items()):
+            for r, b in sorted(self.lead.items()):  # written as is: edge() would unconstrain a tie across rows
                 self.lines.append(f"\t{dot_id(f'row:{r}')} -> {dot_id(b)} [style=invis]")
         for b in self.s.inputs:
             self.node("\t", b.id, node_attrs(b.lines, 'input', t, _room(b)))
@@ -204,8 +204,8 @@ class _Pins:
 
 def wrap_rows(scene: Scene, rows: int) -> tuple[dict[str, int], set[str], dict[int, str]]:
     """``({box id: row}, {split cluster ids}, {row: the box drawn first in it})`` for a diagram
-    wrapped into ``rows`` rows (columns when it flows top to bottom): each part (a box, or a module's cluster whole when it fits in a
-    row) goes to the row where it starts, rows being equal runs of ranks (the longest path from the
+    wrapped into ``rows`` rows (columns when it flows top to bottom): each part (a box, or a
+    module's cluster whole when it fits in a row) goes to the row where it starts, rows being equal runs of ranks (the longest path from the
     inputs); an edge between rows then sets no rank, and every other row flows back (a snake, so
     the step to the next row is short).  A module longer than a row is split: one cluster per row
     it spans ("… (cont.)")."""
@@ -223,15 +223,12 @@ def wrap_rows(scene: Scene, rows: int) -> tuple[dict[str, int], set[str], dict[i
     row: dict[str, int] = {}
     split: set[str] = set()
 
-    def members(c: Cluster) -> list[str]:
-        return [b.id for b in c.boxes] + [m for ch in c.children for m in members(ch)]
-
     def place(part: list[str]) -> None:
         r = min(rows - 1, int(min(rank[m] for m in part) / length)) if part else 0
         row.update((m, r) for m in part)
 
     def visit(c: Cluster) -> None:
-        inner = members(c)
+        inner = _members(c)
         if not inner or max(rank[m] for m in inner) - min(rank[m] for m in inner) + 1 <= 1.15 * length:
             place(inner)
             return

@@ -253,11 +253,16 @@ def _boxes_data(graph: Graph, theme: Theme, images: "_Images", width: float | No
     downs = ([False] if input_pos is not None else []) + [bool(at.get("down")) for at in pos]
     for b, arrow, down in zip(placer.blocks, ins, downs):
         _side_label(b, arrow, down)
-    extent = max(b["x"] + b["w"] + 0.55 * b.get("d", 0.0) for b in placer.blocks) if placer.blocks else 0.0
+    extent = max((_right(b) for b in placer.blocks), default=0.0)
     for b in placer.blocks:
         _round_block(b)
     return {"blocks": placer.blocks, "links": links, "colors": _colors(theme, placer.cats),
             "rows": len(rows) or 1, "width": extent}
+
+
+def _right(b: dict[str, Any]) -> float:
+    """Where a block ends on the right: its front face and the depth receding behind it."""
+    return b["x"] + b["w"] + 0.55 * b.get("d", 0.0)
 
 
 def _skips(drawn: list[tuple[Node, str]], feeds: dict[Node, list[int]]) -> list[tuple[int, int]]:
@@ -278,28 +283,25 @@ def _wrap(blocks: list[dict[str, Any]], drawn: list[tuple[Node, str]], feeds: di
     off = 1 if has_input else 0
     spans = _skips(drawn, feeds)
 
-    def right(b: dict[str, Any]) -> float:
-        return b["x"] + b["w"] + 0.55 * b.get("d", 0.0)
-
     # a row may end where every skip passing starts at its last block (it then branches off the
     # line that comes down into the next row)
     breaks = [i + off for i in range(1, len(drawn))
               if all(not (a < i <= b) or a == i - 1 for a, b in spans) and drawn[i][1] != "pool"
               and blocks[i + off]["kind"] == "box"]
-    if max(right(b) for b in blocks) <= width or not breaks:
+    if max(_right(b) for b in blocks) <= width or not breaks:
         return []
 
     def greedy(limit: float) -> list[int]:
         starts, x0 = [0], 0.0
         for k in breaks:
             nxt = next((j for j in breaks if j > k), len(blocks))
-            if max(right(b) for b in blocks[k:nxt]) - x0 > limit and k > starts[-1]:
+            if max(_right(b) for b in blocks[k:nxt]) - x0 > limit and k > starts[-1]:
                 starts.append(k)
                 x0 = blocks[k]["x"] - 0.4
         return starts
     starts = greedy(width)
     # as many rows, as even as they can be: the smallest limit that needs no more rows
-    total = max(right(b) for b in blocks)
+    total = max(_right(b) for b in blocks)
     for step in range(20):
         limit = total / len(starts) * (1 + 0.05 * step)
         if limit >= width:
@@ -309,7 +311,7 @@ def _wrap(blocks: list[dict[str, Any]], drawn: list[tuple[Node, str]], feeds: di
             starts = even
             break
     ends = starts[1:] + [len(blocks)]
-    if len(starts) == 1 or any(max(right(b) for b in blocks[a:z]) - blocks[a]["x"] > width + 0.4
+    if len(starts) == 1 or any(max(_right(b) for b in blocks[a:z]) - blocks[a]["x"] > width + 0.4
                                for a, z in zip(starts, ends)):
         return []  # a part longer than a row (a U-Net's skips span it all): wrapping would not fit it
     floor = None
@@ -320,7 +322,7 @@ def _wrap(blocks: list[dict[str, Any]], drawn: list[tuple[Node, str]], feeds: di
         top = max(b["ytop"] for b in row) + (0.35 + 0.3 * 2 if skips else 0.1)
         bottom = min(b["ylow"] for b in row) - 0.4
         dy = 0.0 if floor is None else top - (floor - 0.25)
-        far = max(right(b) for b in row) - dx
+        far = max(_right(b) for b in row) - dx
         for b in row:
             b["x"] -= dx
             if r % 2:  # a snake: this row flows back, drawn as the mirror image of a row
@@ -348,21 +350,18 @@ def _fold_u(blocks: list[dict[str, Any]], drawn: list[tuple[Node, str]], feeds: 
     for i, lv in enumerate(level):
         groups.setdefault((lv, 0 if i <= last else 1), []).append(i)
 
-    def right(b: dict[str, Any]) -> float:
-        return b["x"] + b["w"] + 0.55 * b.get("d", 0.0)
-
     if any(ix != list(range(ix[0], ix[-1] + 1)) for ix in groups.values()):
         return []  # a level visited twice on one side: not a U
 
     def edge_of() -> tuple[float, dict[tuple[int, int], float]]:
-        span = {k: max(right(blocks[i]) for i in ix) - min(blocks[i]["x"] for i in ix) for k, ix in groups.items()}
+        span = {k: max(_right(blocks[i]) for i in ix) - min(blocks[i]["x"] for i in ix) for k, ix in groups.items()}
         return max(span.get((lv, 0), 0.0) + (0.9 if (lv, 1) in span else 0.0) + span.get((lv, 1), 0.0)
                    for lv in set(level)), span
     edge, span = edge_of()
     if edge > width:  # the gaps between blocks made smaller (a pooling block stays against its block)
         for ix in groups.values():
             for a, b in zip(ix, ix[1:]):
-                gap = blocks[b]["x"] - right(blocks[a])
+                gap = blocks[b]["x"] - _right(blocks[a])
                 if gap > 0.3:
                     for i in range(b, ix[-1] + 1):
                         blocks[i]["x"] -= gap - 0.2

@@ -315,12 +315,13 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
         fitted, fitted_svg, _ = fit_column(graph, opts)
         done = _finish_svg(graph, fitted, fitted_svg, opts)
         return (done if fmt == "svg" else _engine.convert_svg(done, fmt)), {}
-    drawn, source, svg = _fit(graph, opts)
+    drawn, svg = _fit(graph, opts)
     if fmt == "mermaid":
         return to_mermaid(drawn, rankdir=opts["rankdir"], theme=opts["theme"],
                           label=opts["label"]).encode("utf-8"), {}
-    if fmt == "dot":
-        return source.encode("utf-8"), {}
+    if fmt == "dot":  # Graphviz's input, before netdraw moves any label
+        return to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"],
+                      thumbnails=opts["thumbnails"]).encode("utf-8"), {}
     if svg is None:
         step(f"laying out {len(drawn.nodes):,} nodes")
         svg = _draw(drawn, opts).result()
@@ -396,7 +397,7 @@ def html_page(graph: Graph, *, fragment: bool = False, runtime: str | None = Non
     the diagram :func:`render` draws with the same options."""
     options.pop("format", None)
     opts = check_options(options)
-    drawn, source, svg = _fit(graph, opts)
+    drawn, svg = _fit(graph, opts)
     step("writing the interactive view")
     x = explore(graph, **{k: opts[k] for k in PREPARE_OPTIONS})
     summary = describe(graph)
@@ -622,21 +623,13 @@ def fit_column(graph: Graph, opts: dict[str, Any], smaller: float = 0.0) -> tupl
     return levels[level], svg, {"rankdir": rankdir, "rows": rows, "label": lab, "scale": scale}
 
 
-def _fit(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, str, bytes | None]:
-    """The graph to draw, its DOT source, and its SVG when it was laid out to measure it
-    (see :func:`choose_level`)."""
+def _fit(graph: Graph, opts: dict[str, Any]) -> tuple[Graph, bytes | None]:
+    """The graph to draw, and its SVG when it was laid out to measure it (see :func:`choose_level`)."""
     def measure(drawn: Graph) -> _engine.Job:
-        source = to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"],
-                        thumbnails=opts["thumbnails"])
         step(f"laying out {len(drawn.nodes):,} nodes")
-        return _draw(drawn, opts).then(
-            lambda svg: (svg_size(svg)[0] / 72, (source, svg)))
+        return _draw(drawn, opts).then(lambda svg: (svg_size(svg)[0] / 72, svg))
 
-    drawn, made = choose_level(candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}), opts, measure)
-    if made is None:
-        return drawn, to_dot(drawn, rankdir=opts["rankdir"], theme=opts["theme"], label=opts["label"],
-                             thumbnails=opts["thumbnails"]), None
-    return drawn, made[0], made[1]
+    return choose_level(candidates(graph, **{k: opts[k] for k in PREPARE_OPTIONS}), opts, measure)
 
 
 def svg_size(svg: bytes) -> tuple[float, float]:

@@ -342,7 +342,8 @@ class _Builder:
                                    op_type=n.op_type, name=n.name) + self.subgraph_lines(n)
             rep = self.repeat(n.scope)
             scope = n.scope
-            if module is not None and len(scope) == len(module) + 1 and tuple(scope[:-1]) == tuple(module):
+            if (module is not None and len(scope) == len(module) + 1 and tuple(scope[:-1]) == tuple(module)
+                    and not scope[-1].startswith(f"{module[-1]}.")):  # ONNX scopes say layer1.0 already
                 # the only thing drawn of its module (no box around it): named with the module too,
                 # layer1.0–1, not 0–1
                 scope = (*scope[:-1], f"{module[-1]}.{scope[-1]}")

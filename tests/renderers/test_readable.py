@@ -139,3 +139,5 @@ def test_a_module_drawn_as_its_one_rolled_block_keeps_its_name():
     dot = api.render_bytes(g, "dot", depth=2).decode()
     assert '"n:layer1/0" [label="layer1.0–1\\nBasicBlock ×2\\n74K params each"' in dot
     assert '"n:layer2/0" [label="0\\nBasicBlock' in dot  # inside layer2's box: its own name
+    onnx = api.render_bytes(netdraw.load(ROOT / "examples" / "resnet18.onnx"), "dot", depth=2).decode()
+    assert 'label="layer1.0–1\\n×2' in onnx and "layer1.layer1" not in onnx  # ONNX scopes carry the name

@@ -295,7 +295,7 @@ def render_files(graph: Graph, fmt: str, *, images: str | None = "thumbs",
     check_choice("format", fmt, FORMATS)
     opts = check_options(options)
     if opts["fit"] is not None and fmt not in ("svg", "png", "pdf", "tex"):
-        raise NetdrawError(f"--fit sizes a printed figure (svg, png, pdf, or tex with --style boxes), not {fmt}")
+        raise NetdrawError(f"--fit sizes a printed figure (svg, png, pdf or tex), not {fmt}")
     if fmt == "json":  # the IR itself, lossless, whatever the depth
         return graph.to_json().encode("utf-8"), {}
     if fmt == "tex" or opts["renderer"] == "tikz":

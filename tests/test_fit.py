@@ -87,7 +87,7 @@ def test_cli_fit_error_is_one_line(tmp_path):
 def test_fit_is_for_printed_figures():
     g = netdraw.load(ROOT / "examples" / "resnet18.onnx")
     for fmt in ("dot", "html", "mermaid", "drawio"):
-        with pytest.raises(NetdrawError, match=f"--fit sizes a printed figure .*, not {fmt}"):
+        with pytest.raises(NetdrawError, match=rf"--fit sizes a printed figure \(svg, png, pdf or tex\), not {fmt}"):
             api.render_bytes(g, fmt, fit="6.9in")
 
 
